@@ -1,0 +1,50 @@
+"""flux-widget: make images with FLUX.1-schnell from a notebook.
+
+The public face: :class:`FluxClient` (async), :class:`FluxWidget` (the notebook widget),
+:func:`generate` (synchronous, works in scripts and cells), the provider class, the error family
+and the ``%flux`` magics (``%load_ext flux_widget``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .client import DEFAULT_SPACE, FluxClient, space_url
+from .errors import (
+    FluxError,
+    GenerationError,
+    InvalidRequestError,
+    QuotaExceededError,
+    SpaceUnavailableError,
+)
+from .provider import BlackForestLabs_Flux1Schnell, ImageResponse
+from .types import Generation, GenerationRequest, ProgressEvent, Queued, Started, Step
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DEFAULT_SPACE",
+    "BlackForestLabs_Flux1Schnell",
+    "FluxClient",
+    "FluxError",
+    "Generation",
+    "GenerationError",
+    "GenerationRequest",
+    "ImageResponse",
+    "InvalidRequestError",
+    "ProgressEvent",
+    "QuotaExceededError",
+    "Queued",
+    "SpaceUnavailableError",
+    "Started",
+    "Step",
+    "__version__",
+    "space_url",
+]
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Register ``%flux`` and ``%%flux`` (called by ``%load_ext flux_widget``)."""
+    from .magic import FluxMagics
+
+    ipython.register_magics(FluxMagics)

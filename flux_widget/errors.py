@@ -1,0 +1,78 @@
+"""The error family: every failure a caller can meet, each saying what happened and what to do."""
+
+from __future__ import annotations
+
+import html
+import re
+
+__all__ = [
+    "FluxError",
+    "GenerationError",
+    "InvalidRequestError",
+    "QuotaExceededError",
+    "SpaceUnavailableError",
+    "error_from_space_message",
+    "plain_text",
+]
+
+_TAG = re.compile(r"<[^>]*>")
+_RETRY_AFTER = re.compile(r"try again in\s+(?:(\d+):)?(\d{1,2}):(\d{2})", re.IGNORECASE)
+
+
+class FluxError(Exception):
+    """Base class of every error flux-widget raises."""
+
+
+class InvalidRequestError(FluxError, ValueError):
+    """The request was refused before anything was sent (an empty prompt, a bad seed, …)."""
+
+
+class SpaceUnavailableError(FluxError):
+    """The Space could not be reached, is asleep or building, or answered with a server error."""
+
+
+class QuotaExceededError(FluxError):
+    """The Space's GPU quota for this caller is used up.
+
+    ``retry_after`` is the wait in seconds the Space asked for, or ``None`` when it named none.
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class GenerationError(FluxError):
+    """The Space took the job but produced no usable image (an app error, a broken stream, …)."""
+
+
+def plain_text(message: str) -> str:
+    """Return ``message`` without HTML markup or entities, with its white space folded."""
+    return " ".join(html.unescape(_TAG.sub("", message)).split())
+
+
+def _retry_after_seconds(message: str) -> float | None:
+    match = _RETRY_AFTER.search(message)
+    if match is None:
+        return None
+    hours, minutes, seconds = (int(part) if part else 0 for part in match.groups())
+    return float(hours * 3600 + minutes * 60 + seconds)
+
+
+def error_from_space_message(message: str | None) -> FluxError:
+    """Turn the error text a Space sent (possibly ``None`` when the app hides it) into our error."""
+    if not message:
+        return GenerationError(
+            "The Space failed to generate the image and did not say why (hosted Spaces hide "
+            "their error text). Try again, or another prompt or size."
+        )
+    text = plain_text(message)
+    if "quota" in text.lower():
+        retry_after = _retry_after_seconds(text)
+        advice = (
+            "Set HF_TOKEN to a Hugging Face token to use your own, larger quota."
+            if "token" not in text.lower()
+            else ""
+        )
+        return QuotaExceededError(f"The Space's GPU quota is used up: {text} {advice}".strip(), retry_after)
+    return GenerationError(f"The Space failed to generate the image: {text}")

@@ -1,0 +1,120 @@
+"""Pillow, and nothing else: recognise, decode with size limits, make thumbnails, save with metadata."""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Mapping
+from pathlib import Path
+
+from PIL import Image, PngImagePlugin
+
+__all__ = [
+    "MAX_IMAGE_BYTES",
+    "MAX_IMAGE_SIDE",
+    "THUMBNAIL_SIDE",
+    "check_image",
+    "decode",
+    "save",
+    "sniff_mime_type",
+    "thumbnail_data_url",
+    "to_png",
+]
+
+#: The Space makes at most 2048×2048; anything much larger is not a picture from it.
+MAX_IMAGE_SIDE = 4096
+#: A 2048×2048 lossless WebP or PNG of noise stays below this.
+MAX_IMAGE_BYTES = 32 * 1024 * 1024
+#: Thumbnails in the widget's history fit in this square.
+THUMBNAIL_SIDE = 256
+
+_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+)
+_SUFFIX_FOR_MIME = {"image/webp": ".webp", "image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif"}
+
+
+def sniff_mime_type(data: bytes) -> str | None:
+    """Return the image type its first bytes declare (WebP, PNG, JPEG or GIF), or ``None``."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    for signature, mime_type in _SIGNATURES:
+        if data.startswith(signature):
+            return mime_type
+    return None
+
+
+def check_image(data: bytes, *, max_side: int = MAX_IMAGE_SIDE) -> tuple[str, tuple[int, int]]:
+    """Check ``data`` is an image of a sane size without decoding its pixels.
+
+    Returns its MIME type and ``(width, height)``; raises ``ValueError`` saying what is wrong.
+    Only the header is read, so a decompression bomb is refused before it can take memory.
+    """
+    mime_type = sniff_mime_type(data)
+    if mime_type is None:
+        raise ValueError(f"the Space's file is not an image (it starts with {data[:16]!r})")
+    try:
+        with Image.open(io.BytesIO(data)) as header:
+            size = header.size
+    except Exception as exc:  # Pillow raises many types for a broken header
+        raise ValueError(f"the Space's {mime_type} file cannot be read: {exc}") from None
+    if max(size) > max_side:
+        raise ValueError(
+            f"the Space's image claims to be {size[0]}×{size[1]} pixels, larger than any it makes "
+            f"(at most {max_side} a side); refusing to decode it"
+        )
+    return mime_type, size
+
+
+def decode(data: bytes, *, max_side: int = MAX_IMAGE_SIDE) -> Image.Image:
+    """Decode image bytes into a loaded ``PIL.Image`` after checking its size."""
+    check_image(data, max_side=max_side)
+    picture = Image.open(io.BytesIO(data))
+    picture.load()
+    return picture
+
+
+def to_png(data: bytes, metadata: Mapping[str, object] | None = None) -> bytes:
+    """Re-encode image bytes as PNG, with ``metadata`` written as ``tEXt`` chunks."""
+    info = PngImagePlugin.PngInfo()
+    for key, value in (metadata or {}).items():
+        info.add_text(str(key), str(value))
+    out = io.BytesIO()
+    decode(data).save(out, format="PNG", pnginfo=info)
+    return out.getvalue()
+
+
+def thumbnail_data_url(data: bytes, *, side: int = THUMBNAIL_SIDE, quality: int = 80) -> str:
+    """A ``data:image/webp;base64,…`` thumbnail at most ``side`` pixels a side.
+
+    It is text so that it survives in saved widget state, which drops binary buffers.
+    """
+    picture = decode(data)
+    picture.thumbnail((side, side))
+    out = io.BytesIO()
+    picture.convert("RGB").save(out, format="WEBP", quality=quality)
+    return "data:image/webp;base64," + base64.b64encode(out.getvalue()).decode("ascii")
+
+
+def save(data: bytes, path: str | Path, metadata: Mapping[str, object] | None = None) -> Path:
+    """Write image bytes to ``path``, choosing the format by its suffix.
+
+    ``.png`` gets a PNG with ``metadata`` as text chunks; the suffix of the bytes' own format
+    writes them unchanged; any other suffix Pillow knows (``.jpg``, ``.tiff``, …) is converted.
+    """
+    target = Path(path).expanduser()
+    suffix = target.suffix.lower()
+    mime_type = sniff_mime_type(data)
+    if suffix == ".png":
+        target.write_bytes(to_png(data, metadata))
+    elif suffix == _SUFFIX_FOR_MIME.get(mime_type or "") or (suffix == ".jpeg" and mime_type == "image/jpeg"):
+        target.write_bytes(data)
+    else:
+        picture = decode(data)
+        if suffix in {".jpg", ".jpeg"}:
+            picture = picture.convert("RGB")
+        picture.save(target)
+    return target

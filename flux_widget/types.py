@@ -1,0 +1,189 @@
+"""The vocabulary: validated request parameters, progress events and a finished generation."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Union
+
+from .errors import InvalidRequestError
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+__all__ = [
+    "MAX_SEED",
+    "MAX_SIZE",
+    "MAX_STEPS",
+    "MIN_SIZE",
+    "SIZE_STEP",
+    "Generation",
+    "GenerationRequest",
+    "ProgressEvent",
+    "Queued",
+    "Started",
+    "Step",
+]
+
+MIN_SIZE = 256
+MAX_SIZE = 2048
+SIZE_STEP = 32
+MAX_STEPS = 50
+MAX_SEED = 2**31 - 1
+
+
+def _whole_number(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise InvalidRequestError(f"{name} must be a whole number, not {value!r}.")
+    if value != int(value):
+        raise InvalidRequestError(f"{name} must be a whole number, not {value!r}.")
+    return int(value)
+
+
+def snap_size(name: str, value: object) -> int:
+    """Snap a width or height to the nearest multiple of 32 within 256–2048, as the Space's sliders do."""
+    size = _whole_number(name, value)
+    if size <= 0:
+        raise InvalidRequestError(f"{name} must be a positive number of pixels, not {size}.")
+    snapped = round(size / SIZE_STEP) * SIZE_STEP
+    return min(MAX_SIZE, max(MIN_SIZE, snapped))
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """Parameters of one generation, validated and snapped to what the Space accepts.
+
+    Build it with :meth:`build`, which strips the prompt, snaps sizes to multiples of 32 within
+    256–2048, clamps steps to 1–50 and checks the seed is within 0–2147483647.
+    """
+
+    prompt: str
+    width: int = 1024
+    height: int = 1024
+    steps: int = 4
+    seed: int = 0
+    randomize_seed: bool = True
+
+    @classmethod
+    def build(
+        cls,
+        prompt: object,
+        *,
+        width: object = 1024,
+        height: object = 1024,
+        steps: object = 4,
+        seed: object = 0,
+        randomize_seed: object = True,
+    ) -> GenerationRequest:
+        """Validate raw values and return the request the Space will receive."""
+        if not isinstance(prompt, str):
+            raise InvalidRequestError(f"The prompt must be text, not {type(prompt).__name__}.")
+        text = prompt.strip()
+        if not text:
+            raise InvalidRequestError("The prompt is empty: describe the image you want.")
+        seed_value = _whole_number("seed", 0 if seed is None else seed)
+        if not 0 <= seed_value <= MAX_SEED:
+            raise InvalidRequestError(f"seed must be between 0 and {MAX_SEED}, not {seed_value}.")
+        steps_value = min(MAX_STEPS, max(1, _whole_number("steps", steps)))
+        return cls(
+            prompt=text,
+            width=snap_size("width", width),
+            height=snap_size("height", height),
+            steps=steps_value,
+            seed=seed_value,
+            randomize_seed=bool(randomize_seed),
+        )
+
+    def space_inputs(self) -> list[object]:
+        """The ``data`` list of the Space's ``infer``: prompt, seed, randomize, width, height, steps."""
+        return [self.prompt, self.seed, self.randomize_seed, self.width, self.height, self.steps]
+
+
+@dataclass(frozen=True)
+class Queued:
+    """The job waits in the Space's queue: ``rank`` jobs are ahead (0 = next), ``eta`` seconds to wait."""
+
+    rank: int
+    queue_size: int | None = None
+    eta: float | None = None
+
+
+@dataclass(frozen=True)
+class Started:
+    """The Space started working on the job; ``eta`` is its estimate of the run time in seconds."""
+
+    eta: float | None = None
+
+
+@dataclass(frozen=True)
+class Step:
+    """Denoising step ``index`` of ``length`` is done (``index`` counts from 0)."""
+
+    index: int
+    length: int | None = None
+    unit: str | None = None
+    desc: str | None = None
+
+    @property
+    def fraction(self) -> float | None:
+        """How far the job is, from 0 to 1, when the Space said how many steps there are."""
+        if not self.length:
+            return None
+        return min(1.0, max(0.0, self.index / self.length))
+
+
+ProgressEvent = Union[Queued, Started, Step]
+
+
+@dataclass(frozen=True)
+class Generation:
+    """A finished generation: the image's bytes and the parameters that reproduce it.
+
+    ``seed`` is the seed the Space actually used (it differs from the one sent when the seed was
+    randomized): reuse it with ``randomize_seed=False`` to get the same image again.
+    """
+
+    prompt: str
+    seed: int
+    width: int
+    height: int
+    steps: int
+    url: str
+    image_bytes: bytes = field(repr=False)
+    mime_type: str
+    elapsed: float
+
+    @property
+    def parameters(self) -> dict[str, str | int]:
+        """The parameters as a plain dict (what PNG text chunks and history entries carry)."""
+        return {
+            "prompt": self.prompt,
+            "seed": self.seed,
+            "width": self.width,
+            "height": self.height,
+            "steps": self.steps,
+        }
+
+    @property
+    def image(self) -> Image.Image:
+        """The image as a ``PIL.Image``."""
+        from . import images  # images depends on nothing here; imported late to keep types light
+
+        return images.decode(self.image_bytes)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the image: PNG with the parameters in text chunks for ``.png``, else by suffix.
+
+        A suffix that matches the Space's own format (``.webp``) writes the original bytes.
+        """
+        from . import images
+
+        return images.save(self.image_bytes, path, self.parameters)
+
+    def __repr__(self) -> str:
+        return (
+            f"Generation(prompt={self.prompt!r}, seed={self.seed}, size={self.width}x{self.height}, "
+            f"steps={self.steps}, {len(self.image_bytes)} bytes {self.mime_type}, {self.elapsed:.2f} s)"
+        )

@@ -1,0 +1,106 @@
+"""A stand-in for the FLUX.1-schnell Space: a real Gradio app with the Space's exact ``infer``.
+
+It renders a cheap, deterministic picture instead of running the model, and a few prompt markers
+make it misbehave the way the hosted Space does:
+
+- ``[quota]`` raises the ZeroGPU quota ``gr.Error`` (with its HTML link and "Try again in 0:12:34");
+- ``[crash]`` raises a plain exception (its text is hidden, as on hosted Spaces);
+- ``[gr-error]`` raises a ``gr.Error`` whose text the client must show;
+- ``[slow]`` sleeps a while per step and reports per-step progress.
+
+Run it as ``python tests/standin_space.py --port 7861``; the tests start it once per session.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import random
+import time
+
+import gradio as gr
+from PIL import Image, ImageDraw
+
+MAX_SEED = 2**31 - 1
+MAX_IMAGE_SIZE = 2048
+QUOTA_MESSAGE = (
+    "You have exceeded your free GPU quota (60s requested vs. 0s left). "
+    '<a href="https://huggingface.co/join">Create a free account</a> to get more usage quota. '
+    "Try again in 0:12:34"
+)
+SLOW_STEP_SECONDS = 0.6
+
+
+def render_picture(prompt: str, seed: int, width: int, height: int) -> Image.Image:
+    """Draw a deterministic picture that depends on the prompt, the seed and the size."""
+    digest = hashlib.sha256(f"{prompt}|{seed}".encode()).digest()
+    picture = Image.new("RGB", (width, height), tuple(digest[0:3]))
+    draw = ImageDraw.Draw(picture)
+    for i in range(4):
+        x, y = digest[3 + i] / 255 * width, digest[7 + i] / 255 * height
+        radius = (digest[11 + i] / 255 * 0.3 + 0.1) * min(width, height)
+        draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=tuple(digest[15 + 3 * i : 18 + 3 * i]))
+    return picture
+
+
+def infer(
+    prompt,
+    seed=42,
+    randomize_seed=False,
+    width=1024,
+    height=1024,
+    num_inference_steps=4,
+    progress=gr.Progress(track_tqdm=True),
+):
+    """The Space's signature; returns (image, seed used)."""
+    if randomize_seed:
+        seed = random.randint(0, MAX_SEED)
+    if "[quota]" in prompt:
+        raise gr.Error(QUOTA_MESSAGE)
+    if "[gr-error]" in prompt:
+        raise gr.Error("The prompt was refused by the safety checker.")
+    if "[crash]" in prompt:
+        raise RuntimeError("model exploded")
+    steps = int(num_inference_steps)
+    for _ in progress.tqdm(range(steps), desc="denoising", unit="steps"):
+        if "[slow]" in prompt:
+            time.sleep(SLOW_STEP_SECONDS)
+    return render_picture(prompt, int(seed), int(width), int(height)), seed
+
+
+def build_app() -> gr.Blocks:
+    """The Space's layout: the same components, in the same order, with an Examples block."""
+    with gr.Blocks() as demo:
+        prompt = gr.Text(label="Prompt", show_label=False, max_lines=1, placeholder="Enter your prompt")
+        run_button = gr.Button("Run", scale=0)
+        result = gr.Image(label="Result", show_label=False, format="webp")
+        with gr.Accordion("Advanced Settings", open=False):
+            seed = gr.Slider(label="Seed", minimum=0, maximum=MAX_SEED, step=1, value=0)
+            randomize_seed = gr.Checkbox(label="Randomize seed", value=True)
+            width = gr.Slider(label="Width", minimum=256, maximum=MAX_IMAGE_SIZE, step=32, value=1024)
+            height = gr.Slider(label="Height", minimum=256, maximum=MAX_IMAGE_SIZE, step=32, value=1024)
+            num_inference_steps = gr.Slider(label="Number of inference steps", minimum=1, maximum=50, step=1, value=4)
+        gr.Examples(examples=["a tiny astronaut hatching from an egg on the moon"], inputs=[prompt])
+        gr.on(
+            triggers=[run_button.click, prompt.submit],
+            fn=infer,
+            inputs=[prompt, seed, randomize_seed, width, height, num_inference_steps],
+            outputs=[result, seed],
+            api_name="infer",
+        )
+    return demo
+
+
+def main() -> None:
+    """Serve the stand-in on 127.0.0.1."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--concurrency", type=int, default=1)
+    args = parser.parse_args()
+    demo = build_app()
+    demo.queue(default_concurrency_limit=args.concurrency)
+    demo.launch(server_name="127.0.0.1", server_port=args.port, ssr_mode=False, show_error=False, quiet=True)
+
+
+if __name__ == "__main__":
+    main()
