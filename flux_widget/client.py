@@ -249,14 +249,15 @@ class FluxClient:
                 raise SpaceUnavailableError(
                     f"Nothing at {response.request.url} (HTTP 404): check the Space's name or URL."
                 )
-            if response.status_code >= 500 or response.status_code == 429 or (
-                response.status_code == 200 and "text/html" in response.headers.get("content-type", "")
+            if (
+                response.status_code >= 500
+                or response.status_code == 429
+                or (response.status_code == 200 and "text/html" in response.headers.get("content-type", ""))
             ):
                 raise SpaceUnavailableError(_describe_unavailable(response))
             if response.status_code >= 400:
                 raise GenerationError(
-                    f"The Space refused the request (HTTP {response.status_code}): "
-                    f"{plain_text(response.text[:500])}"
+                    f"The Space refused the request (HTTP {response.status_code}): {plain_text(response.text[:500])}"
                 )
             return response
 
@@ -336,9 +337,7 @@ class FluxClient:
                         yield event
             if output is None:
                 job_over = True
-                raise GenerationError(
-                    "The Space's event stream ended before the image was ready. Try again."
-                )
+                raise GenerationError("The Space's event stream ended before the image was ready. Try again.")
             yield await self._fetch_result(info, request, output, started)
         finally:
             if event_id is not None and not job_over:
@@ -375,9 +374,7 @@ class FluxClient:
                     await source.response.aread()
                     if source.response.status_code >= 500:
                         raise SpaceUnavailableError(_describe_unavailable(source.response))
-                    raise GenerationError(
-                        f"The Space refused the event stream (HTTP {source.response.status_code})."
-                    )
+                    raise GenerationError(f"The Space refused the event stream (HTTP {source.response.status_code}).")
                 yield self._messages(source)
         except httpx.TimeoutException:
             raise SpaceUnavailableError(

@@ -70,9 +70,7 @@ def error_from_space_message(message: str | None) -> FluxError:
     if "quota" in text.lower():
         retry_after = _retry_after_seconds(text)
         advice = (
-            "Set HF_TOKEN to a Hugging Face token to use your own, larger quota."
-            if "token" not in text.lower()
-            else ""
+            "Set HF_TOKEN to a Hugging Face token to use your own, larger quota." if "token" not in text.lower() else ""
         )
         return QuotaExceededError(f"The Space's GPU quota is used up: {text} {advice}".strip(), retry_after)
     return GenerationError(f"The Space failed to generate the image: {text}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Generator, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from .client import FluxClient, space_url
 from .errors import InvalidRequestError
@@ -91,9 +91,9 @@ class BlackForestLabs_Flux1Schnell:  # noqa: N801 - the name users know
 
     default_model = "black-forest-labs-flux-1-schnell"
     default_image_model = default_model
-    model_aliases = {"flux-schnell": default_image_model, "flux": default_image_model}
-    image_models = list(model_aliases.keys())
-    models = image_models
+    model_aliases: ClassVar[dict[str, str]] = {"flux-schnell": default_image_model, "flux": default_image_model}
+    image_models: ClassVar[list[str]] = list(model_aliases.keys())
+    models: ClassVar[list[str]] = image_models
 
     @classmethod
     def get_model(cls, model: str | None) -> str:

@@ -6,7 +6,7 @@ import math
 import numbers
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING
 
 from .errors import InvalidRequestError
 
@@ -134,7 +134,7 @@ class Step:
         return min(1.0, max(0.0, self.index / self.length))
 
 
-ProgressEvent = Union[Queued, Started, Step]
+ProgressEvent = Queued | Started | Step
 
 
 @dataclass(frozen=True)

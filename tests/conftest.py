@@ -1,0 +1,30 @@
+"""Shared fixtures: a real Gradio stand-in Space started once per test session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from servers import start_standin, stop
+
+
+@pytest.fixture(scope="session")
+def space(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The base URL of a real Gradio stand-in Space (one job at a time, like the hosted one)."""
+    process, url = start_standin(tmp_path_factory.mktemp("standin"))
+    yield url
+    stop(process)
+
+
+@pytest.fixture
+def space_env(space: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Point ``FLUX_WIDGET_SPACE`` at the stand-in and drop any ``HF_TOKEN`` from the environment."""
+    monkeypatch.setenv("FLUX_WIDGET_SPACE", space)
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    return space
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Async tests run on asyncio, the loop Jupyter kernels use."""
+    return "asyncio"

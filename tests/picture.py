@@ -1,0 +1,26 @@
+"""The stand-in Space's picture, importable without Gradio so tests can compute what to expect."""
+
+from __future__ import annotations
+
+import hashlib
+
+from PIL import Image, ImageDraw
+
+
+def render_picture(prompt: str, seed: int, width: int, height: int) -> Image.Image:
+    """Draw a deterministic picture that depends on the prompt, the seed and the size."""
+    digest = hashlib.sha256(f"{prompt}|{seed}".encode()).digest()
+    picture = Image.new("RGB", (width, height), tuple(digest[0:3]))
+    draw = ImageDraw.Draw(picture)
+    for i in range(4):
+        x, y = digest[3 + i] / 255 * width, digest[7 + i] / 255 * height
+        radius = (digest[11 + i] / 255 * 0.3 + 0.1) * min(width, height)
+        draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=tuple(digest[15 + 3 * i : 18 + 3 * i]))
+    return picture
+
+
+def mean_difference(a: Image.Image, b: Image.Image) -> float:
+    """Mean absolute difference per channel (0–255) of two same-sized images."""
+    assert a.size == b.size, (a.size, b.size)
+    pa, pb = a.convert("RGB").tobytes(), b.convert("RGB").tobytes()
+    return sum(abs(x - y) for x, y in zip(pa, pb, strict=True)) / len(pa)
