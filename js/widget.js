@@ -1,0 +1,291 @@
+// flux-widget frontend: a plain ES module for anywidget.
+// Everything it shows is a trait or arrives in a message; it keeps no state of its own beyond
+// the DOM. User and Space text is always set with textContent, never parsed as HTML.
+
+const PRESETS = [
+  ["1:1", 1, 1],
+  ["4:3", 4, 3],
+  ["3:4", 3, 4],
+  ["16:9", 16, 9],
+  ["9:16", 9, 16],
+];
+const SIZE_STEP = 32;
+const MIN_SIZE = 256;
+const MAX_SIZE = 2048;
+const MAX_SEED = 2147483647;
+const EXTENSIONS = { "image/webp": "webp", "image/png": "png", "image/jpeg": "jpg", "image/gif": "gif" };
+
+/** Create an element with properties, attributes (prefixed "@") and children. */
+function h(tag, props = {}, children = []) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (key.startsWith("@")) node.setAttribute(key.slice(1), value);
+    else node[key] = value;
+  }
+  node.append(...children);
+  return node;
+}
+
+/** A labelled number input. */
+function numberField(label, name, min, max, step) {
+  const input = h("input", { type: "number", min, max, step, className: "flux-input", name });
+  const field = h("label", { className: "flux-field" }, [h("span", { className: "flux-label", textContent: label }), input]);
+  return { field, input };
+}
+
+/** Snap a size the way the Space's sliders do (Python snaps too; this keeps presets tidy). */
+function snap(size) {
+  return Math.min(MAX_SIZE, Math.max(MIN_SIZE, Math.round(size / SIZE_STEP) * SIZE_STEP));
+}
+
+/** Copy text, falling back to a hidden textarea where the clipboard API is unavailable (VS Code). */
+async function copyText(text, root) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    const area = h("textarea", { value: text, className: "flux-offscreen", readOnly: true });
+    root.append(area);
+    area.select();
+    let copied = false;
+    try {
+      copied = document.execCommand("copy");
+    } catch {
+      copied = false;
+    }
+    area.remove();
+    return copied;
+  }
+}
+
+function describeStatus(model) {
+  const status = model.get("status");
+  if (status === "queued") {
+    const position = model.get("queue_position");
+    const eta = model.get("eta");
+    const place = position == null ? "Waiting for the Space" : position === 0 ? "Next in line" : `${position} ahead in the queue`;
+    return eta != null && eta > 0 ? `${place} · about ${Math.ceil(eta)} s` : place;
+  }
+  if (status === "running") {
+    const total = model.get("total_steps");
+    return total ? `Step ${Math.min(model.get("step"), total)}/${total}` : "Starting…";
+  }
+  return "";
+}
+
+function render({ model, el }) {
+  const controller = new AbortController();
+  const listen = (target, type, handler) => target.addEventListener(type, handler, { signal: controller.signal });
+  const modelHandlers = [];
+  const watch = (names, handler) => {
+    for (const name of names) {
+      model.on(`change:${name}`, handler);
+      modelHandlers.push([`change:${name}`, handler]);
+    }
+    handler();
+  };
+  let imageUrl = null;
+  let copiedTimer = null;
+
+  // ---------------------------------------------------------------- controls
+  const promptInput = h("textarea", {
+    className: "flux-input flux-prompt",
+    rows: 2,
+    placeholder: "A tiny astronaut hatching from an egg on the moon",
+    name: "prompt",
+  });
+  const promptField = h("label", { className: "flux-field flux-prompt-field" }, [
+    h("span", { className: "flux-label", textContent: "Prompt" }),
+    promptInput,
+  ]);
+  const width = numberField("Width", "width", MIN_SIZE, MAX_SIZE, SIZE_STEP);
+  const height = numberField("Height", "height", MIN_SIZE, MAX_SIZE, SIZE_STEP);
+  const steps = numberField("Steps", "steps", 1, 50, 1);
+  const seed = numberField("Seed", "seed", 0, MAX_SEED, 1);
+  seed.field.classList.add("flux-seed-field");
+  const presetButtons = PRESETS.map(([label, w, hgt]) =>
+    h("button", { type: "button", className: "flux-preset", textContent: label, title: `Aspect ${label}` }, []),
+  );
+  const presets = h("div", { className: "flux-presets", "@role": "group", "@aria-label": "Aspect ratio" }, presetButtons);
+  const randomize = h("input", { type: "checkbox", className: "flux-checkbox", name: "randomize_seed" });
+  const randomizeField = h("label", { className: "flux-check" }, [randomize, h("span", { textContent: "randomize" })]);
+  const generateButton = h("button", { type: "button", className: "flux-button flux-generate", textContent: "Generate" });
+  const cancelButton = h("button", { type: "button", className: "flux-button flux-cancel", textContent: "Cancel" });
+
+  const controls = h("div", { className: "flux-controls" }, [
+    promptField,
+    h("div", { className: "flux-row" }, [width.field, height.field, presets]),
+    h("div", { className: "flux-row" }, [steps.field, seed.field, randomizeField]),
+    h("div", { className: "flux-row flux-actions" }, [generateButton, cancelButton]),
+  ]);
+
+  // ---------------------------------------------------------------- status, error, result, history
+  const progressFill = h("div", { className: "flux-progress-fill" });
+  const progressBar = h(
+    "div",
+    { className: "flux-progress", "@role": "progressbar", "@aria-label": "Generation progress", "@aria-valuemin": "0", "@aria-valuemax": "100" },
+    [progressFill],
+  );
+  const statusText = h("span", { className: "flux-status-text", "@aria-live": "polite" });
+  const statusRow = h("div", { className: "flux-status" }, [progressBar, statusText]);
+  const errorBox = h("div", { className: "flux-error", "@role": "alert" });
+
+  const image = h("img", { className: "flux-image", alt: "" });
+  const caption = h("span", { className: "flux-caption" });
+  const download = h("a", { className: "flux-link flux-download", textContent: "Download" });
+  const copySeed = h("button", { type: "button", className: "flux-link flux-copy-seed", textContent: "Copy seed" });
+  const result = h("figure", { className: "flux-result" }, [
+    image,
+    h("figcaption", { className: "flux-figcaption" }, [caption, h("span", { className: "flux-result-actions" }, [download, copySeed])]),
+  ]);
+  const historyList = h("ul", { className: "flux-history", "@role": "list", "@aria-label": "History" });
+
+  const root = h("div", { className: "flux-widget" }, [controls, statusRow, errorBox, result, historyList]);
+  el.replaceChildren(root);
+
+  // ---------------------------------------------------------------- controls -> traits
+  const setTraits = (values) => {
+    for (const [name, value] of Object.entries(values)) model.set(name, value);
+    model.save_changes();
+  };
+  const generate = () => {
+    if (generateButton.disabled) return;
+    setTraits({ prompt: promptInput.value });
+    model.send({ type: "generate" });
+  };
+
+  listen(promptInput, "input", () => setTraits({ prompt: promptInput.value }));
+  listen(promptInput, "keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      generate();
+    }
+  });
+  // Keys typed here belong to the widget, not to the notebook's shortcuts (Shift+Enter runs a cell).
+  listen(root, "keydown", (event) => {
+    if (event.target instanceof HTMLInputElement || event.target instanceof HTMLTextAreaElement) event.stopPropagation();
+  });
+  for (const [input, name] of [
+    [width.input, "width"],
+    [height.input, "height"],
+    [steps.input, "steps"],
+    [seed.input, "seed"],
+  ]) {
+    listen(input, "change", () => {
+      const value = Number.parseInt(input.value, 10);
+      if (Number.isNaN(value)) input.value = String(model.get(name));
+      else setTraits({ [name]: value });
+    });
+  }
+  listen(randomize, "change", () => setTraits({ randomize_seed: randomize.checked }));
+  presetButtons.forEach((button, i) => {
+    const [, w, hgt] = PRESETS[i];
+    listen(button, "click", () => {
+      const side = Math.max(model.get("width"), model.get("height"));
+      setTraits(w >= hgt ? { width: snap(side), height: snap((side * hgt) / w) } : { width: snap((side * w) / hgt), height: snap(side) });
+    });
+  });
+  listen(generateButton, "click", generate);
+  listen(cancelButton, "click", () => model.send({ type: "cancel" }));
+  listen(copySeed, "click", async () => {
+    const current = model.get("current") || {};
+    if (current.seed == null) return;
+    const copied = await copyText(String(current.seed), root);
+    copySeed.textContent = copied ? "Copied" : `Seed ${current.seed}`;
+    clearTimeout(copiedTimer);
+    copiedTimer = setTimeout(() => {
+      copySeed.textContent = "Copy seed";
+    }, 1500);
+  });
+  listen(historyList, "click", (event) => {
+    const item = event.target.closest("[data-index]");
+    if (item) model.send({ type: "select", index: Number(item.dataset.index) });
+  });
+
+  // ---------------------------------------------------------------- traits -> view
+  watch(["prompt"], () => {
+    if (promptInput.value !== model.get("prompt")) promptInput.value = model.get("prompt");
+  });
+  watch(["width", "height", "steps", "seed"], () => {
+    width.input.value = String(model.get("width"));
+    height.input.value = String(model.get("height"));
+    steps.input.value = String(model.get("steps"));
+    seed.input.value = String(model.get("seed"));
+    const ratio = model.get("width") / model.get("height");
+    presetButtons.forEach((button, i) => {
+      const [, w, hgt] = PRESETS[i];
+      button.setAttribute("aria-pressed", String(Math.abs(ratio - w / hgt) < 0.02));
+    });
+  });
+  watch(["randomize_seed"], () => {
+    randomize.checked = model.get("randomize_seed");
+    seed.input.disabled = model.get("randomize_seed");
+  });
+  watch(["status", "queue_position", "eta", "step", "total_steps", "progress", "error"], () => {
+    const status = model.get("status");
+    const busy = status === "queued" || status === "running";
+    root.dataset.status = status;
+    generateButton.disabled = busy;
+    cancelButton.disabled = !busy;
+    statusRow.hidden = !busy;
+    statusText.textContent = describeStatus(model);
+    const percent = Math.round(model.get("progress") * 100);
+    progressBar.classList.toggle("flux-indeterminate", status === "queued" || (busy && !model.get("total_steps")));
+    progressBar.setAttribute("aria-valuenow", String(percent));
+    progressFill.style.width = `${percent}%`;
+    errorBox.textContent = model.get("error");
+    errorBox.hidden = !model.get("error");
+  });
+  watch(["image", "image_type", "current"], () => {
+    const bytes = model.get("image");
+    const current = model.get("current") || {};
+    if (imageUrl) URL.revokeObjectURL(imageUrl);
+    imageUrl = null;
+    if (!bytes || bytes.byteLength === 0) {
+      result.hidden = true;
+      image.removeAttribute("src");
+      return;
+    }
+    const type = model.get("image_type") || "image/webp";
+    imageUrl = URL.createObjectURL(new Blob([bytes], { type }));
+    image.src = imageUrl;
+    image.alt = current.prompt || "";
+    image.width = current.width || 0;
+    image.height = current.height || 0;
+    caption.textContent = `seed ${current.seed} · ${current.width}×${current.height} · ${current.steps} steps`;
+    caption.title = current.prompt || "";
+    download.href = imageUrl;
+    download.download = `flux-${current.seed}.${EXTENSIONS[type] || "img"}`;
+    result.hidden = false;
+    for (const item of historyList.querySelectorAll("[data-index]")) {
+      item.setAttribute("aria-current", String(Number(item.dataset.index) === current.index));
+    }
+  });
+  watch(["history"], () => {
+    const entries = model.get("history") || [];
+    const current = model.get("current") || {};
+    const items = entries
+      .map((entry, index) => {
+        const label = `${entry.prompt} (seed ${entry.seed}, ${entry.width}×${entry.height})`;
+        const thumb = h("img", { className: "flux-thumb", src: entry.thumbnail || "", alt: entry.prompt, loading: "lazy" });
+        const button = h("button", { type: "button", className: "flux-history-button", title: label, "@aria-label": label }, [thumb]);
+        const item = h("li", { className: "flux-history-item", "@role": "listitem" }, [button]);
+        item.dataset.index = String(index);
+        item.setAttribute("aria-current", String(index === current.index));
+        return item;
+      })
+      .reverse();
+    historyList.replaceChildren(...items);
+    historyList.hidden = items.length === 0;
+  });
+
+  return () => {
+    controller.abort();
+    for (const [event, handler] of modelHandlers) model.off(event, handler);
+    clearTimeout(copiedTimer);
+    if (imageUrl) URL.revokeObjectURL(imageUrl);
+    el.replaceChildren();
+  };
+}
+
+export default { render };

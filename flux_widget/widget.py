@@ -1,0 +1,299 @@
+"""``FluxWidget``: the notebook widget. Controls are traits; generation runs on the kernel's loop."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import anywidget
+import traitlets
+
+from . import images
+from .client import FluxClient
+from .errors import FluxError
+from .history import History
+from .types import MAX_SEED, MAX_STEPS, ProgressEvent, Queued, Started, Step, snap_size
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from .types import Generation
+
+__all__ = ["FluxWidget"]
+
+logger = logging.getLogger("flux_widget")
+
+_PACKAGE = Path(__file__).parent
+_STATUSES = ("idle", "queued", "running", "error")
+
+
+def _frontend_file(name: str) -> Path:
+    """The built frontend file, or its source in ``js/`` when running from a source checkout."""
+    built = _PACKAGE / "static" / name
+    return built if built.exists() else _PACKAGE.parent / "js" / name
+
+
+def _enable_colab_widgets() -> None:
+    """Turn on Colab's custom widget manager, without which it shows no third-party widget."""
+    colab = sys.modules.get("google.colab")
+    if colab is not None:
+        try:
+            colab.output.enable_custom_widget_manager()  # type: ignore[attr-defined]
+        except Exception:  # pragma: no cover - only inside Colab
+            logger.debug("could not enable Colab's custom widget manager", exc_info=True)
+
+
+class FluxWidget(anywidget.AnyWidget):
+    """Generate FLUX.1-schnell images in a notebook: prompt, size, steps, seed, history.
+
+    ``space`` is ``owner/name`` or a URL (default: ``FLUX_WIDGET_SPACE``, then the public Space);
+    ``token`` (default ``HF_TOKEN``) stays in the kernel: it is never a trait and never reaches
+    the browser or the notebook file.
+
+    Press Generate, or ``await widget.generate()`` in a cell; either runs on the kernel's event
+    loop, so other cells keep running meanwhile.
+    """
+
+    _esm = _frontend_file("widget.js")
+    _css = _frontend_file("widget.css")
+
+    prompt = traitlets.Unicode("", help="The text to draw.").tag(sync=True)
+    width = traitlets.Int(1024, help="Width in pixels (snapped to 256–2048, step 32).").tag(sync=True)
+    height = traitlets.Int(1024, help="Height in pixels (snapped to 256–2048, step 32).").tag(sync=True)
+    steps = traitlets.Int(4, help="Denoising steps, 1–50.").tag(sync=True)
+    seed = traitlets.Int(0, help="The seed; after a generation, the seed the Space used.").tag(sync=True)
+    randomize_seed = traitlets.Bool(True, help="Let the Space pick a new seed each time.").tag(sync=True)
+
+    status = traitlets.Enum(_STATUSES, "idle", help="idle, queued, running or error.").tag(sync=True)
+    progress = traitlets.Float(0.0, help="Fraction of denoising steps done, 0–1.").tag(sync=True)
+    step = traitlets.Int(0, help="Denoising steps done.").tag(sync=True)
+    total_steps = traitlets.Int(0, help="Denoising steps in the running job.").tag(sync=True)
+    queue_position = traitlets.Int(None, allow_none=True, help="Jobs ahead in the queue.").tag(sync=True)
+    eta = traitlets.Float(None, allow_none=True, help="The Space's estimate in seconds.").tag(sync=True)
+    error = traitlets.Unicode("", help="The last error, as plain text.").tag(sync=True)
+
+    image = traitlets.Bytes(b"", help="The image shown (travels as a binary buffer).").tag(sync=True)
+    image_type = traitlets.Unicode("", help="MIME type of ``image``.").tag(sync=True)
+    current = traitlets.Dict(help="Parameters of the image shown, with its history index.").tag(sync=True)
+    history = traitlets.List(traitlets.Dict(), help="One entry per generation, newest last.").tag(sync=True)
+
+    def __init__(
+        self,
+        space: str | None = None,
+        token: str | None = None,
+        *,
+        prompt: str = "",
+        width: int = 1024,
+        height: int = 1024,
+        steps: int = 4,
+        seed: int = 0,
+        randomize_seed: bool = True,
+        client: FluxClient | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            prompt=prompt,
+            width=width,
+            height=height,
+            steps=steps,
+            seed=seed,
+            randomize_seed=randomize_seed,
+            **kwargs,
+        )
+        _enable_colab_widgets()
+        self._client = client if client is not None else FluxClient(space, token=token)
+        self._history = History()
+        self._task: asyncio.Task[Generation] | None = None
+        self.on_msg(self._handle_message)
+
+    def __repr__(self) -> str:
+        return (
+            f"FluxWidget(space={self._client.base_url!r}, prompt={self.prompt!r}, "
+            f"status={self.status!r}, history={len(self._history)} images)"
+        )
+
+    # ------------------------------------------------------------------ keeping controls valid
+
+    @traitlets.observe("width", "height")
+    def _snap_size(self, change: dict[str, Any]) -> None:
+        snapped = snap_size(change["name"], max(1, change["new"]))
+        if snapped != change["new"]:
+            setattr(self, change["name"], snapped)
+
+    @traitlets.observe("steps")
+    def _clamp_steps(self, change: dict[str, Any]) -> None:
+        self.steps = min(MAX_STEPS, max(1, change["new"]))
+
+    @traitlets.observe("seed")
+    def _clamp_seed(self, change: dict[str, Any]) -> None:
+        self.seed = min(MAX_SEED, max(0, change["new"]))
+
+    # ------------------------------------------------------------------ the kernel-side API
+
+    @property
+    def space(self) -> str:
+        """The base URL of the Space this widget calls."""
+        return self._client.base_url
+
+    @property
+    def busy(self) -> bool:
+        """Whether a generation is queued or running."""
+        return self._task is not None and not self._task.done()
+
+    @property
+    def generations(self) -> list[Generation]:
+        """Every generation of this widget, full images included, newest last."""
+        return list(self._history)
+
+    @property
+    def images(self) -> list[Image.Image]:
+        """Every generated image as a ``PIL.Image``, newest last."""
+        return [generation.image for generation in self._history]
+
+    async def generate(self, prompt: str | None = None, **overrides: Any) -> Generation:
+        """Generate with the widget's controls (``prompt`` and ``overrides`` set them first).
+
+        Returns the :class:`Generation`; errors show in the widget and are raised. Overrides are
+        trait names: ``width``, ``height``, ``steps``, ``seed``, ``randomize_seed``.
+        """
+        return await self._start(prompt, overrides)
+
+    def cancel(self) -> None:
+        """Cancel the running generation (and its job on the Space); the widget goes back to idle."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+
+    def select(self, index: int) -> Generation:
+        """Show history entry ``index`` full size and restore its parameters, seed included."""
+        generation = self._history[index]
+        with self.hold_sync():
+            self._show(generation, index % len(self._history))
+            self.prompt = generation.prompt
+            self.width, self.height, self.steps = generation.width, generation.height, generation.steps
+            self.seed = generation.seed
+            self.randomize_seed = False
+        return generation
+
+    def clear_history(self) -> None:
+        """Forget every generation (the image on show stays until the next one)."""
+        self._history.clear()
+        with self.hold_sync():
+            self.history = []
+            self.current = {**self.current, "index": None} if self.current else {}
+
+    def save_all(self, folder: str | Path) -> list[Path]:
+        """Write every generated image into ``folder`` as PNG, parameters in its text chunks."""
+        return self._history.save_all(folder)
+
+    def close(self) -> None:
+        """Close the widget and cancel any running generation."""
+        self.cancel()
+        super().close()
+
+    # ------------------------------------------------------------------ running a generation
+
+    def _start(self, prompt: str | None, overrides: dict[str, Any]) -> asyncio.Task[Generation]:
+        if self.busy:
+            raise FluxError("A generation is already running: wait for it or cancel it first.")
+        unknown = set(overrides) - {"width", "height", "steps", "seed", "randomize_seed"}
+        if unknown:
+            raise TypeError(f"generate() got unexpected keyword arguments: {sorted(unknown)}")
+        with self.hold_sync():
+            if prompt is not None:
+                self.prompt = prompt
+            for name, value in overrides.items():
+                setattr(self, name, value)
+        self._task = asyncio.get_running_loop().create_task(self._run())
+        return self._task
+
+    async def _run(self) -> Generation:
+        with self.hold_sync():
+            self.error = ""
+            self.status = "queued"
+            self.queue_position, self.eta = None, None
+            self.step, self.total_steps, self.progress = 0, self.steps, 0.0
+        try:
+            generation = await self._client.generate(
+                self.prompt,
+                width=self.width,
+                height=self.height,
+                steps=self.steps,
+                seed=self.seed,
+                randomize_seed=self.randomize_seed,
+                on_progress=self._on_progress,
+            )
+            entry = self._history.add(generation)
+        except asyncio.CancelledError:
+            self._finish("idle")
+            raise
+        except FluxError as exc:
+            self._finish("error", str(exc))
+            raise
+        except Exception as exc:
+            self._finish("error", f"Unexpected error ({type(exc).__name__}): {exc}")
+            raise
+        with self.hold_sync():
+            self.history = [*self.history, entry]
+            self._show(generation, len(self._history) - 1)
+            self.seed = generation.seed
+            self.width, self.height, self.steps = generation.width, generation.height, generation.steps
+            self._finish("idle")
+        return generation
+
+    def _finish(self, status: str, error: str = "") -> None:
+        with self.hold_sync():
+            self.status = status
+            self.error = error
+            self.queue_position, self.eta = None, None
+            self.progress = 1.0 if status == "idle" and self.step else 0.0
+
+    def _on_progress(self, event: ProgressEvent) -> None:
+        with self.hold_sync():
+            if isinstance(event, Queued):
+                self.status, self.queue_position, self.eta = "queued", event.rank, event.eta
+            elif isinstance(event, Started):
+                self.status, self.queue_position, self.eta = "running", None, event.eta
+            elif isinstance(event, Step):
+                self.status = "running"
+                self.step = event.index
+                self.total_steps = event.length or self.total_steps
+                self.progress = event.fraction or 0.0
+
+    def _show(self, generation: Generation, index: int) -> None:
+        with self.hold_sync():
+            self.image = generation.image_bytes
+            self.image_type = generation.mime_type
+            self.current = {**generation.parameters, "index": index}
+
+    # ------------------------------------------------------------------ messages from the frontend
+
+    def _handle_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "generate":
+            if self.busy:
+                return
+            self._start(None, {}).add_done_callback(self._log_outcome)
+        elif kind == "cancel":
+            self.cancel()
+        elif kind == "select" and isinstance(content.get("index"), int) and 0 <= content["index"] < len(self._history):
+            self.select(content["index"])
+
+    @staticmethod
+    def _log_outcome(task: asyncio.Task[Generation]) -> None:
+        # The widget already shows the error; retrieve it so asyncio does not report it again.
+        if not task.cancelled() and task.exception() is not None:
+            logger.debug("generation failed: %s", task.exception())
+
+    # ------------------------------------------------------------------ static fallback
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        """The live widget, plus the current image as PNG for viewers that have no widget manager."""
+        bundle = super()._repr_mimebundle_(**kwargs)
+        data = bundle[0] if isinstance(bundle, tuple) else bundle
+        if isinstance(data, dict) and self.image:
+            data["image/png"] = base64.b64encode(images.to_png(self.image, self.current)).decode("ascii")
+        return bundle

@@ -1,0 +1,198 @@
+"""FluxWidget in the kernel against the real stand-in: traits, messages, history, errors, cancel, token."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from picture import mean_difference, render_picture
+
+from flux_widget import FluxError, GenerationError, InvalidRequestError, QuotaExceededError
+from flux_widget.widget import FluxWidget
+
+pytestmark = pytest.mark.anyio
+SECRET = "hf_" + "S3cr3tT0k3n" * 3
+
+
+async def wait_until(condition, seconds: float = 30.0) -> None:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+async def widget(space: str):
+    w = FluxWidget(space, width=256, height=256, steps=2)
+    yield w
+    w.close()
+    await w._client.aclose()
+
+
+async def test_generate_updates_traits_image_and_history(widget: FluxWidget) -> None:
+    generation = await widget.generate("a cat in a hat", seed=3, randomize_seed=False)
+    assert widget.status == "idle" and widget.error == ""
+    assert widget.image == generation.image_bytes and widget.image_type == "image/webp"
+    assert widget.current == {
+        "prompt": "a cat in a hat",
+        "seed": 3,
+        "width": 256,
+        "height": 256,
+        "steps": 2,
+        "index": 0,
+    }
+    assert mean_difference(Image.open(io.BytesIO(widget.image)), render_picture("a cat in a hat", 3, 256, 256)) < 6
+    [entry] = widget.history
+    assert {k: entry[k] for k in ("prompt", "seed", "width", "height", "steps")} == {
+        "prompt": "a cat in a hat",
+        "seed": 3,
+        "width": 256,
+        "height": 256,
+        "steps": 2,
+    }
+    header, data = entry["thumbnail"].split(",", 1)
+    assert header == "data:image/webp;base64"
+    assert max(Image.open(io.BytesIO(base64.b64decode(data))).size) <= 256
+    assert widget.generations == [generation]
+    assert widget.images[0].size == (256, 256)
+
+
+async def test_randomized_seed_lands_in_the_seed_trait(widget: FluxWidget) -> None:
+    generation = await widget.generate("random seed", randomize_seed=True)
+    assert widget.seed == generation.seed == widget.current["seed"]
+    assert widget.randomize_seed is True
+
+
+async def test_generate_message_runs_a_task_on_the_loop(widget: FluxWidget) -> None:
+    widget.prompt = "from the button"
+    widget._handle_message(widget, {"type": "generate"}, [])
+    assert widget.busy  # scheduled, not run inline: the handler returned at once
+    await wait_until(lambda: not widget.busy)
+    assert [entry["prompt"] for entry in widget.history] == ["from the button"]
+
+
+async def test_select_message_shows_an_entry_and_restores_its_parameters(widget: FluxWidget) -> None:
+    first = await widget.generate("first", seed=1, randomize_seed=False, width=320)
+    await widget.generate("second", seed=2, width=256, height=512, steps=3, randomize_seed=True)
+    widget._handle_message(widget, {"type": "select", "index": 0}, [])
+    assert widget.image == first.image_bytes
+    assert (widget.prompt, widget.seed, widget.width, widget.height, widget.steps) == ("first", 1, 320, 256, 2)
+    assert widget.randomize_seed is False and widget.current["index"] == 0
+
+
+async def test_controls_snap_to_what_the_space_accepts(widget: FluxWidget) -> None:
+    widget.width, widget.height, widget.steps, widget.seed = 500, 99999, 0, -5
+    assert (widget.width, widget.height, widget.steps, widget.seed) == (512, 2048, 1, 0)
+
+
+async def test_empty_prompt_shows_an_error_and_keeps_history(widget: FluxWidget) -> None:
+    await widget.generate("keep me")
+    before = list(widget.history)
+    with pytest.raises(InvalidRequestError):
+        await widget.generate("   ")
+    assert widget.status == "error" and "prompt is empty" in widget.error
+    assert widget.history == before and len(widget.generations) == 1
+    await widget.generate("recovered")
+    assert widget.status == "idle" and widget.error == "" and len(widget.history) == 2
+
+
+async def test_quota_error_shows_its_wait_and_keeps_history(widget: FluxWidget) -> None:
+    await widget.generate("keep me")
+    with pytest.raises(QuotaExceededError):
+        await widget.generate("[quota] too much")
+    assert "Try again in 0:12:34" in widget.error and "<a" not in widget.error
+    assert len(widget.history) == 1 and widget.current["prompt"] == "keep me"
+
+
+async def test_button_failure_shows_in_widget_without_raising(widget: FluxWidget) -> None:
+    widget.prompt = "[crash] boom"
+    widget._handle_message(widget, {"type": "generate"}, [])
+    await wait_until(lambda: not widget.busy)
+    assert widget.status == "error" and "did not say why" in widget.error
+    assert isinstance(widget._task.exception(), GenerationError)
+
+
+async def test_cancel_returns_to_idle_and_frees_the_space(widget: FluxWidget) -> None:
+    await widget.generate("keep me")
+    widget.prompt, widget.steps = "[slow] cancel me", 12
+    widget._handle_message(widget, {"type": "generate"}, [])
+    await wait_until(lambda: widget.status == "running" and widget.step >= 1)
+    widget._handle_message(widget, {"type": "cancel"}, [])
+    await wait_until(lambda: not widget.busy)
+    assert widget.status == "idle" and widget.error == "" and len(widget.history) == 1
+    begin = asyncio.get_running_loop().time()
+    await widget.generate("next", steps=1)
+    assert asyncio.get_running_loop().time() - begin < 4
+
+
+async def test_progress_traits_move_while_running(widget: FluxWidget) -> None:
+    seen: set[tuple[str, int]] = set()
+    widget.observe(lambda change: seen.add((widget.status, widget.step)), names=["status", "step"])
+    await widget.generate("[slow] watch", steps=3)
+    assert ("queued", 0) in seen or ("running", 0) in seen
+    assert any(status == "running" and step >= 2 for status, step in seen)
+    assert widget.progress == 1.0
+
+
+async def test_second_generate_while_busy_is_refused(widget: FluxWidget) -> None:
+    task = asyncio.ensure_future(widget.generate("[slow] long", steps=6))
+    await wait_until(lambda: widget.busy)
+    with pytest.raises(FluxError, match="already running"):
+        await widget.generate("impatient")
+    widget.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
+async def test_save_all_and_clear_history(widget: FluxWidget, tmp_path: Path) -> None:
+    await widget.generate("one", seed=1, randomize_seed=False)
+    await widget.generate("two", seed=2, randomize_seed=False)
+    paths = widget.save_all(tmp_path / "out")
+    assert [p.name for p in paths] == ["flux-001-seed-1.png", "flux-002-seed-2.png"]
+    assert Image.open(paths[1]).text["prompt"] == "two"
+    widget.clear_history()
+    assert widget.history == [] and widget.generations == []
+
+
+async def test_token_never_leaves_the_kernel(space: str, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("DEBUG")
+    w = FluxWidget(space, token=SECRET, width=256, height=256)
+    sent: list[str] = []
+    w.comm.send = lambda data=None, metadata=None, buffers=None: sent.append(json.dumps(data, default=repr))
+    await w.generate("secret test")
+    state = w.get_state()
+    assert SECRET not in json.dumps(state, default=repr)
+    assert all(SECRET not in message for message in sent)
+    assert SECRET not in repr(w) and SECRET not in repr(w._client)
+    assert SECRET not in caplog.text
+    assert not any("token" in name for name in w.keys)
+    w.close()
+    await w._client.aclose()
+
+
+async def test_image_travels_as_a_binary_buffer_not_text(widget: FluxWidget) -> None:
+    messages: list[tuple[dict, list]] = []
+    widget.comm.send = lambda data=None, metadata=None, buffers=None: messages.append((data, buffers or []))
+    generation = await widget.generate("buffer check")
+    image_updates = [
+        (d, b) for d, b in messages if "image" in d.get("state", {}) or ["image"] in d.get("buffer_paths", [])
+    ]
+    assert image_updates, "no image update was sent"
+    data, buffers = image_updates[-1]
+    assert ["image"] in data["buffer_paths"]
+    assert any(bytes(buffer) == generation.image_bytes for buffer in buffers)
+    assert generation.image_bytes.hex()[:32] not in json.dumps(data)
+
+
+async def test_static_fallback_bundle_has_the_current_image(widget: FluxWidget) -> None:
+    assert "image/png" not in widget._repr_mimebundle_()[0]
+    await widget.generate("static", seed=5, randomize_seed=False)
+    bundle, _metadata = widget._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    png = Image.open(io.BytesIO(base64.b64decode(bundle["image/png"])))
+    assert png.format == "PNG" and png.size == (256, 256) and png.text["seed"] == "5"
