@@ -19,6 +19,7 @@ from .errors import (
 )
 from .provider import BlackForestLabs_Flux1Schnell, ImageResponse
 from .types import Generation, GenerationRequest, ProgressEvent, Queued, Started, Step
+from .widget import FluxWidget
 
 __version__ = "0.1.0"
 
@@ -27,6 +28,7 @@ __all__ = [
     "BlackForestLabs_Flux1Schnell",
     "FluxClient",
     "FluxError",
+    "FluxWidget",
     "Generation",
     "GenerationError",
     "GenerationRequest",

@@ -72,5 +72,6 @@ def error_from_space_message(message: str | None) -> FluxError:
         advice = (
             "Set HF_TOKEN to a Hugging Face token to use your own, larger quota." if "token" not in text.lower() else ""
         )
-        return QuotaExceededError(f"The Space's GPU quota is used up: {text} {advice}".strip(), retry_after)
+        sentence = text if text.endswith((".", "!", "?")) else f"{text}."
+        return QuotaExceededError(f"The Space's GPU quota is used up: {sentence} {advice}".strip(), retry_after)
     return GenerationError(f"The Space failed to generate the image: {text}")

@@ -252,7 +252,10 @@ function render({ model, el }) {
     image.alt = current.prompt || "";
     image.width = current.width || 0;
     image.height = current.height || 0;
-    caption.textContent = `seed ${current.seed} · ${current.width}×${current.height} · ${current.steps} steps`;
+    caption.replaceChildren(
+      h("span", { className: "flux-caption-prompt", textContent: current.prompt || "" }),
+      ` · seed ${current.seed} · ${current.width}×${current.height} · ${current.steps} steps`,
+    );
     caption.title = current.prompt || "";
     download.href = imageUrl;
     download.download = `flux-${current.seed}.${EXTENSIONS[type] || "img"}`;

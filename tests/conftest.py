@@ -28,3 +28,11 @@ def space_env(space: str, monkeypatch: pytest.MonkeyPatch) -> str:
 def anyio_backend() -> str:
     """Async tests run on asyncio, the loop Jupyter kernels use."""
     return "asyncio"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Keep each phase's report on the test item, so fixtures can tell whether the test failed."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"report_{report.when}", report)

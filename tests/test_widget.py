@@ -9,8 +9,8 @@ import json
 from pathlib import Path
 
 import pytest
-from PIL import Image
 from picture import mean_difference, render_picture
+from PIL import Image
 
 from flux_widget import FluxError, GenerationError, InvalidRequestError, QuotaExceededError
 from flux_widget.widget import FluxWidget

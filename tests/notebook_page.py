@@ -1,0 +1,64 @@
+"""Driving a notebook page in JupyterLab 4 or Notebook 7 as a person does: click, type, look."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+
+WIDGET = ".flux-widget"
+
+
+class NotebookPage:
+    """One open notebook in a real browser page."""
+
+    def __init__(self, page: Any, server: str) -> None:
+        self.page = page
+        self.server = server
+
+    def open(self, path: str, *, app: str = "lab") -> None:
+        """Open ``path`` in JupyterLab (``app="lab"``) or Notebook 7 (``app="notebook"``)."""
+        url = f"{self.server}/lab/tree/{path}" if app == "lab" else f"{self.server}/notebooks/{path}"
+        self.page.goto(url)
+        self.page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
+        self.wait_for_kernel()
+
+    def wait_for_kernel(self, seconds: float = 60) -> None:
+        """Wait until a kernel is attached to the page and idle (a Shift+Enter sent earlier is lost)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            sessions = httpx.get(f"{self.server}/api/sessions", timeout=5).json()
+            kernel_idle = any((s.get("kernel") or {}).get("execution_state") == "idle" for s in sessions)
+            label = self.page.evaluate(
+                "() => [...document.querySelectorAll('.jp-Toolbar-kernelName, .jp-KernelName')]"
+                ".map(e => e.textContent).join('|')"
+            )
+            attached = "No Kernel" not in label and "Connecting" not in label and label.strip() != ""
+            status = self.page.evaluate(
+                "() => document.querySelector('.jp-Notebook-ExecutionIndicator')?.dataset.status ?? 'idle'"
+            )
+            if kernel_idle and attached and status == "idle":
+                return
+            time.sleep(0.25)
+        raise AssertionError(f"the kernel did not become ready within {seconds} s")
+
+    def cell(self, index: int) -> Any:
+        """The locator of code cell ``index``."""
+        return self.page.locator(".jp-Notebook .jp-Cell").nth(index)
+
+    def run_cell(self, index: int) -> None:
+        """Click into a cell's editor and press Shift+Enter."""
+        self.cell(index).locator(".cm-content").click()
+        self.page.keyboard.press("Shift+Enter")
+
+    def widget(self, index: int = 0) -> Any:
+        """The flux widget rendered in cell ``index``'s output."""
+        return self.cell(index).locator(WIDGET)
+
+    def image_bytes(self, widget: Any) -> bytes:
+        """The bytes behind the widget's displayed image, as the browser holds them."""
+        values = widget.locator("img.flux-image").evaluate(
+            "async img => Array.from(new Uint8Array(await (await fetch(img.src)).arrayBuffer()))"
+        )
+        return bytes(values)

@@ -1,0 +1,188 @@
+"""The widget as a person uses it: a real JupyterLab 4 on 127.0.0.1, Debian's Chromium, real clicks."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jupyter import browser, chromium_available, jupyter_server, write_notebook
+from notebook_page import NotebookPage
+from picture import mean_difference, render_picture
+from PIL import Image
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not chromium_available() and not os.environ.get("CI"),
+        reason="Debian's chromium is not installed (apt-get install -y chromium); CI requires it",
+    ),
+]
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+WIDGET_CELL = "from flux_widget import FluxWidget\nw = FluxWidget(width=256, height=256, steps=2)\nw"
+OTHER_CELL = "print('other cell ran', 6 * 7)"
+
+
+@pytest.fixture(scope="module")
+def lab(space: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[NotebookPage]:
+    """JupyterLab with a notebook whose first cell shows a FluxWidget pointed at the stand-in."""
+    root = tmp_path_factory.mktemp("lab")
+    write_notebook(root / "widget.ipynb", [WIDGET_CELL, OTHER_CELL])
+    with jupyter_server(root, {"FLUX_WIDGET_SPACE": space}) as server, browser() as chromium:
+        page = chromium.new_page(viewport={"width": 1200, "height": 1000})
+        notebook = NotebookPage(page, server)
+        notebook.open("widget.ipynb")
+        notebook.run_cell(0)
+        notebook.widget(0).wait_for(timeout=60_000)
+        yield notebook
+        page.close()
+
+
+@pytest.fixture(autouse=True)
+def screenshot_on_failure(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed and "lab" in request.fixturenames:
+        ARTIFACTS.mkdir(exist_ok=True)
+        request.getfixturevalue("lab").page.screenshot(path=ARTIFACTS / f"{request.node.name}.png", full_page=True)
+
+
+def history_items(widget: Any) -> Any:
+    return widget.get_by_role("list", name="History").get_by_role("listitem")
+
+
+def generate(lab: NotebookPage, prompt: str) -> Any:
+    """Type a prompt and press Generate; return the widget locator."""
+    widget = lab.widget(0)
+    widget.get_by_label("Prompt", exact=True).fill(prompt)
+    widget.get_by_role("button", name="Generate").click()
+    return widget
+
+
+def wait_idle(widget: Any, timeout: float = 30_000) -> None:
+    widget.locator("xpath=self::*[@data-status='idle' or @data-status='error']").wait_for(timeout=timeout)
+
+
+def seed_in_caption(widget: Any) -> int:
+    return int(re.search(r"seed (\d+)", widget.locator(".flux-caption").inner_text()).group(1))
+
+
+def test_generate_shows_the_image_and_one_history_item(lab: NotebookPage) -> None:
+    widget = generate(lab, "a cat in a hat")
+    expect_count(history_items(widget), 1)
+    image = widget.get_by_role("img", name="a cat in a hat").first
+    assert image.evaluate("img => img.naturalWidth") == 256
+    seed = seed_in_caption(widget)
+    shown = Image.open(io.BytesIO(lab.image_bytes(widget)))
+    assert mean_difference(shown, render_picture("a cat in a hat", seed, 256, 256)) < 6
+    assert widget.locator(".flux-download").get_attribute("download") == f"flux-{seed}.webp"
+    ARTIFACTS.mkdir(exist_ok=True)
+    widget.screenshot(path=ARTIFACTS / "widget-light.png")
+
+
+def test_enter_generates_and_shift_enter_adds_a_newline(lab: NotebookPage) -> None:
+    widget = lab.widget(0)
+    before = history_items(widget).count()
+    prompt = widget.get_by_label("Prompt", exact=True)
+    prompt.fill("a red kite")
+    prompt.press("Shift+Enter")
+    prompt.type("over the sea")
+    assert prompt.input_value() == "a red kite\nover the sea"
+    assert history_items(widget).count() == before
+    prompt.press("Enter")
+    expect_count(history_items(widget), before + 1)
+    assert widget.locator("img.flux-image").get_attribute("alt") == "a red kite\nover the sea"
+
+
+def test_clicking_a_history_item_restores_its_parameters(lab: NotebookPage) -> None:
+    widget = lab.widget(0)
+    count = history_items(widget).count()
+    generate(lab, "first of two")
+    expect_count(history_items(widget), count + 1)
+    first_seed = seed_in_caption(widget)
+    count += 1
+    widget.get_by_label("Width", exact=True).fill("512")
+    widget.get_by_label("Width", exact=True).press("Tab")
+    generate(lab, "second of two")
+    expect_count(history_items(widget), count + 1)
+    # Newest first: the first of the two is now the second item.
+    history_items(widget).nth(1).click()
+    widget.locator("img.flux-image[alt='first of two']").wait_for()
+    assert widget.get_by_label("Prompt", exact=True).input_value() == "first of two"
+    assert widget.get_by_label("Seed", exact=True).input_value() == str(first_seed)
+    assert widget.get_by_label("Width", exact=True).input_value() == "256"
+    assert not widget.get_by_label("randomize", exact=True).is_checked()
+    assert history_items(widget).nth(1).get_attribute("aria-current") == "true"
+    widget.get_by_label("randomize", exact=True).check()
+
+
+def test_cancel_stops_a_slow_job_and_returns_to_idle(lab: NotebookPage) -> None:
+    widget = lab.widget(0)
+    count = history_items(widget).count()
+    widget.get_by_label("Steps", exact=True).fill("12")
+    widget.get_by_label("Steps", exact=True).press("Tab")
+    generate(lab, "[slow] a long night")
+    widget.locator(".flux-status-text", has_text=re.compile(r"Step [1-9]")).wait_for(timeout=20_000)
+    widget.get_by_role("button", name="Cancel").click()
+    wait_idle(widget, timeout=10_000)
+    assert widget.get_attribute("data-status") == "idle"
+    assert widget.get_by_role("alert").is_hidden()
+    assert history_items(widget).count() == count
+    assert widget.get_by_role("button", name="Generate").is_enabled()
+    widget.get_by_label("Steps", exact=True).fill("2")
+    widget.get_by_label("Steps", exact=True).press("Tab")
+
+
+def test_quota_error_text_shows_and_history_stays(lab: NotebookPage) -> None:
+    widget = lab.widget(0)
+    count = history_items(widget).count()
+    generate(lab, "[quota] one more")
+    alert = widget.get_by_role("alert")
+    alert.wait_for()
+    text = alert.inner_text()
+    assert "Try again in 0:12:34" in text and "Create a free account" in text and "<a" not in text
+    assert history_items(widget).count() == count
+    ARTIFACTS.mkdir(exist_ok=True)
+    widget.screenshot(path=ARTIFACTS / "widget-error.png")
+
+
+def test_another_cell_runs_while_a_generation_is_in_flight(lab: NotebookPage) -> None:
+    widget = lab.widget(0)
+    widget.get_by_label("Steps", exact=True).fill("8")
+    widget.get_by_label("Steps", exact=True).press("Tab")
+    generate(lab, "[slow] while you wait")
+    widget.locator(".flux-status-text", has_text="Step").wait_for(timeout=20_000)
+    lab.run_cell(1)
+    output = lab.cell(1).locator(".jp-OutputArea-output", has_text="other cell ran 42")
+    output.wait_for(timeout=10_000)
+    # The other cell's output appeared while the generation was still running.
+    assert widget.get_attribute("data-status") in {"queued", "running"}
+    wait_idle(widget)
+    assert widget.get_attribute("data-status") == "idle"
+    widget.get_by_label("Steps", exact=True).fill("2")
+    widget.get_by_label("Steps", exact=True).press("Tab")
+
+
+def test_a_prompt_of_html_is_shown_as_text_and_runs_nothing(lab: NotebookPage) -> None:
+    dialogs: list[str] = []
+    lab.page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    payload = "<img src=x onerror=alert(1)>"
+    widget = generate(lab, payload)
+    widget.locator("img.flux-image").and_(widget.get_by_role("img", name=payload)).wait_for()
+    assert widget.locator(".flux-caption-prompt").inner_text() == payload
+    assert widget.locator("img[src='x']").count() == 0
+    time.sleep(0.5)
+    assert dialogs == []
+
+
+def expect_count(locator: Any, count: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while locator.count() != count:
+        assert time.monotonic() < deadline, f"expected {count} items, saw {locator.count()}"
+        time.sleep(0.05)

@@ -1,0 +1,85 @@
+"""The widget in Notebook 7, in JupyterLab's dark theme and in a narrow window, in real Chromium."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jupyter import browser, jupyter_server, write_notebook
+from notebook_page import NotebookPage
+from test_browser import ARTIFACTS, WIDGET_CELL, expect_count, history_items, pytestmark  # noqa: F401
+
+
+def rgb(css_color: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in re.findall(r"\d+", css_color)[:3])
+
+
+def luminance(css_color: str) -> float:
+    r, g, b = rgb(css_color)
+    return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
+
+
+def generate_and_wait(widget: Any, prompt: str) -> None:
+    count = history_items(widget).count()
+    widget.get_by_label("Prompt", exact=True).fill(prompt)
+    widget.get_by_role("button", name="Generate").click()
+    expect_count(history_items(widget), count + 1)
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("frontends")
+    write_notebook(folder / "widget.ipynb", [WIDGET_CELL])
+    return folder
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    with browser() as instance:
+        yield instance
+
+
+def test_notebook_7_renders_and_generates(space: str, root: Path, chromium: Any) -> None:
+    with jupyter_server(root, {"FLUX_WIDGET_SPACE": space}) as server:
+        page = chromium.new_page(viewport={"width": 1100, "height": 900})
+        notebook = NotebookPage(page, server)
+        notebook.open("widget.ipynb", app="notebook")
+        assert "/notebooks/widget.ipynb" in page.url
+        notebook.run_cell(0)
+        widget = notebook.widget(0)
+        widget.wait_for(timeout=60_000)
+        generate_and_wait(widget, "a notebook seven cat")
+        assert widget.get_by_role("img", name="a notebook seven cat").first.evaluate("i => i.naturalWidth") == 256
+        page.close()
+
+
+def test_dark_theme_and_narrow_cells(space: str, root: Path, chromium: Any) -> None:
+    with jupyter_server(root, {"FLUX_WIDGET_SPACE": space}, theme="JupyterLab Dark") as server:
+        page = chromium.new_page(viewport={"width": 1100, "height": 900})
+        notebook = NotebookPage(page, server)
+        notebook.open("widget.ipynb")
+        notebook.run_cell(0)
+        widget = notebook.widget(0)
+        widget.wait_for(timeout=60_000)
+        generate_and_wait(widget, "a lantern in the dark")
+        style = widget.evaluate("e => { const s = getComputedStyle(e); return [s.backgroundColor, s.color]; }")
+        assert luminance(style[0]) < 0.3 and luminance(style[1]) > 0.7, style
+        textarea = widget.get_by_label("Prompt", exact=True).evaluate("e => getComputedStyle(e).color")
+        assert luminance(textarea) > 0.7
+        ARTIFACTS.mkdir(exist_ok=True)
+        widget.screenshot(path=ARTIFACTS / "widget-dark.png")
+        page.screenshot(path=ARTIFACTS / "lab-dark.png")
+        # A narrow cell (a side-by-side view, a phone): the output area only 340 px wide.
+        widget.evaluate("e => { e.parentElement.style.width = '340px'; }")
+        page.wait_for_timeout(300)
+        widget.screenshot(path=ARTIFACTS / "widget-narrow.png")
+        overflow = widget.evaluate("e => e.scrollWidth - e.clientWidth")
+        wide = widget.evaluate(
+            "e => [...e.querySelectorAll('*')].filter(c => c.getBoundingClientRect().right > "
+            "e.getBoundingClientRect().right + 1).map(c => c.className).slice(0, 5)"
+        )
+        assert overflow <= 1, f"the widget overflows a narrow cell by {overflow}px: {wide}"
+        page.close()
