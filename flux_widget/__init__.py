@@ -18,6 +18,7 @@ from .errors import (
     SpaceUnavailableError,
 )
 from .provider import BlackForestLabs_Flux1Schnell, ImageResponse
+from .sync import generate
 from .types import Generation, GenerationRequest, ProgressEvent, Queued, Started, Step
 from .widget import FluxWidget
 
@@ -41,6 +42,7 @@ __all__ = [
     "Started",
     "Step",
     "__version__",
+    "generate",
     "space_url",
 ]
 

@@ -1,0 +1,62 @@
+"""``python -m flux_widget "PROMPT" -o out.png``: generate without a notebook."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from .errors import FluxError
+from .progress_text import describe
+from .sync import generate
+from .types import ProgressEvent
+
+__all__ = ["main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line, generate, save; progress goes to stderr, the seed to stdout."""
+    parser = argparse.ArgumentParser(
+        prog="python -m flux_widget",
+        description="Generate an image with FLUX.1-schnell on a Hugging Face Space.",
+        epilog="Environment: FLUX_WIDGET_SPACE (owner/name or URL), HF_TOKEN (your own GPU quota).",
+    )
+    parser.add_argument("prompt", help="what to draw")
+    parser.add_argument("-o", "--output", default="flux.png", help="where to save (.png keeps the parameters)")
+    parser.add_argument("--width", type=int, default=1024)
+    parser.add_argument("--height", type=int, default=1024)
+    parser.add_argument("--steps", type=int, default=4)
+    parser.add_argument("--seed", type=int, default=None, help="use this seed (default: a random one)")
+    parser.add_argument("--space", default=None, help="owner/name or URL of the Space")
+    args = parser.parse_args(argv)
+
+    live = sys.stderr.isatty()
+
+    def on_progress(event: ProgressEvent) -> None:
+        if live:
+            print(f"\r{describe(event):40s}", end="", file=sys.stderr, flush=True)
+        else:
+            print(describe(event), file=sys.stderr)
+
+    try:
+        generation = generate(
+            args.prompt,
+            width=args.width,
+            height=args.height,
+            steps=args.steps,
+            seed=args.seed if args.seed is not None else 0,
+            randomize_seed=args.seed is None,
+            space=args.space,
+            on_progress=on_progress,
+        )
+        path = generation.save(args.output)
+    except (FluxError, OSError) as exc:
+        print(f"{chr(13) if live else ''}error: {exc}", file=sys.stderr)
+        return 1
+    print(f"{chr(13) if live else ''}{f'done in {generation.elapsed:.2f} s':40s}", file=sys.stderr)
+    print(f"saved {path} (seed {generation.seed}, {generation.width}x{generation.height}, {generation.steps} steps)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,168 @@
+"""``%flux`` and ``%%flux``: generate from a line or from many lines, images shown inline as PNG."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import sys
+from argparse import Namespace
+from typing import Any
+
+from IPython.core.magic import Magics, line_cell_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.display import DisplayHandle, display
+
+from . import images
+from .client import FluxClient
+from .errors import FluxError
+from .progress_text import describe
+from .runner import run_sync
+from .types import Generation, ProgressEvent
+from .widget import FluxWidget
+
+__all__ = ["FluxMagics"]
+
+
+def caption(generation: Generation) -> str:
+    """The one-line caption under an image: prompt, seed, size, steps."""
+    return (
+        f"{generation.prompt} · seed {generation.seed} · {generation.width}×{generation.height} · "
+        f"{generation.steps} steps"
+    )
+
+
+def show(generation: Generation) -> None:
+    """Display the image as image/png (every front end shows it) and its caption."""
+    png = images.to_png(generation.image_bytes, generation.parameters)
+    display(
+        {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": caption(generation)},
+        metadata={"image/png": {"width": generation.width, "height": generation.height}},
+        raw=True,
+    )
+    display({"text/plain": caption(generation)}, raw=True)
+
+
+def report(error: Exception, prompt: str | None = None) -> None:
+    """Print an error as one clear line on stderr, not a traceback."""
+    where = f" ({prompt})" if prompt else ""
+    print(f"flux{where}: {error}", file=sys.stderr)
+
+
+class _Status:
+    """A one-line status display updated in place and blanked when done."""
+
+    def __init__(self) -> None:
+        self._handle: DisplayHandle | None = None
+
+    def update(self, text: str) -> None:
+        if self._handle is None:
+            self._handle = display({"text/plain": text}, raw=True, display_id=True)
+        else:
+            self._handle.update({"text/plain": text}, raw=True)
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.update({"text/plain": ""}, raw=True)
+
+
+@magics_class
+class FluxMagics(Magics):
+    """``%flux PROMPT [options]`` and ``%%flux [options]`` (one prompt per line)."""
+
+    @magic_arguments()
+    @argument("prompt", nargs="*", help="What to draw (line magic). With none, a FluxWidget is shown.")
+    @argument("--width", type=int, default=1024, help="Width in pixels (snapped to 256–2048, step 32).")
+    @argument("--height", type=int, default=1024, help="Height in pixels (snapped to 256–2048, step 32).")
+    @argument("--steps", type=int, default=4, help="Denoising steps, 1–50.")
+    @argument("--seed", type=int, default=None, help="Use this seed as is (default: the Space picks one).")
+    @argument("--randomize", action="store_true", help="Let the Space pick a random seed.")
+    @argument("--space", default=None, help="owner/name or URL of the Space (default: FLUX_WIDGET_SPACE).")
+    @argument("--concurrency", type=int, default=2, help="%%flux: how many prompts run at once.")
+    @line_cell_magic
+    def flux(self, line: str, cell: str | None = None) -> Any:
+        """Generate images with FLUX.1-schnell.
+
+        ``%flux a cat in a hat --seed 3`` shows the image with its caption and returns the
+        :class:`~flux_widget.Generation` (``g = %flux …``). ``%flux`` alone shows a FluxWidget.
+        ``%%flux`` runs one prompt per non-empty line, concurrently, and shows the images in the
+        order of the lines; a failing prompt prints one line and the others still show.
+        """
+        try:
+            args = parse_argstring(self.flux, line)
+        except Exception as exc:  # UsageError and argparse's own
+            report(exc)
+            return None
+        if cell is not None:
+            prompts = [text.strip() for text in cell.splitlines() if text.strip()]
+            if args.prompt:
+                prompts.insert(0, " ".join(args.prompt))
+            run_sync(lambda: self._batch(prompts, args))
+            return None
+        if not args.prompt:
+            widget = FluxWidget(args.space, width=args.width, height=args.height, steps=args.steps)
+            if args.seed is not None:
+                widget.seed, widget.randomize_seed = args.seed, args.randomize
+            return widget
+        return run_sync(lambda: self._single(" ".join(args.prompt), args))
+
+    @staticmethod
+    def _options(args: Namespace) -> dict[str, Any]:
+        return {
+            "width": args.width,
+            "height": args.height,
+            "steps": args.steps,
+            "seed": args.seed if args.seed is not None else 0,
+            "randomize_seed": args.seed is None or args.randomize,
+        }
+
+    async def _single(self, prompt: str, args: Namespace) -> Generation | None:
+        status = _Status()
+
+        def on_progress(event: ProgressEvent) -> None:
+            status.update(f"{prompt}: {describe(event)}")
+
+        try:
+            async with FluxClient(args.space) as client:
+                status.update(f"{prompt}: sending")
+                generation = await client.generate(prompt, on_progress=on_progress, **self._options(args))
+        except FluxError as exc:
+            status.close()
+            report(exc)
+            return None
+        status.close()
+        show(generation)
+        return generation
+
+    async def _batch(self, prompts: list[str], args: Namespace) -> list[Generation | None]:
+        if not prompts:
+            report(FluxError("%%flux needs at least one prompt line."))
+            return []
+        status = _Status()
+        limit = asyncio.Semaphore(max(1, args.concurrency))
+        done = 0
+        results: list[Generation | None] = []
+        async with FluxClient(args.space) as client:
+
+            async def one(prompt: str) -> Generation:
+                async with limit:
+                    return await client.generate(prompt, **self._options(args))
+
+            tasks = [asyncio.ensure_future(one(prompt)) for prompt in prompts]
+            status.update(f"0/{len(prompts)} done")
+            try:
+                for prompt, task in zip(prompts, tasks, strict=True):
+                    try:
+                        generation: Generation | None = await task
+                    except FluxError as exc:
+                        generation = None
+                        report(exc, prompt)
+                    done += 1
+                    status.update(f"{done}/{len(prompts)} done")
+                    if generation is not None:
+                        show(generation)
+                    results.append(generation)
+            finally:
+                for task in tasks:
+                    task.cancel()
+                status.close()
+        return results

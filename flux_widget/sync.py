@@ -1,0 +1,42 @@
+"""The synchronous entry point: ``generate()`` works in a script and inside a notebook cell."""
+
+from __future__ import annotations
+
+from .client import FluxClient, ProgressCallback
+from .runner import run_sync
+from .types import Generation
+
+__all__ = ["generate"]
+
+
+def generate(
+    prompt: str,
+    *,
+    width: int = 1024,
+    height: int = 1024,
+    steps: int = 4,
+    seed: int = 0,
+    randomize_seed: bool = True,
+    space: str | None = None,
+    token: str | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> Generation:
+    """Generate one image and wait for it; see :meth:`FluxClient.generate` for the parameters.
+
+    ``space`` and ``token`` default to ``FLUX_WIDGET_SPACE`` (then the public Space) and
+    ``HF_TOKEN``. Errors are the :class:`~flux_widget.FluxError` family.
+    """
+
+    async def once() -> Generation:
+        async with FluxClient(space, token=token) as client:
+            return await client.generate(
+                prompt,
+                width=width,
+                height=height,
+                steps=steps,
+                seed=seed,
+                randomize_seed=randomize_seed,
+                on_progress=on_progress,
+            )
+
+    return run_sync(once)
