@@ -77,7 +77,11 @@ def test_sync_generate_inside_a_running_kernel_loop(in_kernel) -> None:
 
 
 def test_sync_generate_in_a_plain_script(space_env: str) -> None:
-    script = "import flux_widget\ng = flux_widget.generate('script', width=256, height=256, seed=4, randomize_seed=False)\nprint(g.seed)"
+    script = (
+        "import flux_widget\n"
+        "g = flux_widget.generate('script', width=256, height=256, seed=4, randomize_seed=False)\n"
+        "print(g.seed)"
+    )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "4\n"
