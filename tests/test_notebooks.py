@@ -1,0 +1,49 @@
+"""Every notebook in notebooks/ runs top to bottom against the stand-in Space, and ships clean."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+from kernel import pngs, run_notebook, texts
+
+NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_committed_without_outputs(path: Path) -> None:
+    notebook = nbformat.read(path, as_version=4)
+    nbformat.validate(notebook)
+    assert notebook.metadata.kernelspec.name == "python3"
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, "stale outputs are committed"
+    assert "widgets" not in notebook.metadata, "saved widget state is committed"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_runs_against_the_standin(path: Path, space_env: str, tmp_path: Path) -> None:
+    notebook = run_notebook(nbformat.read(path, as_version=4), tmp_path)
+    outputs = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert not texts(outputs, "stderr"), texts(outputs, "stderr")
+    assert pngs(outputs), "the notebook showed no image"
+
+
+def test_quickstart_saves_images_with_their_parameters(space_env: str, tmp_path: Path) -> None:
+    run_notebook(nbformat.read(NOTEBOOKS[[p.name for p in NOTEBOOKS].index("quickstart.ipynb")], as_version=4), tmp_path)
+    saved = sorted((tmp_path / "flux-images").glob("*.png"))
+    assert [p.name for p in saved] == ["flux-001-seed-3.png"]
+    assert (tmp_path / "lighthouse.png").exists()
+
+
+def test_batch_notebook_reuses_the_seed(space_env: str, tmp_path: Path) -> None:
+    path = next(p for p in NOTEBOOKS if p.name == "batch_variations.ipynb")
+    notebook = run_notebook(nbformat.read(path, as_version=4), tmp_path)
+    last = notebook.cells[-1].outputs
+    assert texts(last, "stdout") == ["reused seed True\n"]
+    assert [img.size for img in pngs(last)] == [(512, 512), (1024, 1024)]
+    same_seed = pngs(notebook.cells[4].outputs)
+    assert [img.text["prompt"].split()[1] for img in same_seed] == ["red", "blue", "green"]
+    assert {img.text["seed"] for img in same_seed} == {"1234"}
