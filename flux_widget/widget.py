@@ -236,8 +236,10 @@ class FluxWidget(anywidget.AnyWidget):
         except Exception as exc:
             self._finish("error", f"Unexpected error ({type(exc).__name__}): {exc}")
             raise
+        # Two messages: the history entry (a small text thumbnail), then the image, alone with
+        # its parameters, so the image's message is the image's own bytes and a small envelope.
+        self.history = [*self.history, entry]
         with self.hold_sync():
-            self.history = [*self.history, entry]
             self._show(generation, len(self._history) - 1)
             self.seed = generation.seed
             self.width, self.height, self.steps = generation.width, generation.height, generation.steps
@@ -276,11 +278,25 @@ class FluxWidget(anywidget.AnyWidget):
         if kind == "generate":
             if self.busy:
                 return
-            self._start(None, {}).add_done_callback(self._log_outcome)
+            params = content.get("params")
+            overrides = self._control_values(params if isinstance(params, dict) else {})
+            self._start(overrides.pop("prompt", None), overrides).add_done_callback(self._log_outcome)
         elif kind == "cancel":
             self.cancel()
         elif kind == "select" and isinstance(content.get("index"), int) and 0 <= content["index"] < len(self._history):
             self.select(content["index"])
+
+    @staticmethod
+    def _control_values(params: dict[str, Any]) -> dict[str, Any]:
+        """The well-typed control values a generate message carries; anything else is dropped."""
+        kinds: dict[str, type | tuple[type, ...]] = {
+            "prompt": str, "width": int, "height": int, "steps": int, "seed": int, "randomize_seed": bool,
+        }  # fmt: skip
+        return {
+            name: value
+            for name, value in params.items()
+            if name in kinds and isinstance(value, kinds[name]) and (kinds[name] is bool or not isinstance(value, bool))
+        }
 
     @staticmethod
     def _log_outcome(task: asyncio.Task[Generation]) -> None:

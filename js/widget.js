@@ -13,6 +13,7 @@ const SIZE_STEP = 32;
 const MIN_SIZE = 256;
 const MAX_SIZE = 2048;
 const MAX_SEED = 2147483647;
+const CONTROLS = ["prompt", "width", "height", "steps", "seed", "randomize_seed"];
 const EXTENSIONS = { "image/webp": "webp", "image/png": "png", "image/jpeg": "jpg", "image/gif": "gif" };
 
 /** Create an element with properties, attributes (prefixed "@") and children. */
@@ -151,7 +152,10 @@ function render({ model, el }) {
   const generate = () => {
     if (generateButton.disabled) return;
     setTraits({ prompt: promptInput.value });
-    model.send({ type: "generate" });
+    // Trait updates are serialized asynchronously and can reach the kernel after a custom
+    // message sent at the same moment: the request carries the values it was made with.
+    const params = Object.fromEntries(CONTROLS.map((name) => [name, model.get(name)]));
+    model.send({ type: "generate", params });
   };
 
   listen(promptInput, "input", () => setTraits({ prompt: promptInput.value }));

@@ -14,11 +14,13 @@ Run it as ``python tests/standin_space.py --port 7861``; the tests start it once
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import time
 
 import gradio as gr
 from picture import render_picture
+from PIL import Image
 
 MAX_SEED = 2**31 - 1
 MAX_IMAGE_SIZE = 2048
@@ -52,7 +54,17 @@ def infer(
     for _ in progress.tqdm(range(steps), desc="denoising", unit="steps"):
         if "[slow]" in prompt:
             time.sleep(SLOW_STEP_SECONDS)
-    return render_picture(prompt, int(seed), int(width), int(height)), seed
+    picture = render_picture(prompt, int(seed), int(width), int(height))
+    if os.environ.get("STANDIN_TEXTURE"):
+        picture = with_grain(picture, int(seed))
+    return picture, seed
+
+
+def with_grain(picture: Image.Image, seed: int) -> Image.Image:
+    """Blend in seeded grain so the WebP weighs what a real 1024² FLUX image does (100–250 KB)."""
+    width, height = picture.size
+    grain = Image.frombytes("L", (width, height), random.Random(seed).randbytes(width * height)).convert("RGB")
+    return Image.blend(picture, grain, 0.12)
 
 
 def build_app() -> gr.Blocks:
@@ -83,7 +95,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument("--texture", action="store_true", help="photo-like file sizes (for benchmarks)")
     args = parser.parse_args()
+    if args.texture:
+        os.environ["STANDIN_TEXTURE"] = "1"
     demo = build_app()
     demo.queue(default_concurrency_limit=args.concurrency)
     demo.launch(server_name="127.0.0.1", server_port=args.port, ssr_mode=False, show_error=False, quiet=True)

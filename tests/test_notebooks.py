@@ -32,7 +32,9 @@ def test_notebook_runs_against_the_standin(path: Path, space_env: str, tmp_path:
 
 
 def test_quickstart_saves_images_with_their_parameters(space_env: str, tmp_path: Path) -> None:
-    run_notebook(nbformat.read(NOTEBOOKS[[p.name for p in NOTEBOOKS].index("quickstart.ipynb")], as_version=4), tmp_path)
+    run_notebook(
+        nbformat.read(NOTEBOOKS[[p.name for p in NOTEBOOKS].index("quickstart.ipynb")], as_version=4), tmp_path
+    )
     saved = sorted((tmp_path / "flux-images").glob("*.png"))
     assert [p.name for p in saved] == ["flux-001-seed-3.png"]
     assert (tmp_path / "lighthouse.png").exists()

@@ -76,6 +76,18 @@ async def test_generate_message_runs_a_task_on_the_loop(widget: FluxWidget) -> N
     assert [entry["prompt"] for entry in widget.history] == ["from the button"]
 
 
+async def test_generate_message_carries_the_values_it_was_made_with(widget: FluxWidget) -> None:
+    # The frontend's trait updates can arrive after its generate message: the message wins.
+    widget.prompt = "stale prompt"
+    params = {"prompt": "fresh prompt", "width": 320, "steps": 1, "seed": 6, "randomize_seed": False, "evil": 1}
+    widget._handle_message(widget, {"type": "generate", "params": params}, [])
+    await wait_until(lambda: not widget.busy)
+    assert widget.current == {"prompt": "fresh prompt", "seed": 6, "width": 320, "height": 256, "steps": 1, "index": 0}
+    widget._handle_message(widget, {"type": "generate", "params": {"prompt": 5, "width": "wide", "steps": True}}, [])
+    await wait_until(lambda: not widget.busy)
+    assert widget.history[-1]["prompt"] == "fresh prompt" and widget.history[-1]["steps"] == 1
+
+
 async def test_select_message_shows_an_entry_and_restores_its_parameters(widget: FluxWidget) -> None:
     first = await widget.generate("first", seed=1, randomize_seed=False, width=320)
     await widget.generate("second", seed=2, width=256, height=512, steps=3, randomize_seed=True)
