@@ -1,0 +1,206 @@
+"""The fault matrix (README, "Reliability"), each proven against a real server on 127.0.0.1.
+
+The stand-in Gradio Space gives the app's own failures (quota, crash, cancel); a small misbehaving
+server of ours gives the rest (sleeping Space, cut stream, malformed event, bad image, …).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+import time
+import tracemalloc
+from collections.abc import Iterator
+
+import pytest
+from misbehaving import Seen, misbehaving_space
+from servers import free_port
+
+from flux_widget import (
+    FluxClient,
+    FluxError,
+    GenerationError,
+    InvalidRequestError,
+    QuotaExceededError,
+    SpaceUnavailableError,
+)
+from flux_widget.widget import FluxWidget
+
+pytestmark = pytest.mark.anyio
+TOKEN = "hf_" + "FaultMatrixSecret" * 2
+
+
+@pytest.fixture(scope="module")
+def bad_space() -> Iterator[tuple[str, Seen]]:
+    with misbehaving_space() as served:
+        yield served
+
+
+async def failure(base: str, mode: str, *, prompt: str = "a fault", **client_options: object) -> FluxError:
+    """Generate against ``{base}/{mode}`` and return the error raised (the token is set, to prove it stays hidden)."""
+    async with FluxClient(f"{base}/{mode}", token=TOKEN, **client_options) as client:  # type: ignore[arg-type]
+        with pytest.raises(FluxError) as caught:
+            await asyncio.wait_for(client.generate(prompt, width=256, height=256), 30)
+    assert TOKEN not in str(caught.value) and TOKEN not in repr(caught.value)
+    return caught.value
+
+
+async def test_quota_error_has_its_wait(space: str) -> None:
+    error = await failure(space, "", prompt="[quota] more")
+    assert isinstance(error, QuotaExceededError) and error.retry_after == 754
+    assert "Try again in 0:12:34" in str(error)
+
+
+async def test_app_error_with_text_and_hidden(space: str) -> None:
+    shown = await failure(space, "", prompt="[gr-error] x")
+    hidden = await failure(space, "", prompt="[crash] x")
+    assert isinstance(shown, GenerationError) and "refused by the safety checker" in str(shown)
+    assert isinstance(hidden, GenerationError) and "did not say why" in str(hidden)
+
+
+async def test_nothing_listening_fails_within_seconds() -> None:
+    begin = time.monotonic()
+    error = await failure(f"http://127.0.0.1:{free_port()}", "")
+    assert isinstance(error, SpaceUnavailableError) and "Cannot reach the Space" in str(error)
+    assert time.monotonic() - begin < 10
+
+
+@pytest.mark.parametrize(("mode", "state"), [("sleeping", "sleeping"), ("building", "building")])
+async def test_sleeping_or_building_space_is_retried_then_named(
+    bad_space: tuple[str, Seen], mode: str, state: str
+) -> None:
+    base, seen = bad_space
+    before = len(seen.paths(f"/{mode}/config"))
+    error = await failure(base, mode, retries=2, backoff=0.05)
+    assert isinstance(error, SpaceUnavailableError)
+    assert f"The Space is {state} (HTTP 503)" in str(error)
+    assert len(seen.paths(f"/{mode}/config")) - before == 3  # the first try and two retries, no more
+
+
+async def test_html_page_instead_of_config(bad_space: tuple[str, Seen]) -> None:
+    error = await failure(bad_space[0], "html-config")
+    assert isinstance(error, SpaceUnavailableError) and "HTTP 200" in str(error)
+
+
+async def test_stream_that_ends_before_a_result(bad_space: tuple[str, Seen]) -> None:
+    error = await failure(bad_space[0], "ends-early")
+    assert isinstance(error, GenerationError) and "ended before the image was ready" in str(error)
+
+
+async def test_connection_cut_mid_stream(bad_space: tuple[str, Seen]) -> None:
+    error = await failure(bad_space[0], "cut")
+    assert isinstance(error, GenerationError) and "connection to the Space was cut" in str(error)
+
+
+async def test_malformed_event_is_named(bad_space: tuple[str, Seen]) -> None:
+    error = await failure(bad_space[0], "malformed")
+    assert isinstance(error, GenerationError) and "malformed event (not JSON): '{not json'" in str(error)
+
+
+@pytest.mark.parametrize(
+    ("mode", "message"),
+    [
+        ("not-image", "not an image"),
+        ("bomb", "cannot be read"),  # Pillow's own decompression-bomb guard, header only
+        ("huge-claim", "claims to be 5000×5000 pixels"),
+        ("huge-body", "over the 33554432-byte limit"),
+    ],
+)
+async def test_bad_image_results_are_refused(bad_space: tuple[str, Seen], mode: str, message: str) -> None:
+    tracemalloc.start()
+    try:
+        error = await failure(bad_space[0], mode)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert isinstance(error, GenerationError) and message in str(error)
+    assert peak < 80 * 1024 * 1024, f"memory peaked at {peak / 2**20:.0f} MiB"
+
+
+async def test_result_on_another_origin_is_never_fetched(bad_space: tuple[str, Seen]) -> None:
+    base, seen = bad_space
+    error = await failure(base, "other-origin")
+    assert isinstance(error, GenerationError) and "points outside the Space" in str(error)
+    assert seen.paths("/other-origin/elsewhere") == []
+    scheme = await failure(base, "file-scheme")
+    assert isinstance(scheme, GenerationError) and "outside the Space (file://" in str(scheme)
+
+
+async def test_silent_server_past_the_timeout_names_the_limit(bad_space: tuple[str, Seen]) -> None:
+    begin = time.monotonic()
+    during_job = await failure(bad_space[0], "silent", timeout=1.0)
+    at_config = await failure(bad_space[0], "slow-config", timeout=1.0)
+    assert isinstance(during_job, SpaceUnavailableError) and "sent nothing for 1 s" in str(during_job)
+    assert isinstance(at_config, SpaceUnavailableError) and "did not answer within 1 s" in str(at_config)
+    assert time.monotonic() - begin < 10
+
+
+async def test_bad_requests_never_reach_the_space(bad_space: tuple[str, Seen]) -> None:
+    base, seen = bad_space
+    before = len(seen.requests)
+    async with FluxClient(f"{base}/ok") as client:
+        for bad in ("", "  \n"):
+            with pytest.raises(InvalidRequestError):
+                await client.generate(bad)
+        with pytest.raises(InvalidRequestError):
+            await client.generate("fine", seed=-3)
+    assert len(seen.requests) == before
+
+
+async def test_token_goes_to_the_space_and_nowhere_else(bad_space: tuple[str, Seen]) -> None:
+    base, seen = bad_space
+    async with FluxClient(f"{base}/ok", token=TOKEN) as client:
+        await client.generate("with a token", width=256, height=256)
+    sent = [headers for path, headers in seen.requests if path.startswith("/ok/")]
+    assert sent and all(h.get("authorization") == f"Bearer {TOKEN}" for h in sent)
+    assert all(h.get("x-hf-authorization") == f"Bearer {TOKEN}" for h in sent)
+
+
+async def test_widget_recovers_from_every_fault_and_keeps_history(space: str, bad_space: tuple[str, Seen]) -> None:
+    widget = FluxWidget(space, token=TOKEN, width=256, height=256, steps=1)
+    kept = await widget.generate("keep me", seed=1, randomize_seed=False)
+    history = list(widget.history)
+    for mode in ("sleeping", "cut", "malformed", "bomb", "other-origin"):
+        widget._client = FluxClient(f"{bad_space[0]}/{mode}", token=TOKEN, retries=0)
+        with pytest.raises(FluxError):
+            await widget.generate(f"fails: {mode}")
+        assert widget.status == "error" and widget.error and TOKEN not in widget.error
+        assert widget.history == history and widget.generations == [kept]
+        assert widget.image == kept.image_bytes
+        await widget._client.aclose()
+    widget.close()
+
+
+def open_file_descriptors() -> int:
+    return len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else 0
+
+
+async def test_100_in_a_row_and_20_concurrent_leave_nothing_open(space: str) -> None:
+    fds_before = open_file_descriptors()
+    tasks_before = len(asyncio.all_tasks())
+    async with FluxClient(space) as client:
+        for i in range(10):  # warm up, then measure memory over the rest
+            await client.generate(f"row {i}", width=256, height=256, steps=1)
+        gc.collect()
+        tracemalloc.start()
+        baseline, _ = tracemalloc.get_traced_memory()
+        for i in range(10, 100):
+            generation = await client.generate(f"row {i}", width=256, height=256, steps=1, seed=i, randomize_seed=False)
+            assert generation.seed == i
+        gc.collect()
+        grown, _ = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        results = await asyncio.gather(
+            *(
+                client.generate(f"together {i}", width=256, height=256, steps=1, seed=i, randomize_seed=False)
+                for i in range(20)
+            )
+        )
+        assert [g.seed for g in results] == list(range(20))
+        pool = client._http._transport._pool  # httpcore's pool: what the client holds open
+    assert client.closed
+    assert len(pool.connections) == 0, f"{len(pool.connections)} connections left open"
+    assert len(asyncio.all_tasks()) == tasks_before, "a task outlived the client"
+    assert open_file_descriptors() <= fds_before + 2, (fds_before, open_file_descriptors())
+    assert grown - baseline < 2 * 1024 * 1024, f"memory grew {(grown - baseline) / 1024:.0f} KiB over 90 generations"
