@@ -274,7 +274,7 @@ function render({ model, el }) {
     const items = entries
       .map((entry, index) => {
         const label = `${entry.prompt} (seed ${entry.seed}, ${entry.width}×${entry.height})`;
-        const thumb = h("img", { className: "flux-thumb", src: entry.thumbnail || "", alt: entry.prompt, loading: "lazy" });
+        const thumb = h("img", { className: "flux-thumb", src: entry.thumbnail || "", alt: entry.prompt });
         const button = h("button", { type: "button", className: "flux-history-button", title: label, "@aria-label": label }, [thumb]);
         const item = h("li", { className: "flux-history-item", "@role": "listitem" }, [button]);
         item.dataset.index = String(index);

@@ -39,7 +39,9 @@ def write_notebook(path: Path, cells: list[str]) -> Path:
 
 
 @contextmanager
-def jupyter_server(root: Path, env: dict[str, str], *, theme: str | None = None) -> Iterator[str]:
+def jupyter_server(
+    root: Path, env: dict[str, str], *, theme: str | None = None, save_widget_state: bool = False
+) -> Iterator[str]:
     """Start ``jupyter lab`` on 127.0.0.1 serving ``root``; yield its base URL (Notebook 7 is at /tree)."""
     state = root.parent / f"{root.name}-jupyter"
     settings = state / "settings"
@@ -48,6 +50,10 @@ def jupyter_server(root: Path, env: dict[str, str], *, theme: str | None = None)
     (news / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
     if theme:
         (news / "themes.jupyterlab-settings").write_text(json.dumps({"theme": theme}))
+    if save_widget_state:
+        manager = settings / "@jupyter-widgets" / "jupyterlab-manager"
+        manager.mkdir(parents=True, exist_ok=True)
+        (manager / "plugin.jupyterlab-settings").write_text(json.dumps({"saveState": True}))
     port = free_port()
     server_env = {
         **os.environ,
