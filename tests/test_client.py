@@ -114,7 +114,9 @@ async def test_stream_yields_events_then_the_generation(space: str) -> None:
     async with FluxClient(space) as client:
         items = [
             item
-            async for item in client.stream("streamed", width=256, height=256, steps=2, seed=9, randomize_seed=False)
+            async for item in client.stream(
+                "[slow] streamed", width=256, height=256, steps=2, seed=9, randomize_seed=False
+            )
         ]
     assert isinstance(items[-1], Generation)
     assert items[-1].seed == 9

@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import httpx
-import pytest
 from jupyter import browser, jupyter_server, write_notebook
 from notebook_page import NotebookPage
 from test_browser import ARTIFACTS, expect_count, history_items, pytestmark  # noqa: F401
