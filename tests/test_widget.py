@@ -6,6 +6,8 @@ import asyncio
 import base64
 import io
 import json
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -208,3 +210,19 @@ async def test_static_fallback_bundle_has_the_current_image(widget: FluxWidget) 
     assert "application/vnd.jupyter.widget-view+json" in bundle
     png = Image.open(io.BytesIO(base64.b64decode(bundle["image/png"])))
     assert png.format == "PNG" and png.size == (256, 256) and png.text["seed"] == "5"
+
+
+def test_colab_custom_widget_manager_is_enabled(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    colab = types.ModuleType("google.colab")
+    colab.output = types.SimpleNamespace(enable_custom_widget_manager=lambda: calls.append("enabled"))
+    monkeypatch.setitem(sys.modules, "google", types.ModuleType("google"))
+    monkeypatch.setitem(sys.modules, "google.colab", colab)
+    FluxWidget("http://127.0.0.1:9").close()
+    assert calls == ["enabled"]
+
+
+def test_outside_colab_nothing_is_enabled(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    FluxWidget("http://127.0.0.1:9").close()  # no AttributeError, no import of google.colab
+    assert "google.colab" not in sys.modules
