@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+import pytest
 from servers import free_port, stop, wait_for_http
 
 CHROMIUM = "/usr/bin/chromium"
@@ -25,6 +26,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+ARTIFACTS = Path(__file__).parent / "artifacts"
+WIDGET_CELL = "from flux_widget import FluxWidget\nw = FluxWidget(width=256, height=256, steps=2)\nw"
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 
@@ -100,3 +103,12 @@ def browser(**context_options: Any) -> Iterator[Any]:
             yield chromium
         finally:
             chromium.close()
+
+
+BROWSER_TESTS = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not chromium_available() and not os.environ.get("CI"),
+        reason="Debian's chromium is not installed (apt-get install -y chromium); CI requires it",
+    ),
+]

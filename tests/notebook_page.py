@@ -62,3 +62,24 @@ class NotebookPage:
             "async img => Array.from(new Uint8Array(await (await fetch(img.src)).arrayBuffer()))"
         )
         return bytes(values)
+
+
+def history_items(widget: Any) -> Any:
+    """The widget's history thumbnails, found as a person would: the list named "History"."""
+    return widget.get_by_role("list", name="History").get_by_role("listitem")
+
+
+def expect_count(locator: Any, count: int, timeout: float = 30.0) -> None:
+    """Wait until ``locator`` matches exactly ``count`` elements."""
+    deadline = time.monotonic() + timeout
+    while locator.count() != count:
+        assert time.monotonic() < deadline, f"expected {count} items, saw {locator.count()}"
+        time.sleep(0.05)
+
+
+def generate_and_wait(widget: Any, prompt: str) -> None:
+    """Type a prompt, press Generate, and wait for its history item."""
+    count = history_items(widget).count()
+    widget.get_by_label("Prompt", exact=True).fill(prompt)
+    widget.get_by_role("button", name="Generate").click()
+    expect_count(history_items(widget), count + 1)

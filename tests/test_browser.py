@@ -3,29 +3,19 @@
 from __future__ import annotations
 
 import io
-import os
 import re
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from jupyter import browser, chromium_available, jupyter_server, write_notebook
-from notebook_page import NotebookPage
+from jupyter import ARTIFACTS, BROWSER_TESTS, WIDGET_CELL, browser, jupyter_server, write_notebook
+from notebook_page import NotebookPage, expect_count, history_items
 from picture import mean_difference, render_picture
 from PIL import Image
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not chromium_available() and not os.environ.get("CI"),
-        reason="Debian's chromium is not installed (apt-get install -y chromium); CI requires it",
-    ),
-]
+pytestmark = BROWSER_TESTS
 
-ARTIFACTS = Path(__file__).parent / "artifacts"
-WIDGET_CELL = "from flux_widget import FluxWidget\nw = FluxWidget(width=256, height=256, steps=2)\nw"
 OTHER_CELL = "print('other cell ran', 6 * 7)"
 
 
@@ -51,10 +41,6 @@ def screenshot_on_failure(request: pytest.FixtureRequest) -> Iterator[None]:
     if report is not None and report.failed and "lab" in request.fixturenames:
         ARTIFACTS.mkdir(exist_ok=True)
         request.getfixturevalue("lab").page.screenshot(path=ARTIFACTS / f"{request.node.name}.png", full_page=True)
-
-
-def history_items(widget: Any) -> Any:
-    return widget.get_by_role("list", name="History").get_by_role("listitem")
 
 
 def generate(lab: NotebookPage, prompt: str) -> Any:
@@ -179,10 +165,3 @@ def test_a_prompt_of_html_is_shown_as_text_and_runs_nothing(lab: NotebookPage) -
     assert widget.locator("img[src='x']").count() == 0
     time.sleep(0.5)
     assert dialogs == []
-
-
-def expect_count(locator: Any, count: int, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while locator.count() != count:
-        assert time.monotonic() < deadline, f"expected {count} items, saw {locator.count()}"
-        time.sleep(0.05)

@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jupyter import browser, jupyter_server, write_notebook
-from notebook_page import NotebookPage
-from test_browser import ARTIFACTS, WIDGET_CELL, expect_count, history_items, pytestmark  # noqa: F401
+from jupyter import ARTIFACTS, BROWSER_TESTS, WIDGET_CELL, browser, jupyter_server, write_notebook
+from notebook_page import NotebookPage, generate_and_wait
+
+pytestmark = BROWSER_TESTS
 
 
 def rgb(css_color: str) -> tuple[int, ...]:
@@ -20,13 +21,6 @@ def rgb(css_color: str) -> tuple[int, ...]:
 def luminance(css_color: str) -> float:
     r, g, b = rgb(css_color)
     return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
-
-
-def generate_and_wait(widget: Any, prompt: str) -> None:
-    count = history_items(widget).count()
-    widget.get_by_label("Prompt", exact=True).fill(prompt)
-    widget.get_by_role("button", name="Generate").click()
-    expect_count(history_items(widget), count + 1)
 
 
 @pytest.fixture(scope="module")

@@ -120,3 +120,9 @@ def test_command_line_error_is_one_line_and_exit_1(space_env: str, tmp_path: Pat
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1].startswith("error: The Space's GPU quota is used up")
     assert not (tmp_path / "x.png").exists()
+
+
+def test_importing_patches_no_event_loop() -> None:
+    script = "import sys, flux_widget, flux_widget.magic\nprint('nest_asyncio2' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.stdout == "False\n", result.stderr

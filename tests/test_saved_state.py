@@ -7,9 +7,10 @@ import time
 from pathlib import Path
 
 import httpx
-from jupyter import browser, jupyter_server, write_notebook
-from notebook_page import NotebookPage
-from test_browser import ARTIFACTS, expect_count, history_items, pytestmark  # noqa: F401
+from jupyter import ARTIFACTS, BROWSER_TESTS, browser, jupyter_server, write_notebook
+from notebook_page import NotebookPage, expect_count, generate_and_wait, history_items
+
+pytestmark = BROWSER_TESTS
 
 SECRET = "hf_" + "SavedStateSecret" * 2
 STATE_MIME = "application/vnd.jupyter.widget-state+json"
@@ -37,13 +38,6 @@ def save_and_wait(notebook: NotebookPage, path: Path, entries: int) -> int:
         time.sleep(0.2)
 
 
-def generate(widget, prompt: str) -> None:
-    count = history_items(widget).count()
-    widget.get_by_label("Prompt", exact=True).fill(prompt)
-    widget.get_by_role("button", name="Generate").click()
-    expect_count(history_items(widget), count + 1)
-
-
 def test_saved_notebook_reopens_with_its_history_and_no_token(space: str, tmp_path: Path) -> None:
     path = write_notebook(
         tmp_path / "saved.ipynb",
@@ -57,10 +51,10 @@ def test_saved_notebook_reopens_with_its_history_and_no_token(space: str, tmp_pa
         notebook.run_cell(0)
         widget = notebook.widget(0)
         widget.wait_for(timeout=60_000)
-        generate(widget, "saved one")
+        generate_and_wait(widget, "saved one")
         save_and_wait(notebook, path, 1)
-        generate(widget, "saved two")
-        generate(widget, "saved three")
+        generate_and_wait(widget, "saved two")
+        generate_and_wait(widget, "saved three")
         save_and_wait(notebook, path, 3)
 
         text = path.read_text()
