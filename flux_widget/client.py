@@ -16,7 +16,7 @@ import os
 import re
 import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -375,7 +375,11 @@ class FluxClient:
                     if source.response.status_code >= 500:
                         raise SpaceUnavailableError(_describe_unavailable(source.response))
                     raise GenerationError(f"The Space refused the event stream (HTTP {source.response.status_code}).")
-                yield self._messages(source)
+                messages = self._messages(source)
+                try:
+                    yield messages
+                finally:
+                    await messages.aclose()
         except httpx.TimeoutException:
             raise SpaceUnavailableError(
                 f"The Space sent nothing for {self.timeout:g} s while the job ran ({self.base_url}). "
@@ -388,7 +392,7 @@ class FluxClient:
             ) from None
 
     @staticmethod
-    async def _messages(source: EventSource) -> AsyncIterator[dict[str, Any]]:
+    async def _messages(source: EventSource) -> AsyncGenerator[dict[str, Any], None]:
         async for sse in source.aiter_sse():
             if not sse.data:
                 continue

@@ -52,7 +52,8 @@ class FluxWidget(anywidget.AnyWidget):
 
     ``space`` is ``owner/name`` or a URL (default: ``FLUX_WIDGET_SPACE``, then the public Space);
     ``token`` (default ``HF_TOKEN``) stays in the kernel: it is never a trait and never reaches
-    the browser or the notebook file.
+    the browser or the notebook file. ``client`` replaces the widget's own :class:`FluxClient`
+    (it is then yours to close).
 
     Press Generate, or ``await widget.generate()`` in a cell; either runs on the kernel's event
     loop, so other cells keep running meanwhile.
@@ -105,6 +106,7 @@ class FluxWidget(anywidget.AnyWidget):
             **kwargs,
         )
         _enable_colab_widgets()
+        self._owns_client = client is None
         self._client = client if client is not None else FluxClient(space, token=token)
         self._history = History()
         self._task: asyncio.Task[Generation] | None = None
@@ -190,9 +192,14 @@ class FluxWidget(anywidget.AnyWidget):
         return self._history.save_all(folder)
 
     def close(self) -> None:
-        """Close the widget and cancel any running generation."""
+        """Close the widget, cancel any running generation and release the connections."""
         self.cancel()
         super().close()
+        if self._owns_client and not self._client.closed:
+            try:
+                asyncio.get_running_loop().create_task(self._client.aclose())
+            except RuntimeError:  # no loop running: the connections close with the client
+                pass
 
     # ------------------------------------------------------------------ running a generation
 
