@@ -35,11 +35,14 @@ MAX_SEED = 2**31 - 1
 
 
 def _whole_number(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise InvalidRequestError(f"{name} must be a whole number, not {value!r}.")
-    if value != int(value):
-        raise InvalidRequestError(f"{name} must be a whole number, not {value!r}.")
-    return int(value)
+    """``value`` as an int if it is a whole number (``3``, ``3.0``, numpy ints); else refuse it."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return int(value)
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        number = float(value)
+        if math.isfinite(number) and number.is_integer():
+            return int(number)
+    raise InvalidRequestError(f"{name} must be a whole number, not {value!r}.")
 
 
 def snap_size(name: str, value: object) -> int:
