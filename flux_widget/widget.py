@@ -42,7 +42,7 @@ def _enable_colab_widgets() -> None:
     colab = sys.modules.get("google.colab")
     if colab is not None:
         try:
-            colab.output.enable_custom_widget_manager()  # type: ignore[attr-defined]
+            colab.output.enable_custom_widget_manager()
         except Exception:  # pragma: no cover - only inside Colab
             logger.debug("could not enable Colab's custom widget manager", exc_info=True)
 
