@@ -426,8 +426,8 @@ class FluxClient:
             raise GenerationError(f"The Space's result has no usable seed: {seed!r}.")
         if not isinstance(file_data, dict) or not (file_data.get("url") or file_data.get("path")):
             raise GenerationError(f"The Space's result has no image file: {str(file_data)[:200]}.")
-        url = file_data.get("url") or f"{self.base_url}{info.api_prefix}/file={file_data['path']}"
-        image_bytes = await self._download(str(url))
+        url = self._file_url(info, file_data)
+        image_bytes = await self._download(url)
         try:
             mime_type, _ = images.check_image(image_bytes)
         except ValueError as exc:
@@ -443,6 +443,20 @@ class FluxClient:
             mime_type=mime_type,
             elapsed=time.perf_counter() - started,
         )
+
+    def _file_url(self, info: SpaceInfo, file_data: dict[str, Any]) -> str:
+        """The result file's URL; a proxy's http:// for the Space's own https host is mended."""
+        url = file_data.get("url")
+        if not url:
+            return f"{self.base_url}{info.api_prefix}/file={file_data['path']}"
+        try:
+            target, base = httpx.URL(str(url)), httpx.URL(self.base_url)
+        except httpx.InvalidURL:
+            return str(url)  # refused, with its reason, by _download
+        if target.scheme in {"http", "https"} and target.host == base.host and _origin(target) != _origin(base):
+            # Behind the Hugging Face proxy a Space may name itself http://…:80; it is the same host.
+            return str(target.copy_with(scheme=base.scheme, port=base.port))
+        return str(url)
 
     async def _download(self, url: str) -> bytes:
         """Fetch a result file from the Space's own origin, refusing oversized bodies."""

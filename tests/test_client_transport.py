@@ -99,3 +99,20 @@ async def test_empty_output_means_cancelled_not_a_result() -> None:
     async with FluxClient(BASE, transport=transport) as client:
         with pytest.raises(GenerationError, match="cancelled on the Space"):
             await client.generate("x")
+
+
+async def test_a_proxy_downgraded_file_url_on_the_spaces_own_host_is_fetched_over_https() -> None:
+    seen: list[str] = []
+    plain = json.dumps(
+        {
+            "msg": "process_completed",
+            "event_id": "e1",
+            "output": {"data": [{"path": "/tmp/x.webp", "url": "http://owner-space.hf.space/file=/tmp/x.webp"}, 5]},
+            "success": True,
+        }
+    )
+    transport = gradio4_space(lambda e: [plain], seen)
+    async with FluxClient(BASE, transport=transport) as client:
+        generation = await client.generate("behind a proxy")
+    assert generation.url == f"{BASE}/file=/tmp/x.webp"
+    assert seen[-1] == "GET /file=/tmp/x.webp"
