@@ -6,6 +6,7 @@ import io
 import re
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,13 +26,16 @@ def lab(space: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Notebo
     root = tmp_path_factory.mktemp("lab")
     write_notebook(root / "widget.ipynb", [WIDGET_CELL, OTHER_CELL])
     with jupyter_server(root, {"FLUX_WIDGET_SPACE": space}) as server, browser() as chromium:
-        page = chromium.new_page(viewport={"width": 1200, "height": 1000})
+        context = chromium.new_context(
+            viewport={"width": 1200, "height": 1000}, permissions=["clipboard-read", "clipboard-write"]
+        )
+        page = context.new_page()
         notebook = NotebookPage(page, server)
         notebook.open("widget.ipynb")
         notebook.run_cell(0)
         notebook.widget(0).wait_for(timeout=60_000)
         yield notebook
-        page.close()
+        context.close()
 
 
 @pytest.fixture(autouse=True)
@@ -165,3 +169,39 @@ def test_a_prompt_of_html_is_shown_as_text_and_runs_nothing(lab: NotebookPage) -
     assert widget.locator("img[src='x']").count() == 0
     time.sleep(0.5)
     assert dialogs == []
+
+
+def test_download_saves_the_image_bytes_and_copy_seed_copies_the_seed(lab: NotebookPage) -> None:
+    widget = lab.widget(0)
+    count = history_items(widget).count()
+    widget.get_by_label("Prompt", exact=True).fill("a keepsake")
+    widget.get_by_role("button", name="Generate").click()
+    expect_count(history_items(widget), count + 1)
+    seed = seed_in_caption(widget)
+    with lab.page.expect_download() as download_info:
+        widget.get_by_role("link", name="Download").click()
+    download = download_info.value
+    assert download.suggested_filename == f"flux-{seed}.webp"
+    saved = Path(download.path()).read_bytes()
+    assert saved == lab.image_bytes(widget)
+    assert mean_difference(Image.open(io.BytesIO(saved)), render_picture("a keepsake", seed, 256, 256)) < 6
+    widget.get_by_role("button", name="Copy seed").click()
+    widget.get_by_role("button", name="Copied").wait_for()
+    assert lab.page.evaluate("() => navigator.clipboard.readText()") == str(seed)
+
+
+def test_copy_seed_falls_back_when_the_clipboard_api_is_refused(lab: NotebookPage) -> None:
+    widget = lab.widget(0)
+    seed = seed_in_caption(widget)
+    lab.page.evaluate("() => navigator.clipboard.writeText('something else')")
+    # As in VS Code's iframes: the asynchronous clipboard API refuses.
+    lab.page.evaluate(
+        "() => { window.__flux_write = navigator.clipboard.writeText;"
+        " navigator.clipboard.writeText = () => Promise.reject(new Error('denied')); }"
+    )
+    try:
+        widget.get_by_role("button", name="Copy seed").click()
+        widget.get_by_role("button", name="Copied").wait_for()
+    finally:
+        lab.page.evaluate("() => { navigator.clipboard.writeText = window.__flux_write; }")
+    assert lab.page.evaluate("() => navigator.clipboard.readText()") == str(seed)
