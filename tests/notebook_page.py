@@ -24,6 +24,14 @@ class NotebookPage:
         self.page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
         self.wait_for_kernel()
 
+    def open_widget(self, path: str, *, app: str = "lab") -> Any:
+        """Open ``path``, run its first cell and return the flux widget it shows."""
+        self.open(path, app=app)
+        self.run_cell(0)
+        widget = self.widget(0)
+        widget.wait_for(timeout=60_000)
+        return widget
+
     def wait_for_kernel(self, seconds: float = 60) -> None:
         """Wait until a kernel is attached to the page and idle (a Shift+Enter sent earlier is lost)."""
         deadline = time.monotonic() + seconds

@@ -31,9 +31,7 @@ def lab(space: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Notebo
         )
         page = context.new_page()
         notebook = NotebookPage(page, server)
-        notebook.open("widget.ipynb")
-        notebook.run_cell(0)
-        notebook.widget(0).wait_for(timeout=60_000)
+        notebook.open_widget("widget.ipynb")
         yield notebook
         context.close()
 

@@ -40,11 +40,8 @@ def test_notebook_7_renders_and_generates(space: str, root: Path, chromium: Any)
     with jupyter_server(root, {"FLUX_WIDGET_SPACE": space}) as server:
         page = chromium.new_page(viewport={"width": 1100, "height": 900})
         notebook = NotebookPage(page, server)
-        notebook.open("widget.ipynb", app="notebook")
+        widget = notebook.open_widget("widget.ipynb", app="notebook")
         assert "/notebooks/widget.ipynb" in page.url
-        notebook.run_cell(0)
-        widget = notebook.widget(0)
-        widget.wait_for(timeout=60_000)
         generate_and_wait(widget, "a notebook seven cat")
         assert widget.get_by_role("img", name="a notebook seven cat").first.evaluate("i => i.naturalWidth") == 256
         page.close()
@@ -54,10 +51,7 @@ def test_dark_theme_and_narrow_cells(space: str, root: Path, chromium: Any) -> N
     with jupyter_server(root, {"FLUX_WIDGET_SPACE": space}, theme="JupyterLab Dark") as server:
         page = chromium.new_page(viewport={"width": 1100, "height": 900})
         notebook = NotebookPage(page, server)
-        notebook.open("widget.ipynb")
-        notebook.run_cell(0)
-        widget = notebook.widget(0)
-        widget.wait_for(timeout=60_000)
+        widget = notebook.open_widget("widget.ipynb")
         generate_and_wait(widget, "a lantern in the dark")
         style = widget.evaluate("e => { const s = getComputedStyle(e); return [s.backgroundColor, s.color]; }")
         assert luminance(style[0]) < 0.3 and luminance(style[1]) > 0.7, style

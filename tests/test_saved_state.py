@@ -47,10 +47,7 @@ def test_saved_notebook_reopens_with_its_history_and_no_token(space: str, tmp_pa
     with jupyter_server(tmp_path, env, save_widget_state=True) as server, browser() as chromium:
         page = chromium.new_page(viewport={"width": 1200, "height": 1000})
         notebook = NotebookPage(page, server)
-        notebook.open("saved.ipynb")
-        notebook.run_cell(0)
-        widget = notebook.widget(0)
-        widget.wait_for(timeout=60_000)
+        widget = notebook.open_widget("saved.ipynb")
         generate_and_wait(widget, "saved one")
         save_and_wait(notebook, path, 1)
         generate_and_wait(widget, "saved two")
