@@ -17,7 +17,8 @@ from .client import FluxClient
 from .errors import FluxError
 from .progress_text import describe
 from .runner import run_sync
-from .types import Generation, ProgressEvent
+from .sync import generate
+from .types import Generation
 from .widget import FluxWidget
 
 __all__ = ["FluxMagics"]
@@ -103,7 +104,7 @@ class FluxMagics(Magics):
             if args.seed is not None:
                 widget.seed, widget.randomize_seed = args.seed, args.randomize
             return widget
-        return run_sync(lambda: self._single(" ".join(args.prompt), args))
+        return self._single(" ".join(args.prompt), args)
 
     @staticmethod
     def _options(args: Namespace) -> dict[str, Any]:
@@ -115,21 +116,21 @@ class FluxMagics(Magics):
             "randomize_seed": args.seed is None or args.randomize,
         }
 
-    async def _single(self, prompt: str, args: Namespace) -> Generation | None:
+    def _single(self, prompt: str, args: Namespace) -> Generation | None:
         status = _Status()
-
-        def on_progress(event: ProgressEvent) -> None:
-            status.update(f"{prompt}: {describe(event)}")
-
+        status.update(f"{prompt}: sending")
         try:
-            async with FluxClient(args.space) as client:
-                status.update(f"{prompt}: sending")
-                generation = await client.generate(prompt, on_progress=on_progress, **self._options(args))
+            generation = generate(
+                prompt,
+                space=args.space,
+                on_progress=lambda event: status.update(f"{prompt}: {describe(event)}"),
+                **self._options(args),
+            )
         except FluxError as exc:
-            status.close()
             report(exc)
             return None
-        status.close()
+        finally:
+            status.close()
         show(generation)
         return generation
 

@@ -29,6 +29,10 @@ logger = logging.getLogger("flux_widget")
 
 _PACKAGE = Path(__file__).parent
 _STATUSES = ("idle", "queued", "running", "error")
+#: The controls a generate request may set, with the type each must have.
+_CONTROL_TYPES: dict[str, type] = {
+    "prompt": str, "width": int, "height": int, "steps": int, "seed": int, "randomize_seed": bool,
+}  # fmt: skip
 
 
 def _frontend_file(name: str) -> Path:
@@ -206,7 +210,7 @@ class FluxWidget(anywidget.AnyWidget):
     def _start(self, prompt: str | None, overrides: dict[str, Any]) -> asyncio.Task[Generation]:
         if self.busy:
             raise FluxError("A generation is already running: wait for it or cancel it first.")
-        unknown = set(overrides) - {"width", "height", "steps", "seed", "randomize_seed"}
+        unknown = set(overrides) - set(_CONTROL_TYPES)  # the prompt has a parameter of its own
         if unknown:
             raise TypeError(f"generate() got unexpected keyword arguments: {sorted(unknown)}")
         with self.hold_sync():
@@ -296,13 +300,12 @@ class FluxWidget(anywidget.AnyWidget):
     @staticmethod
     def _control_values(params: dict[str, Any]) -> dict[str, Any]:
         """The well-typed control values a generate message carries; anything else is dropped."""
-        kinds: dict[str, type | tuple[type, ...]] = {
-            "prompt": str, "width": int, "height": int, "steps": int, "seed": int, "randomize_seed": bool,
-        }  # fmt: skip
         return {
             name: value
             for name, value in params.items()
-            if name in kinds and isinstance(value, kinds[name]) and (kinds[name] is bool or not isinstance(value, bool))
+            if name in _CONTROL_TYPES
+            and isinstance(value, _CONTROL_TYPES[name])
+            and (_CONTROL_TYPES[name] is bool or not isinstance(value, bool))
         }
 
     @staticmethod

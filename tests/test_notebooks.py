@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -22,6 +24,29 @@ def test_notebook_is_committed_without_outputs(path: Path) -> None:
     assert "widgets" not in notebook.metadata, "saved widget state is committed"
 
 
+def check_quickstart(notebook: Any, folder: Path) -> None:
+    """The quick start saved its images with their parameters."""
+    saved = sorted((folder / "flux-images").glob("*.png"))
+    assert [p.name for p in saved] == ["flux-001-seed-3.png"]
+    assert (folder / "lighthouse.png").exists()
+
+
+def check_batch_variations(notebook: Any, folder: Path) -> None:
+    """The batch notebook kept one seed across prompts and reused a seed."""
+    last = notebook.cells[-1].outputs
+    assert texts(last, "stdout") == ["reused seed True\n"]
+    assert [img.size for img in pngs(last)] == [(512, 512), (1024, 1024)]
+    same_seed = pngs(notebook.cells[4].outputs)
+    assert [img.text["prompt"].split()[1] for img in same_seed] == ["red", "blue", "green"]
+    assert {img.text["seed"] for img in same_seed} == {"1234"}
+
+
+SPECIFIC_CHECKS: dict[str, Callable[[Any, Path], None]] = {
+    "quickstart.ipynb": check_quickstart,
+    "batch_variations.ipynb": check_batch_variations,
+}
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_runs_against_the_standin(path: Path, space_env: str, tmp_path: Path) -> None:
     notebook = run_notebook(nbformat.read(path, as_version=4), tmp_path)
@@ -29,23 +54,4 @@ def test_notebook_runs_against_the_standin(path: Path, space_env: str, tmp_path:
     assert not [o for o in outputs if o.output_type == "error"]
     assert not texts(outputs, "stderr"), texts(outputs, "stderr")
     assert pngs(outputs), "the notebook showed no image"
-
-
-def test_quickstart_saves_images_with_their_parameters(space_env: str, tmp_path: Path) -> None:
-    run_notebook(
-        nbformat.read(NOTEBOOKS[[p.name for p in NOTEBOOKS].index("quickstart.ipynb")], as_version=4), tmp_path
-    )
-    saved = sorted((tmp_path / "flux-images").glob("*.png"))
-    assert [p.name for p in saved] == ["flux-001-seed-3.png"]
-    assert (tmp_path / "lighthouse.png").exists()
-
-
-def test_batch_notebook_reuses_the_seed(space_env: str, tmp_path: Path) -> None:
-    path = next(p for p in NOTEBOOKS if p.name == "batch_variations.ipynb")
-    notebook = run_notebook(nbformat.read(path, as_version=4), tmp_path)
-    last = notebook.cells[-1].outputs
-    assert texts(last, "stdout") == ["reused seed True\n"]
-    assert [img.size for img in pngs(last)] == [(512, 512), (1024, 1024)]
-    same_seed = pngs(notebook.cells[4].outputs)
-    assert [img.text["prompt"].split()[1] for img in same_seed] == ["red", "blue", "green"]
-    assert {img.text["seed"] for img in same_seed} == {"1234"}
+    SPECIFIC_CHECKS[path.name](notebook, tmp_path)
