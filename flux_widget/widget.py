@@ -6,6 +6,7 @@ import asyncio
 import base64
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +40,13 @@ def _frontend_file(name: str) -> Path:
     """The built frontend file, or its source in ``js/`` when running from a source checkout."""
     built = _PACKAGE / "static" / name
     return built if built.exists() else _PACKAGE.parent / "js" / name
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def _enable_colab_widgets() -> None:
@@ -114,6 +122,10 @@ class FluxWidget(anywidget.AnyWidget):
         self._client = client if client is not None else FluxClient(space, token=token)
         self._history = History()
         self._task: asyncio.Task[Generation] | None = None
+        # The loop generations run on: the kernel's own, where the widget was made. JupyterLab
+        # may deliver this widget's messages on a kernel subshell, a thread with a loop of its
+        # own; everything they start is handed over to this loop.
+        self._home_loop: asyncio.AbstractEventLoop | None = _running_loop()
         self.on_msg(self._handle_message)
 
     def __repr__(self) -> str:
@@ -166,7 +178,14 @@ class FluxWidget(anywidget.AnyWidget):
         Returns the :class:`Generation`; errors show in the widget and are raised. Overrides are
         trait names: ``width``, ``height``, ``steps``, ``seed``, ``randomize_seed``.
         """
-        return await self._start(prompt, overrides)
+        home = self._loop()
+        if home is asyncio.get_running_loop():
+            return await self._start(prompt, overrides)
+
+        async def on_home_loop() -> Generation:
+            return await self._start(prompt, overrides)
+
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(on_home_loop(), home))
 
     def cancel(self) -> None:
         """Cancel the running generation (and its job on the Space); the widget goes back to idle."""
@@ -199,11 +218,9 @@ class FluxWidget(anywidget.AnyWidget):
         """Close the widget, cancel any running generation and release the connections."""
         self.cancel()
         super().close()
-        if self._owns_client and not self._client.closed:
-            try:
-                asyncio.get_running_loop().create_task(self._client.aclose())
-            except RuntimeError:  # no loop running: the connections close with the client
-                pass
+        home = self._home_loop
+        if self._owns_client and not self._client.closed and home is not None and not home.is_closed():
+            self._on_home_loop(lambda: home.create_task(self._client.aclose()))
 
     # ------------------------------------------------------------------ running a generation
 
@@ -218,8 +235,22 @@ class FluxWidget(anywidget.AnyWidget):
                 self.prompt = prompt
             for name, value in overrides.items():
                 setattr(self, name, value)
-        self._task = asyncio.get_running_loop().create_task(self._run())
+        self._task = self._loop().create_task(self._run())
         return self._task
+
+    def _loop(self) -> asyncio.AbstractEventLoop:
+        """The home loop; a widget made outside any loop adopts the first one that uses it."""
+        if self._home_loop is None or self._home_loop.is_closed():
+            self._home_loop = asyncio.get_running_loop()
+        return self._home_loop
+
+    def _on_home_loop(self, callback: Callable[[], object]) -> None:
+        """Run ``callback`` now if this is the home loop's thread, else soon on the home loop."""
+        home = self._home_loop
+        if home is None or home.is_closed() or home is _running_loop():
+            callback()
+        else:
+            home.call_soon_threadsafe(callback)
 
     async def _run(self) -> Generation:
         with self.hold_sync():
@@ -287,15 +318,18 @@ class FluxWidget(anywidget.AnyWidget):
     def _handle_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
         kind = content.get("type") if isinstance(content, dict) else None
         if kind == "generate":
-            if self.busy:
-                return
             params = content.get("params")
             overrides = self._control_values(params if isinstance(params, dict) else {})
-            self._start(overrides.pop("prompt", None), overrides).add_done_callback(self._log_outcome)
+            self._on_home_loop(lambda: self._start_from_frontend(overrides))
         elif kind == "cancel":
-            self.cancel()
+            self._on_home_loop(self.cancel)
         elif kind == "select" and isinstance(content.get("index"), int) and 0 <= content["index"] < len(self._history):
-            self.select(content["index"])
+            index = content["index"]
+            self._on_home_loop(lambda: self.select(index))
+
+    def _start_from_frontend(self, overrides: dict[str, Any]) -> None:
+        if not self.busy:  # a second click while running is ignored, as the disabled button says
+            self._start(overrides.pop("prompt", None), overrides).add_done_callback(self._log_outcome)
 
     @staticmethod
     def _control_values(params: dict[str, Any]) -> dict[str, Any]:

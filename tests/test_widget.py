@@ -90,6 +90,40 @@ async def test_generate_message_carries_the_values_it_was_made_with(widget: Flux
     assert widget.history[-1]["prompt"] == "fresh prompt" and widget.history[-1]["steps"] == 1
 
 
+async def test_messages_from_a_subshell_thread_run_on_the_kernel_loop(widget: FluxWidget) -> None:
+    # JupyterLab 4.6 delivers widget messages on a kernel subshell: another thread, another loop.
+    home = asyncio.get_running_loop()
+    loops: list[asyncio.AbstractEventLoop] = []
+    original_run = widget._run
+
+    async def recording_run():
+        loops.append(asyncio.get_running_loop())
+        return await original_run()
+
+    widget._run = recording_run
+
+    async def subshell_sends(message: dict) -> None:
+        widget._handle_message(widget, message, [])
+
+    await asyncio.to_thread(asyncio.run, subshell_sends({"type": "generate", "params": {"prompt": "from a subshell"}}))
+    await wait_until(lambda: len(widget.history) == 1 and not widget.busy)
+    # The next one, from a cell on the kernel loop, reuses the same client and connections.
+    await widget.generate("from a cell")
+    await asyncio.to_thread(asyncio.run, subshell_sends({"type": "select", "index": 0}))
+    await wait_until(lambda: widget.prompt == "from a subshell")
+    assert loops == [home, home]
+    assert widget.error == "" and [e["prompt"] for e in widget.history] == ["from a subshell", "from a cell"]
+
+
+async def test_generate_awaited_on_another_loop_runs_on_the_widgets_loop(widget: FluxWidget) -> None:
+    generation = await asyncio.to_thread(
+        asyncio.run, widget.generate("awaited elsewhere", seed=4, randomize_seed=False)
+    )
+    assert generation.seed == 4 and widget.history[-1]["prompt"] == "awaited elsewhere"
+    await widget.generate("then at home")
+    assert widget.error == "" and len(widget.history) == 2
+
+
 async def test_select_message_shows_an_entry_and_restores_its_parameters(widget: FluxWidget) -> None:
     first = await widget.generate("first", seed=1, randomize_seed=False, width=320)
     await widget.generate("second", seed=2, width=256, height=512, steps=3, randomize_seed=True)
