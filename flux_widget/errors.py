@@ -16,6 +16,8 @@ __all__ = [
 ]
 
 _TAG = re.compile(r"<[^>]*>")
+#: The most characters of a Space's error text that reach a message.
+_MAX_ERROR_TEXT = 1000
 _RETRY_AFTER = re.compile(r"try again in\s+(?:(\d+):)?(\d{1,2}):(\d{2})", re.IGNORECASE)
 
 
@@ -59,14 +61,21 @@ def _retry_after_seconds(message: str) -> float | None:
     return float(hours * 3600 + minutes * 60 + seconds)
 
 
-def error_from_space_message(message: str | None) -> FluxError:
-    """Turn the error text a Space sent (possibly ``None`` when the app hides it) into our error."""
+def _unquoted(text: str) -> str:
+    """``text`` without one pair of surrounding quotes: Gradio 4 sends ``gr.Error`` text as its repr."""
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    return text
+
+
+def error_from_space_message(message: object) -> FluxError:
+    """Turn the error a Space sent (``None`` when the app hides it; any JSON value) into our error."""
     if not message:
         return GenerationError(
             "The Space failed to generate the image and did not say why (hosted Spaces hide "
             "their error text). Try again, or another prompt or size."
         )
-    text = plain_text(message)
+    text = _unquoted(plain_text(message if isinstance(message, str) else str(message)))[:_MAX_ERROR_TEXT]
     if "quota" in text.lower():
         retry_after = _retry_after_seconds(text)
         advice = (

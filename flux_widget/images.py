@@ -13,6 +13,7 @@ __all__ = [
     "MAX_IMAGE_BYTES",
     "MAX_IMAGE_SIDE",
     "THUMBNAIL_SIDE",
+    "accept",
     "check_image",
     "decode",
     "save",
@@ -67,6 +68,32 @@ def check_image(data: bytes, *, max_side: int = MAX_IMAGE_SIDE) -> tuple[str, tu
             f"(at most {max_side} a side); refusing to decode it"
         )
     return mime_type, size
+
+
+#: Modes every browser and every format here shows as they are; others are converted.
+_PLAIN_MODES = frozenset({"1", "L", "LA", "P", "RGB", "RGBA"})
+
+
+def accept(data: bytes, *, max_side: int = MAX_IMAGE_SIDE) -> tuple[bytes, str]:
+    """Fully decode ``data`` (size-checked first) and return the bytes to keep and their MIME type.
+
+    A truncated or corrupt file is refused with ``ValueError``. An image in a mode browsers and
+    PNG cannot show as is (CMYK, 16-bit, …) is converted to RGB or RGBA and kept as PNG; any other
+    image is kept byte for byte. Memory is bounded by ``max_side``: at most ``max_side``² pixels.
+    """
+    mime_type, _ = check_image(data, max_side=max_side)
+    try:
+        with Image.open(io.BytesIO(data)) as picture:
+            picture.load()
+            if picture.mode in _PLAIN_MODES:
+                return data, mime_type
+            has_alpha = "A" in picture.getbands() or "transparency" in picture.info
+            converted = picture.convert("RGBA" if has_alpha else "RGB")
+    except Exception as exc:  # Pillow raises many types for broken data
+        raise ValueError(f"the Space's {mime_type} file is broken ({exc})") from None
+    out = io.BytesIO()
+    converted.save(out, format="PNG")
+    return out.getvalue(), "image/png"
 
 
 def decode(data: bytes, *, max_side: int = MAX_IMAGE_SIDE) -> Image.Image:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import reprlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +26,8 @@ __all__ = [
     "Queued",
     "Started",
     "Step",
+    "snap_size",
+    "space_seed",
 ]
 
 MIN_SIZE = 256
@@ -42,16 +45,55 @@ def _whole_number(name: str, value: object) -> int:
         number = float(value)
         if math.isfinite(number) and number.is_integer():
             return int(number)
-    raise InvalidRequestError(f"{name} must be a whole number, not {value!r}.")
+    raise InvalidRequestError(f"{name} must be a whole number, not {reprlib.repr(value)}.")
+
+
+def _shown(number: int) -> str:
+    """A number for a message: itself, or its size when printing it would be absurd (or raise)."""
+    if number.bit_length() <= 64:
+        return str(number)
+    return f"a number of about {int(number.bit_length() * 0.30103)} digits"
 
 
 def snap_size(name: str, value: object) -> int:
     """Snap a width or height to the nearest multiple of 32 within 256–2048, as the Space's sliders do."""
     size = _whole_number(name, value)
     if size <= 0:
-        raise InvalidRequestError(f"{name} must be a positive number of pixels, not {size}.")
-    snapped = round(size / SIZE_STEP) * SIZE_STEP
+        raise InvalidRequestError(f"{name} must be a positive number of pixels, not {_shown(size)}.")
+    snapped = (size + SIZE_STEP // 2) // SIZE_STEP * SIZE_STEP  # whole-number arithmetic: 10**400 cannot overflow
     return min(MAX_SIZE, max(MIN_SIZE, snapped))
+
+
+def _flag(name: str, value: object) -> bool:
+    """``value`` if it is a boolean (``True``, ``numpy.bool_``); ``"false"`` and numbers are refused."""
+    if isinstance(value, bool):
+        return value
+    if getattr(getattr(value, "dtype", None), "kind", None) == "b":
+        return bool(value)
+    raise InvalidRequestError(f"{name} must be True or False, not {value!r}.")
+
+
+def _valid_text(prompt: str) -> str:
+    """``prompt`` if it encodes as UTF-8; a lone surrogate (from broken bytes) is refused by position."""
+    try:
+        prompt.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidRequestError(
+            f"The prompt is not valid text: character {exc.start + 1} is half of a surrogate pair "
+            "(broken bytes or a bad copy and paste). Retype it."
+        ) from None
+    return prompt
+
+
+def space_seed(value: object) -> int:
+    """A seed a Space reported: a whole number within 0–2147483647, else ``ValueError``."""
+    try:
+        seed = _whole_number("seed", value)
+    except InvalidRequestError:
+        raise ValueError(f"not a whole number: {str(value)[:40]!r}") from None
+    if not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"{_shown(seed)} is outside 0–{MAX_SEED}")
+    return seed
 
 
 @dataclass(frozen=True)
@@ -83,12 +125,12 @@ class GenerationRequest:
         """Validate raw values and return the request the Space will receive."""
         if not isinstance(prompt, str):
             raise InvalidRequestError(f"The prompt must be text, not {type(prompt).__name__}.")
-        text = prompt.strip()
+        text = _valid_text(prompt).strip()
         if not text:
             raise InvalidRequestError("The prompt is empty: describe the image you want.")
         seed_value = _whole_number("seed", 0 if seed is None else seed)
         if not 0 <= seed_value <= MAX_SEED:
-            raise InvalidRequestError(f"seed must be between 0 and {MAX_SEED}, not {seed_value}.")
+            raise InvalidRequestError(f"seed must be between 0 and {MAX_SEED}, not {_shown(seed_value)}.")
         steps_value = min(MAX_STEPS, max(1, _whole_number("steps", steps)))
         return cls(
             prompt=text,
@@ -96,7 +138,7 @@ class GenerationRequest:
             height=snap_size("height", height),
             steps=steps_value,
             seed=seed_value,
-            randomize_seed=bool(randomize_seed),
+            randomize_seed=_flag("randomize_seed", randomize_seed),
         )
 
     def space_inputs(self) -> list[object]:

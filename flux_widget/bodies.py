@@ -1,0 +1,114 @@
+"""Reading untrusted HTTP bodies with bounded memory, compressed ones included.
+
+httpx decodes ``Content-Encoding`` a whole network chunk at a time, so 1.6 KB of brotli can become
+1 GiB before any size check runs. Here bodies are read raw and decoded by us: gzip and deflate in
+pieces of at most :data:`PIECE` bytes (zlib's ``max_length``), any other encoding refused. Every
+reader counts what it keeps and refuses a body past its limit, so memory stays bounded whatever a
+server sends.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import AsyncIterator, Callable
+
+import httpx
+
+from .errors import FluxError, GenerationError
+
+__all__ = ["ACCEPT_ENCODING", "PIECE", "bounded_events", "decoded_chunks", "read_body"]
+
+#: What the client asks for: the encodings it can decode in bounded pieces.
+ACCEPT_ENCODING = "gzip, deflate"
+#: The most decoded bytes produced from one step of decompression.
+PIECE = 64 * 1024
+
+ErrorFactory = Callable[[str], FluxError]
+
+
+def _decompressor(encoding: str) -> zlib._Decompress | None:
+    if encoding in {"", "identity"}:
+        return None
+    if encoding in {"gzip", "x-gzip"}:
+        return zlib.decompressobj(16 + zlib.MAX_WBITS)
+    if encoding == "deflate":
+        return zlib.decompressobj(zlib.MAX_WBITS)
+    raise GenerationError(
+        f"The Space sent a body encoded as {encoding[:40]!r}, which the client did not ask for; refused."
+    )
+
+
+async def decoded_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
+    """The response's body, decoded, in pieces of at most :data:`PIECE` bytes each (raw chunks as sent)."""
+    if response.is_stream_consumed:  # read in advance (a mock transport): httpx has decoded it already
+        content = response.content
+        for start in range(0, len(content), PIECE):
+            yield content[start : start + PIECE]
+        return
+    encoding = response.headers.get("content-encoding", "").strip().lower()
+    decompressor = _decompressor(encoding)
+    async for raw in response.aiter_raw():
+        if decompressor is None:
+            yield raw
+            continue
+        data = raw
+        while data and not decompressor.eof:
+            try:
+                piece = decompressor.decompress(data, PIECE)
+            except zlib.error as exc:
+                raise GenerationError(f"The Space sent a broken {encoding} body ({exc}).") from None
+            if piece:
+                yield piece
+            data = decompressor.unconsumed_tail
+    if decompressor is not None and not decompressor.eof:
+        raise GenerationError(f"The Space's {encoding} body ended before its end of stream.")
+
+
+async def read_body(
+    response: httpx.Response,
+    limit: int,
+    *,
+    what: str,
+    too_large: ErrorFactory = GenerationError,
+    truncate: bool = False,
+) -> bytes:
+    """Read the whole (decoded) body, refusing it past ``limit`` bytes, or cutting it there with ``truncate``."""
+    declared = response.headers.get("content-length", "")
+    if not truncate and declared.isdigit() and int(declared) > limit:
+        raise too_large(f"The Space's {what} is {int(declared)} bytes, over the {limit}-byte limit; refused.")
+    kept = bytearray()
+    async for piece in decoded_chunks(response):
+        room = limit - len(kept)
+        if len(piece) > room:
+            if truncate:
+                kept += piece[:room]
+                break
+            raise too_large(f"The Space's {what} is over the {limit}-byte limit; refused.")
+        kept += piece
+    return bytes(kept)
+
+
+async def bounded_events(chunks: AsyncIterator[bytes], limit: int) -> AsyncIterator[bytes]:
+    """Pass an event stream's bytes through, refusing any one event (lines up to a blank one) over ``limit`` bytes.
+
+    A server-sent event ends at a blank line; a parser buffers everything before it. Counting the
+    bytes since the last blank line keeps that buffer, and so memory, bounded.
+    """
+    in_event = 0  # bytes of the event being read
+    line_is_blank = True  # nothing but a "\r" seen since the last "\n"
+    async for chunk in chunks:
+        start = 0
+        while start < len(chunk):
+            end = chunk.find(b"\n", start)
+            segment = chunk[start:] if end == -1 else chunk[start:end]
+            in_event += len(segment)
+            line_is_blank = line_is_blank and segment in (b"", b"\r")
+            if in_event > limit:
+                raise GenerationError(f"The Space sent an event of over {limit} bytes; refused.")
+            if end == -1:
+                break
+            if line_is_blank:
+                in_event = 0
+            line_is_blank = True
+            start = end + 1
+        yield chunk
