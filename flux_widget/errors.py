@@ -13,6 +13,7 @@ __all__ = [
     "SpaceUnavailableError",
     "error_from_space_message",
     "plain_text",
+    "unquoted",
 ]
 
 _TAG = re.compile(r"<[^>]*>")
@@ -61,8 +62,8 @@ def _retry_after_seconds(message: str) -> float | None:
     return float(hours * 3600 + minutes * 60 + seconds)
 
 
-def _unquoted(text: str) -> str:
-    """``text`` without one pair of surrounding quotes: Gradio 4 sends ``gr.Error`` text as its repr."""
+def unquoted(text: str) -> str:
+    """``text`` without one pair of surrounding quotes (``'a cat'`` → ``a cat``)."""
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
         return text[1:-1]
     return text
@@ -75,7 +76,8 @@ def error_from_space_message(message: object) -> FluxError:
             "The Space failed to generate the image and did not say why (hosted Spaces hide "
             "their error text). Try again, or another prompt or size."
         )
-    text = _unquoted(plain_text(message if isinstance(message, str) else str(message)))[:_MAX_ERROR_TEXT]
+    # Gradio 4 sends gr.Error text as its repr, in quotes.
+    text = unquoted(plain_text(message if isinstance(message, str) else str(message)))[:_MAX_ERROR_TEXT]
     if "quota" in text.lower():
         retry_after = _retry_after_seconds(text)
         advice = (

@@ -14,7 +14,7 @@ from IPython.display import DisplayHandle, display
 
 from . import images
 from .client import FluxClient
-from .errors import FluxError
+from .errors import FluxError, unquoted
 from .progress_text import describe
 from .runner import run_sync
 from .sync import generate
@@ -78,6 +78,7 @@ class FluxMagics(Magics):
     @argument("--seed", type=int, default=None, help="Use this seed as is (default: the Space picks one).")
     @argument("--randomize", action="store_true", help="Let the Space pick a random seed.")
     @argument("--space", default=None, help="owner/name or URL of the Space (default: FLUX_WIDGET_SPACE).")
+    @argument("--deadline", type=float, default=None, help="Seconds one generation may take (default 600).")
     @argument("--concurrency", type=int, default=2, help="%%flux: how many prompts run at once.")
     @line_cell_magic
     def flux(self, line: str, cell: str | None = None) -> Any:
@@ -97,14 +98,16 @@ class FluxMagics(Magics):
             prompts = [text.strip() for text in cell.splitlines() if text.strip()]
             if args.prompt:
                 prompts.insert(0, " ".join(args.prompt))
+            prompts = [unquoted(prompt) for prompt in prompts]
             run_sync(lambda: self._batch(prompts, args))
             return None
         if not args.prompt:
-            widget = FluxWidget(args.space, width=args.width, height=args.height, steps=args.steps)
+            options = {} if args.deadline is None else {"deadline": args.deadline}
+            widget = FluxWidget(args.space, width=args.width, height=args.height, steps=args.steps, **options)
             if args.seed is not None:
                 widget.seed, widget.randomize_seed = args.seed, args.randomize
             return widget
-        return self._single(" ".join(args.prompt), args)
+        return self._single(unquoted(" ".join(args.prompt)), args)
 
     @staticmethod
     def _options(args: Namespace) -> dict[str, Any]:
@@ -114,6 +117,7 @@ class FluxMagics(Magics):
             "steps": args.steps,
             "seed": args.seed if args.seed is not None else 0,
             "randomize_seed": args.seed is None or args.randomize,
+            "deadline": args.deadline,
         }
 
     def _single(self, prompt: str, args: Namespace) -> Generation | None:
@@ -165,5 +169,7 @@ class FluxMagics(Magics):
             finally:
                 for task in tasks:
                     task.cancel()
+                # Let every cancelled job reach the Space before the client closes.
+                await asyncio.gather(*tasks, return_exceptions=True)
                 status.close()
         return results

@@ -1,14 +1,16 @@
 """Run a coroutine to completion from synchronous code, whether or not an event loop is running.
 
 The only module that touches event-loop patching. In a plain script there is no running loop and
-``asyncio.run`` does the job. In a notebook cell the kernel's loop is already running, so the loop
-is patched with ``nest_asyncio2`` (the maintained fork of nest_asyncio that ipykernel 7 itself
-depends on) to let ``run_until_complete`` re-enter it — and only then, never at import.
+``asyncio.run`` does the job (on Ctrl-C it cancels the coroutine and lets it clean up). In a
+notebook cell the kernel's loop is already running, so the loop is patched with ``nest_asyncio2``
+(the maintained fork of nest_asyncio that ipykernel 7 itself depends on) to let
+``run_until_complete`` re-enter it — and only then, never at import.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -21,14 +23,24 @@ def run_sync(make_coroutine: Callable[[], Coroutine[Any, Any, T]]) -> T:
     """Run the coroutine ``make_coroutine()`` returns and give back its result.
 
     Takes a factory rather than a coroutine so that nothing is created before we know which
-    loop will run it.
+    loop will run it. If the wait is interrupted (the notebook's Stop button raises
+    ``KeyboardInterrupt``), the coroutine is cancelled and given the time to finish its cleanup
+    (cancelling its job on the Space) before the interruption goes on: nothing is left running.
     """
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:
         return asyncio.run(make_coroutine())
     _allow_reentry(loop)
-    return loop.run_until_complete(make_coroutine())
+    task = loop.create_task(make_coroutine())
+    try:
+        return loop.run_until_complete(task)
+    except BaseException:
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(BaseException):  # a second interrupt stops the wait, not the cancel
+                loop.run_until_complete(asyncio.wait([task]))
+        raise
 
 
 def _allow_reentry(loop: asyncio.AbstractEventLoop) -> None:

@@ -17,6 +17,7 @@ def generate(
     steps: int = 4,
     seed: int = 0,
     randomize_seed: bool = True,
+    deadline: float | None = None,
     space: str | None = None,
     token: str | None = None,
     on_progress: ProgressCallback | None = None,
@@ -24,7 +25,9 @@ def generate(
     """Generate one image and wait for it; see :meth:`FluxClient.generate` for the parameters.
 
     ``space`` and ``token`` default to ``FLUX_WIDGET_SPACE`` (then the public Space) and
-    ``HF_TOKEN``. Errors are the :class:`~flux_widget.FluxError` family.
+    ``HF_TOKEN``; ``deadline`` (seconds, default 600) bounds the whole generation. Errors are the
+    :class:`~flux_widget.FluxError` family. Interrupting the call (Ctrl-C, the notebook's Stop
+    button) cancels the job on the Space.
     """
 
     async def once() -> Generation:
@@ -36,6 +39,7 @@ def generate(
                 steps=steps,
                 seed=seed,
                 randomize_seed=randomize_seed,
+                deadline=deadline,
                 on_progress=on_progress,
             )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +15,7 @@ import anywidget
 import traitlets
 
 from . import images
-from .client import FluxClient
+from .client import DEFAULT_DEADLINE, FluxClient
 from .errors import FluxError
 from .history import History
 from .types import MAX_SEED, MAX_STEPS, ProgressEvent, Queued, Started, Step, snap_size
@@ -64,8 +65,9 @@ class FluxWidget(anywidget.AnyWidget):
 
     ``space`` is ``owner/name`` or a URL (default: ``FLUX_WIDGET_SPACE``, then the public Space);
     ``token`` (default ``HF_TOKEN``) stays in the kernel: it is never a trait and never reaches
-    the browser or the notebook file. ``client`` replaces the widget's own :class:`FluxClient`
-    (it is then yours to close).
+    the browser or the notebook file. ``deadline`` is how long, in seconds, one generation may take,
+    queue included, before it is cancelled. ``client`` replaces the widget's own
+    :class:`FluxClient` (it is then yours to close).
 
     Press Generate, or ``await widget.generate()`` in a cell; either runs on the kernel's event
     loop, so other cells keep running meanwhile.
@@ -105,6 +107,7 @@ class FluxWidget(anywidget.AnyWidget):
         steps: int = 4,
         seed: int = 0,
         randomize_seed: bool = True,
+        deadline: float = DEFAULT_DEADLINE,
         client: FluxClient | None = None,
         **kwargs: Any,
     ) -> None:
@@ -119,7 +122,8 @@ class FluxWidget(anywidget.AnyWidget):
         )
         _enable_colab_widgets()
         self._owns_client = client is None
-        self._client = client if client is not None else FluxClient(space, token=token)
+        self._client = client if client is not None else FluxClient(space, token=token, deadline=deadline)
+        self._closing: asyncio.Task[None] | None = None
         self._history = History()
         self._task: asyncio.Task[Generation] | None = None
         # The loop generations run on: the kernel's own, where the widget was made. JupyterLab
@@ -136,19 +140,25 @@ class FluxWidget(anywidget.AnyWidget):
 
     # ------------------------------------------------------------------ keeping controls valid
 
-    @traitlets.observe("width", "height")
-    def _snap_size(self, change: dict[str, Any]) -> None:
-        snapped = snap_size(change["name"], max(1, change["new"]))
-        if snapped != change["new"]:
-            setattr(self, change["name"], snapped)
+    # Validators run before a value is stored: a value refused here leaves the old one in place.
 
-    @traitlets.observe("steps")
-    def _clamp_steps(self, change: dict[str, Any]) -> None:
-        self.steps = min(MAX_STEPS, max(1, change["new"]))
+    @traitlets.validate("width", "height")
+    def _snap_size(self, proposal: dict[str, Any]) -> int:
+        return snap_size(proposal["trait"].name, max(1, proposal["value"]))
 
-    @traitlets.observe("seed")
-    def _clamp_seed(self, change: dict[str, Any]) -> None:
-        self.seed = min(MAX_SEED, max(0, change["new"]))
+    @traitlets.validate("steps")
+    def _clamp_steps(self, proposal: dict[str, Any]) -> int:
+        return min(MAX_STEPS, max(1, proposal["value"]))
+
+    @traitlets.validate("seed")
+    def _clamp_seed(self, proposal: dict[str, Any]) -> int:
+        return min(MAX_SEED, max(0, proposal["value"]))
+
+    @traitlets.validate("eta")
+    def _finite_eta(self, proposal: dict[str, Any]) -> float | None:
+        # NaN or Infinity would reach the browser as invalid JSON.
+        value = proposal["value"]
+        return value if value is None or math.isfinite(value) else None
 
     # ------------------------------------------------------------------ the kernel-side API
 
@@ -215,12 +225,17 @@ class FluxWidget(anywidget.AnyWidget):
         return self._history.save_all(folder)
 
     def close(self) -> None:
-        """Close the widget, cancel any running generation and release the connections."""
+        """Close the widget, cancel any running generation (on the Space too) and release the connections."""
         self.cancel()
         super().close()
         home = self._home_loop
         if self._owns_client and not self._client.closed and home is not None and not home.is_closed():
-            self._on_home_loop(lambda: home.create_task(self._client.aclose()))
+            # The client cancels the job on the Space before it closes its connections.
+            self._on_home_loop(self._close_client)
+
+    def _close_client(self) -> None:
+        if self._closing is None and self._home_loop is not None:
+            self._closing = self._home_loop.create_task(self._client.aclose())
 
     # ------------------------------------------------------------------ running a generation
 

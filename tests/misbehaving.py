@@ -2,22 +2,25 @@
 
 Each fault lives under its own path prefix, so one server serves them all: a client pointed at
 ``{base}/malformed`` gets malformed events, ``{base}/sleeping`` a sleeping Space's 503 page, and so
-on. Every request is recorded (path and headers) so tests can prove what was, and was not, sent.
+on. In the ``odd`` Space the prompt picks the fault (``[nan-seed] …``). Every request is recorded
+(path and headers, and the body of each cancel) so tests can prove what was, and was not, sent.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import json
 import struct
 import threading
 import time
 import zlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+import brotli
 import uvicorn
 from PIL import Image
 from servers import free_port
@@ -29,6 +32,15 @@ from starlette.routing import Route
 SLEEPING_PAGE = "<!doctype html><html><body><h1>This Space is sleeping</h1><p>Restart it.</p></body></html>"
 BUILDING_PAGE = "<!doctype html><html><body><h1>Building</h1><p>This Space is building.</p></body></html>"
 SLOW_SECONDS = 5.0
+#: How long the "hold" Spaces keep a job running (heartbeats meanwhile) unless it is cancelled.
+HOLD_SECONDS = 8.0
+#: How long the "held" Space keeps each job running before it completes (the pool test).
+HELD_SECONDS = 2.0
+#: How long the endless faults (heartbeats, trickles) go on at most, so the server always stops.
+ENDLESS_SECONDS = 40.0
+BOMB_BYTES = 1 << 30  # 1 GiB once decoded
+GRADIO4_QUOTA = "'You have exceeded your GPU quota (60s requested vs. 0s left). Try again in 0:12:34'"
+CONFIG = {"version": "6.31.0", "api_prefix": "/gradio_api", "dependencies": [{"id": 0, "api_name": "infer"}]}
 
 
 def png_header_only(width: int, height: int) -> bytes:
@@ -41,10 +53,41 @@ def png_header_only(width: int, height: int) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
 
 
-def small_webp() -> bytes:
+def encoded(picture: Image.Image, fmt: str, **options: object) -> bytes:
     out = io.BytesIO()
-    Image.new("RGB", (256, 256), (40, 90, 200)).save(out, format="WEBP")
+    picture.save(out, format=fmt, **options)
     return out.getvalue()
+
+
+def small_webp() -> bytes:
+    return encoded(Image.new("RGB", (256, 256), (40, 90, 200)), "WEBP")
+
+
+def truncated_png() -> bytes:
+    """A real PNG of noise, cut in the middle of its pixel data: the header is fine."""
+    noise = Image.frombytes("RGB", (256, 256), bytes(range(256)) * 768)
+    whole = encoded(noise, "PNG")
+    return whole[: len(whole) // 2]
+
+
+def cmyk_jpeg() -> bytes:
+    return encoded(Image.new("CMYK", (256, 256), (200, 30, 0, 10)), "JPEG")
+
+
+@functools.cache
+def gzip_bomb() -> bytes:
+    """1 GiB of zeros, gzip-encoded (about 1 MB)."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    zeros = b"\0" * (1 << 20)
+    return b"".join([*(compressor.compress(zeros) for _ in range(BOMB_BYTES >> 20)), compressor.flush()])
+
+
+@functools.cache
+def brotli_bomb() -> bytes:
+    """1 GiB of zeros, brotli-encoded (about 200 KB)."""
+    compressor = brotli.Compressor(quality=1)
+    zeros = b"\0" * (1 << 20)
+    return b"".join([*(compressor.process(zeros) for _ in range(BOMB_BYTES >> 20)), compressor.finish()])
 
 
 @dataclass
@@ -52,17 +95,28 @@ class Seen:
     """What the server received."""
 
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    cancels: list[tuple[str, dict[str, object]]] = field(default_factory=list)
+    prompts: dict[str, str] = field(default_factory=dict)  # session_hash -> prompt, from each join
+    joins: dict[str, int] = field(default_factory=dict)  # mode -> joins answered
 
     def paths(self, prefix: str = "") -> list[str]:
         return [path for path, _ in self.requests if path.startswith(prefix)]
+
+    def cancelled(self, mode: str) -> list[dict[str, object]]:
+        """The bodies of the cancel requests sent to ``mode``."""
+        return [body for where, body in self.cancels if where == mode]
+
+
+def event(message: object) -> bytes:
+    text = message if isinstance(message, str) else json.dumps(message)
+    return f"data: {text}\n\n".encode()
 
 
 def build_app(seen: Seen, port: int) -> Starlette:
     def sse(messages: list[object], *, then: str = "end") -> StreamingResponse:
         async def body() -> AsyncIterator[bytes]:
             for message in messages:
-                text = message if isinstance(message, str) else json.dumps(message)
-                yield f"data: {text}\n\n".encode()
+                yield event(message)
                 await asyncio.sleep(0.01)
             if then == "cut":
                 raise ConnectionResetError("cut on purpose")  # uvicorn drops the connection mid-body
@@ -71,9 +125,82 @@ def build_app(seen: Seen, port: int) -> Starlette:
 
         return StreamingResponse(body(), media_type="text/event-stream")
 
-    def result(mode: str, url: str) -> dict[str, object]:
-        file = {"path": "/tmp/x", "url": url, "meta": {"_type": "gradio.FileData"}}
-        return {"msg": "process_completed", "event_id": mode, "output": {"data": [file, 7]}, "success": True}
+    def file_data(mode: str) -> dict[str, object]:
+        url = f"http://127.0.0.1:{port}/{mode}/gradio_api/file=x"
+        return {"path": "/tmp/x", "url": url, "meta": {"_type": "gradio.FileData"}}
+
+    def result(mode: str, url: str | None = None, seed: object = 7) -> dict[str, object]:
+        file = {**file_data(mode), **({"url": url} if url else {})}
+        return {"msg": "process_completed", "event_id": mode, "output": {"data": [file, seed]}, "success": True}
+
+    def failed(mode: str, error: object) -> dict[str, object]:
+        return {"msg": "process_completed", "event_id": mode, "output": {"error": error}, "success": False}
+
+    def until_cancelled(mode: str, session: str, seconds: float, *, beat: float = 0.2) -> StreamingResponse:
+        """Heartbeats until the session's job is cancelled or ``seconds`` pass, then the end of the job."""
+
+        def cancelled() -> bool:
+            return any(body.get("session_hash") == session for body in seen.cancelled(mode))
+
+        async def body() -> AsyncIterator[bytes]:
+            yield event({"msg": "process_starts", "event_id": mode})
+            ends = time.monotonic() + seconds
+            while time.monotonic() < ends and not cancelled():
+                await asyncio.sleep(beat)
+                yield event({"msg": "heartbeat"})
+            yield event({**result(mode), "output": {}} if cancelled() else result(mode))
+
+        return StreamingResponse(body(), media_type="text/event-stream")
+
+    def trickle(data: bytes, media_type: str, every: float = 0.3) -> StreamingResponse:
+        async def body() -> AsyncIterator[bytes]:
+            ends = time.monotonic() + ENDLESS_SECONDS
+            for byte in data:
+                if time.monotonic() > ends:
+                    return
+                yield bytes([byte])
+                await asyncio.sleep(every)
+
+        return StreamingResponse(body(), media_type=media_type)
+
+    def compressed(data: bytes, encoding: str, media_type: str) -> Response:
+        return Response(data, media_type=media_type, headers={"content-encoding": encoding})
+
+    def big(first: bytes, filler: bytes, media_type: str, count: int = 300) -> StreamingResponse:
+        """``first``, then ``count`` MiB of ``filler`` (bounded, so a client without limits still ends)."""
+
+        async def body() -> AsyncIterator[bytes]:
+            yield first
+            for _ in range(count):
+                yield filler * ((1 << 20) // len(filler))
+
+        return StreamingResponse(body(), media_type=media_type)
+
+    def odd_stream(mode: str, prompt: str) -> StreamingResponse:
+        """The ``odd`` Space: the prompt's marker picks an odd value in an otherwise fine job."""
+        started = {"msg": "process_starts", "event_id": mode}
+        if "[nan-index]" in prompt:
+            progress = '{"msg": "progress", "event_id": "odd", "progress_data": [{"index": NaN, "length": 4}]}'
+            return sse([started, progress, result(mode)])
+        if "[inf-rank]" in prompt:
+            queued = '{"msg": "estimation", "event_id": "odd", "rank": Infinity, "rank_eta": 1e400}'
+            return sse([queued, started, result(mode)])
+        if "[eta-nan]" in prompt:
+            queued = '{"msg": "estimation", "event_id": "odd", "rank": 1, "rank_eta": NaN}'
+            starts = '{"msg": "process_starts", "event_id": "odd", "eta": -Infinity}'
+            return sse([queued, starts, result(mode)])
+        if "[nan-seed]" in prompt:
+            return sse([started, json.dumps(result(mode)).replace(", 7]", ", NaN]")])
+        for marker, seed in (("[neg-seed]", -7), ("[huge-seed]", 10**300), ("[text-seed]", "5")):
+            if marker in prompt:
+                return sse([started, result(mode, seed=seed)])
+        if "[error-object]" in prompt:
+            return sse([started, failed(mode, {"detail": ["not", "a", "string"]})])
+        if "[error-number]" in prompt:
+            return sse([started, failed(mode, 42)])
+        if "[cmyk]" in prompt:
+            return sse([started, result(mode, file_data("cmyk")["url"])])  # type: ignore[arg-type]
+        return sse([started, result(mode)])
 
     async def handle(request: Request) -> Response:
         mode, _, rest = request.url.path.lstrip("/").partition("/")
@@ -88,44 +215,72 @@ def build_app(seen: Seen, port: int) -> Starlette:
         if mode == "slow-config":
             await asyncio.sleep(SLOW_SECONDS)
         if rest == "config":
-            deps = [{"id": 0, "api_name": "infer", "targets": [[2, "click"]]}]
-            return JSONResponse({"version": "6.31.0", "api_prefix": "/gradio_api", "dependencies": deps})
+            configs: dict[str, Callable[[], Response]] = {
+                "gzip-config": lambda: compressed(gzip_bomb(), "gzip", "application/json"),
+                "br-config": lambda: compressed(brotli_bomb(), "br", "application/json"),
+                "big-config": lambda: big(b'{"dependencies": [', b" ", "application/json", count=20),
+                "trickle-config": lambda: trickle(json.dumps(CONFIG).encode(), "application/json", every=0.05),
+                "config-id-abc": lambda: JSONResponse({**CONFIG, "dependencies": [{"id": "abc", "api_name": "infer"}]}),
+                "config-id-null": lambda: JSONResponse({**CONFIG, "dependencies": [{"id": None, "api_name": "infer"}]}),
+                "config-id-huge": lambda: Response(
+                    json.dumps(CONFIG).replace('"id": 0', '"id": 1e400'), media_type="application/json"
+                ),
+                "config-prefix-int": lambda: JSONResponse({**CONFIG, "api_prefix": 5}),
+                "config-prefix-host": lambda: JSONResponse({**CONFIG, "api_prefix": "@localhost:1/x"}),
+                "config-deep": lambda: Response("[" * 100_000 + "]" * 100_000, media_type="application/json"),
+            }
+            return configs.get(mode, lambda: JSONResponse(CONFIG))()
         if rest == "gradio_api/queue/join":
+            body = json.loads(await request.body())
+            seen.prompts[body["session_hash"]] = str(body["data"][0])
+            seen.joins[mode] = seen.joins.get(mode, 0) + 1
+            if mode == "slow-join":
+                await asyncio.sleep(1.0)
+            if mode == "gzip-join":
+                return compressed(gzip_bomb(), "gzip", "application/json")
+            if mode == "big-join":
+                return big(b'{"event_id": "', b"x", "application/json", count=10)
+            if mode == "echo-400":
+                return JSONResponse({"detail": "bad request", "headers": dict(request.headers)}, status_code=400)
             return JSONResponse({"event_id": mode})
         if rest == "gradio_api/cancel":
+            seen.cancels.append((mode, json.loads(await request.body())))
             return JSONResponse({"success": True})
         if rest == "gradio_api/queue/data":
             started = {"msg": "process_starts", "event_id": mode}
+            session = request.query_params.get("session_hash", "")
+            prompt = seen.prompts.get(session, "")
             streams = {
                 "ends-early": lambda: sse([started]),
                 "cut": lambda: sse([started], then="cut"),
                 "malformed": lambda: sse([started, "{not json"]),
                 "silent": lambda: sse([started], then="silent"),
-                "not-image": lambda: sse([started, result(mode, own)]),
-                "bomb": lambda: sse([started, result(mode, own)]),
-                "huge-claim": lambda: sse([started, result(mode, own)]),
-                "huge-body": lambda: sse([started, result(mode, own)]),
                 "other-origin": lambda: sse([started, result(mode, f"http://localhost:{port}/{mode}/elsewhere")]),
                 "file-scheme": lambda: sse([started, result(mode, "file:///etc/passwd")]),
-                "ok": lambda: sse([started, result(mode, own)]),
+                "odd": lambda: odd_stream(mode, prompt),
+                "gradio4-quota": lambda: sse([started, failed(mode, GRADIO4_QUOTA)]),
+                "hold": lambda: until_cancelled(mode, session, HOLD_SECONDS),
+                "slow-join": lambda: until_cancelled(mode, session, HOLD_SECONDS),
+                "held": lambda: until_cancelled(mode, session, HELD_SECONDS, beat=0.3),
+                "heartbeats": lambda: until_cancelled(mode, session, ENDLESS_SECONDS),
+                "trickle-stream": lambda: trickle(event(started) + event(result(mode)), "text/event-stream"),
+                "long-line": lambda: big(event(started) + b"data: ", b"a", "text/event-stream"),
+                "gzip-stream": lambda: compressed(gzip_bomb(), "gzip", "text/event-stream"),
             }
-            return streams.get(mode, lambda: sse([started]))()
+            return streams.get(mode, lambda: sse([started, result(mode, own)]))()
         if rest == "gradio_api/file=x":
-            if mode == "not-image":
-                return HTMLResponse("<html>not an image</html>")
-            if mode == "bomb":
-                return Response(png_header_only(20000, 20000), media_type="image/png")
-            if mode == "huge-claim":
-                return Response(png_header_only(5000, 5000), media_type="image/png")
-            if mode == "huge-body":
-
-                async def endless() -> AsyncIterator[bytes]:
-                    yield b"\x89PNG\r\n\x1a\n"
-                    for _ in range(64):  # 64 MiB, bounded
-                        yield b"\0" * (1024 * 1024)
-
-                return StreamingResponse(endless(), media_type="image/png")
-            return Response(small_webp(), media_type="image/webp")
+            files: dict[str, Callable[[], Response]] = {
+                "not-image": lambda: HTMLResponse("<html>not an image</html>"),
+                "bomb": lambda: Response(png_header_only(20000, 20000), media_type="image/png"),
+                "huge-claim": lambda: Response(png_header_only(5000, 5000), media_type="image/png"),
+                "huge-body": lambda: big(b"\x89PNG\r\n\x1a\n", b"\0", "image/png", count=64),
+                "br-image": lambda: compressed(brotli_bomb(), "br", "image/webp"),
+                "gzip-image": lambda: compressed(gzip_bomb(), "gzip", "image/webp"),
+                "trickle-image": lambda: trickle(small_webp(), "image/webp"),
+                "truncated": lambda: Response(truncated_png(), media_type="image/png"),
+                "cmyk": lambda: Response(cmyk_jpeg(), media_type="image/jpeg"),
+            }
+            return files.get(mode, lambda: Response(small_webp(), media_type="image/webp"))()
         return JSONResponse({"detail": "Not Found"}, status_code=404)
 
     return Starlette(routes=[Route("/{path:path}", handle, methods=["GET", "POST"])])
