@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import traitlets
+from kernel import pngs, run_cells, texts
 from misbehaving import HOLD_SECONDS, Seen, misbehaving_space
 from PIL import Image
 
@@ -338,3 +339,39 @@ async def test_gradio_4_quoted_error_text_is_unquoted(bad_space: tuple[str, Seen
     error = await failure(f"{bad_space[0]}/gradio4-quota")
     assert isinstance(error, QuotaExceededError) and error.retry_after == 754
     assert "used up: You have exceeded your GPU quota" in str(error) and "'" not in str(error).split(":", 1)[1][:3]
+
+
+# ---------------------------------------------------------------- the magics and the command line
+
+
+def test_magics_report_odd_results_in_one_line_and_the_batch_goes_on(
+    bad_space: tuple[str, Seen], tmp_path: Path
+) -> None:
+    base, seen = bad_space
+    odd, beats = f"{base}/odd", f"{base}/heartbeats"
+    _, single, batch, quoted, late = run_cells(
+        [
+            "%load_ext flux_widget",
+            f"%flux [nan-seed] x --space {odd}",
+            f"%%flux --space {odd} --width 256 --height 256\nfirst\n[huge-seed] second\n[error-object] third\nfourth",
+            f'%flux "a quoted cat" --space {odd} --width 256 --height 256',
+            f"%flux too slow --space {beats} --deadline 1",
+        ],
+        tmp_path,
+    )
+    [line] = texts(single, "stderr")
+    assert line.startswith("flux: The Space's result has no usable seed") and line.count("\n") == 1
+    assert [image.size for image in pngs(batch)] == [(256, 256), (256, 256)]  # first and fourth
+    errors = texts(batch, "stderr")
+    assert [e.split(":")[0] for e in errors] == ["flux ([huge-seed] second)", "flux ([error-object] third)"]
+    assert "a quoted cat" in seen.prompts.values() and pngs(quoted)
+    [late_line] = texts(late, "stderr")
+    assert "No image within the 1 s deadline" in late_line
+    assert not any(o["output_type"] == "error" for o in single + batch + quoted + late)
+
+
+def test_command_line_deadline(bad_space: tuple[str, Seen], tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "flux_widget", "slow", "--space", f"{bad_space[0]}/heartbeats", "--deadline", "1"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1].startswith("error: No image within the 1 s deadline")
