@@ -3,26 +3,53 @@
 The public face: :class:`FluxClient` (async), :class:`FluxWidget` (the notebook widget),
 :func:`generate` (synchronous, works in scripts and cells), the provider class, the error family
 and the ``%flux`` magics (``%load_ext flux_widget``).
+
+Names are handed out lazily: ``from flux_widget import FluxClient`` (or ``generate``, or the
+command line) loads httpx and Pillow but never the widget stack (anywidget, ipywidgets, IPython).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from .client import DEFAULT_SPACE, FluxClient, space_url
-from .errors import (
-    FluxError,
-    GenerationError,
-    InvalidRequestError,
-    QuotaExceededError,
-    SpaceUnavailableError,
-)
-from .provider import BlackForestLabs_Flux1Schnell, ImageResponse
-from .sync import generate
-from .types import Generation, GenerationRequest, ProgressEvent, Queued, Started, Step
-from .widget import FluxWidget
+if TYPE_CHECKING:
+    from .client import DEFAULT_SPACE, FluxClient, space_url
+    from .errors import (
+        FluxError,
+        GenerationError,
+        InvalidRequestError,
+        QuotaExceededError,
+        SpaceUnavailableError,
+    )
+    from .provider import BlackForestLabs_Flux1Schnell, ImageResponse
+    from .sync import generate
+    from .types import Generation, GenerationRequest, ProgressEvent, Queued, Started, Step
+    from .widget import FluxWidget
 
 __version__ = "0.1.0"
+
+#: Each public name and the module that defines it.
+_HOMES = {
+    "DEFAULT_SPACE": "client",
+    "FluxClient": "client",
+    "space_url": "client",
+    "FluxError": "errors",
+    "GenerationError": "errors",
+    "InvalidRequestError": "errors",
+    "QuotaExceededError": "errors",
+    "SpaceUnavailableError": "errors",
+    "BlackForestLabs_Flux1Schnell": "provider",
+    "ImageResponse": "provider",
+    "generate": "sync",
+    "Generation": "types",
+    "GenerationRequest": "types",
+    "ProgressEvent": "types",
+    "Queued": "types",
+    "Started": "types",
+    "Step": "types",
+    "FluxWidget": "widget",
+}
 
 __all__ = [
     "DEFAULT_SPACE",
@@ -45,6 +72,20 @@ __all__ = [
     "generate",
     "space_url",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's module the first time the name is used."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'flux_widget' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{home}", __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOMES})
 
 
 def load_ipython_extension(ipython: Any) -> None:
