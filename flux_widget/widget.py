@@ -31,6 +31,8 @@ logger = logging.getLogger("flux_widget")
 
 _PACKAGE = Path(__file__).parent
 _STATUSES = ("idle", "queued", "running", "error")
+#: Seconds between two progress updates sent to the browser (about 20 a second at most).
+PROGRESS_INTERVAL = 0.05
 #: The controls a generate request may set, with the type each must have.
 _CONTROL_TYPES: dict[str, type] = {
     "prompt": str, "width": int, "height": int, "steps": int, "seed": int, "randomize_seed": bool,
@@ -126,6 +128,9 @@ class FluxWidget(anywidget.AnyWidget):
         self._closing: asyncio.Task[None] | None = None
         self._history = History()
         self._task: asyncio.Task[Generation] | None = None
+        self._pending_progress: ProgressEvent | None = None
+        self._progress_timer: asyncio.TimerHandle | None = None
+        self._progress_shown_at = -math.inf
         # The loop generations run on: the kernel's own, where the widget was made. JupyterLab
         # may deliver this widget's messages on a kernel subshell, a thread with a loop of its
         # own; everything they start is handed over to this loop.
@@ -304,6 +309,9 @@ class FluxWidget(anywidget.AnyWidget):
         return generation
 
     def _finish(self, status: str, error: str = "") -> None:
+        if self._progress_timer is not None:
+            self._progress_timer.cancel()
+        self._show_progress()  # the last state the Space reported, before the outcome
         with self.hold_sync():
             self.status = status
             self.error = error
@@ -311,6 +319,23 @@ class FluxWidget(anywidget.AnyWidget):
             self.progress = 1.0 if status == "idle" and self.step else 0.0
 
     def _on_progress(self, event: ProgressEvent) -> None:
+        """Show progress at most every ``PROGRESS_INTERVAL`` seconds; the latest event always wins."""
+        self._pending_progress = event
+        if self._progress_timer is not None:
+            return  # already due: it will show this event
+        loop = asyncio.get_running_loop()
+        wait = self._progress_shown_at + PROGRESS_INTERVAL - loop.time()
+        if wait <= 0:
+            self._show_progress()
+        else:
+            self._progress_timer = loop.call_later(wait, self._show_progress)
+
+    def _show_progress(self) -> None:
+        self._progress_timer = None
+        event, self._pending_progress = self._pending_progress, None
+        if event is None:
+            return
+        self._progress_shown_at = asyncio.get_running_loop().time()
         with self.hold_sync():
             if isinstance(event, Queued):
                 self.status, self.queue_position, self.eta = "queued", event.rank, event.eta

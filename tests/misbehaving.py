@@ -176,6 +176,21 @@ def build_app(seen: Seen, port: int) -> Starlette:
 
         return StreamingResponse(body(), media_type=media_type)
 
+    def many_progress(mode: str, count: int = 10_000) -> StreamingResponse:
+        """``count`` progress events as fast as the network takes them (in 100 bursts), then the result."""
+
+        async def body() -> AsyncIterator[bytes]:
+            yield event({"msg": "process_starts", "event_id": mode})
+            for burst in range(100):
+                yield b"".join(
+                    event({"msg": "progress", "event_id": mode, "progress_data": [{"index": i, "length": count}]})
+                    for i in range(burst * count // 100, (burst + 1) * count // 100)
+                )
+                await asyncio.sleep(0.005)
+            yield event(result(mode))
+
+        return StreamingResponse(body(), media_type="text/event-stream")
+
     def odd_stream(mode: str, prompt: str) -> StreamingResponse:
         """The ``odd`` Space: the prompt's marker picks an odd value in an otherwise fine job."""
         started = {"msg": "process_starts", "event_id": mode}
@@ -266,6 +281,7 @@ def build_app(seen: Seen, port: int) -> Starlette:
                 "trickle-stream": lambda: trickle(event(started) + event(result(mode)), "text/event-stream"),
                 "long-line": lambda: big(event(started) + b"data: ", b"a", "text/event-stream"),
                 "gzip-stream": lambda: compressed(gzip_bomb(), "gzip", "text/event-stream"),
+                "many-progress": lambda: many_progress(mode),
             }
             return streams.get(mode, lambda: sse([started, result(mode, own)]))()
         if rest == "gradio_api/file=x":

@@ -260,3 +260,21 @@ def test_outside_colab_nothing_is_enabled(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.delitem(sys.modules, "google.colab", raising=False)
     FluxWidget("http://127.0.0.1:9").close()  # no AttributeError, no import of google.colab
     assert "google.colab" not in sys.modules
+
+
+async def test_progress_reaches_the_browser_at_most_about_20_times_a_second() -> None:
+    from misbehaving import misbehaving_space
+
+    with misbehaving_space() as (base, _):
+        widget = FluxWidget(f"{base}/many-progress", width=256, height=256)
+        sent: list[dict] = []
+        widget.comm.send = lambda data=None, metadata=None, buffers=None: sent.append(data)
+        steps: list[int] = []
+        widget.observe(lambda change: steps.append(change["new"]), names="step")
+        begin = asyncio.get_running_loop().time()
+        await widget.generate("10,000 progress events")
+        took = asyncio.get_running_loop().time() - begin
+        widget.close()
+    updates = [m for m in sent if m.get("method") == "update"]
+    assert len(updates) <= took * 20 + 6, f"{len(updates)} updates in {took:.2f} s"
+    assert steps[-1] == 9_999  # the last state the Space reported is the one shown
