@@ -13,10 +13,10 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 from IPython.display import DisplayHandle, display
 
 from . import images
-from .client import FluxClient
 from .errors import FluxError, unquoted
 from .progress_text import describe
 from .runner import run_sync
+from .shared import shared_client
 from .sync import generate
 from .types import Generation
 from .widget import FluxWidget
@@ -146,30 +146,30 @@ class FluxMagics(Magics):
         limit = asyncio.Semaphore(max(1, args.concurrency))
         done = 0
         results: list[Generation | None] = []
-        async with FluxClient(args.space) as client:
+        client = shared_client(args.space)
 
-            async def one(prompt: str) -> Generation:
-                async with limit:
-                    return await client.generate(prompt, **self._options(args))
+        async def one(prompt: str) -> Generation:
+            async with limit:
+                return await client.generate(prompt, **self._options(args))
 
-            tasks = [asyncio.ensure_future(one(prompt)) for prompt in prompts]
-            status.update(f"0/{len(prompts)} done")
-            try:
-                for prompt, task in zip(prompts, tasks, strict=True):
-                    try:
-                        generation: Generation | None = await task
-                    except FluxError as exc:
-                        generation = None
-                        report(exc, prompt)
-                    done += 1
-                    status.update(f"{done}/{len(prompts)} done")
-                    if generation is not None:
-                        show(generation)
-                    results.append(generation)
-            finally:
-                for task in tasks:
-                    task.cancel()
-                # Let every cancelled job reach the Space before the client closes.
-                await asyncio.gather(*tasks, return_exceptions=True)
-                status.close()
+        tasks = [asyncio.ensure_future(one(prompt)) for prompt in prompts]
+        status.update(f"0/{len(prompts)} done")
+        try:
+            for prompt, task in zip(prompts, tasks, strict=True):
+                try:
+                    generation: Generation | None = await task
+                except FluxError as exc:
+                    generation = None
+                    report(exc, prompt)
+                done += 1
+                status.update(f"{done}/{len(prompts)} done")
+                if generation is not None:
+                    show(generation)
+                results.append(generation)
+        finally:
+            for task in tasks:
+                task.cancel()
+            # Wait until every cancelled job has been cancelled on the Space too.
+            await asyncio.gather(*tasks, return_exceptions=True)
+            status.close()
         return results

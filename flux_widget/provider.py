@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator, Generator, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from .client import FluxClient, space_url
 from .errors import InvalidRequestError
+from .shared import shared_client
 from .types import Generation
 
 __all__ = ["BlackForestLabs_Flux1Schnell", "ImageResponse"]
@@ -158,10 +158,10 @@ class BlackForestLabs_Flux1Schnell:  # noqa: N801 - the name users know
         token: str | None,
         timeout: float,
     ) -> AsyncIterator[ImageResponse]:
-        async with FluxClient(space_url(space), token=token, proxy=proxy, timeout=timeout) as client:
-            generation = await client.generate(
-                prompt, width=width, height=height, steps=steps, seed=seed, randomize_seed=randomize_seed
-            )
+        client = shared_client(space, token=token, proxy=proxy, timeout=timeout)
+        generation = await client.generate(
+            prompt, width=width, height=height, steps=steps, seed=seed, randomize_seed=randomize_seed
+        )
         yield ImageResponse(
             images=[generation.url],
             alt=generation.prompt,

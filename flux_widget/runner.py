@@ -1,15 +1,17 @@
 """Run a coroutine to completion from synchronous code, whether or not an event loop is running.
 
-The only module that touches event-loop patching. In a plain script there is no running loop and
-``asyncio.run`` does the job (on Ctrl-C it cancels the coroutine and lets it clean up). In a
-notebook cell the kernel's loop is already running, so the loop is patched with ``nest_asyncio2``
-(the maintained fork of nest_asyncio that ipykernel 7 itself depends on) to let
-``run_until_complete`` re-enter it — and only then, never at import.
+The only module that touches event-loop patching. In a plain script there is no running loop: one
+private ``asyncio.Runner`` runs every call (so clients and their connections are reused from one call
+to the next; on Ctrl-C it cancels the coroutine and lets it clean up) and is closed at exit, with
+the clients made on it. In a notebook cell the kernel's loop is already running, so the loop is
+patched with ``nest_asyncio2`` (the maintained fork of nest_asyncio that ipykernel 7 itself depends
+on) to let ``run_until_complete`` re-enter it — and only then, never at import.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
@@ -30,7 +32,7 @@ def run_sync(make_coroutine: Callable[[], Coroutine[Any, Any, T]]) -> T:
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(make_coroutine())
+        return _private_runner().run(make_coroutine())
     _allow_reentry(loop)
     task = loop.create_task(make_coroutine())
     try:
@@ -41,6 +43,28 @@ def run_sync(make_coroutine: Callable[[], Coroutine[Any, Any, T]]) -> T:
             with contextlib.suppress(BaseException):  # a second interrupt stops the wait, not the cancel
                 loop.run_until_complete(asyncio.wait([task]))
         raise
+
+
+_runner: asyncio.Runner | None = None
+
+
+def _private_runner() -> asyncio.Runner:
+    global _runner
+    if _runner is None:
+        _runner = asyncio.Runner()
+        atexit.register(_close_runner)
+    return _runner
+
+
+def _close_runner() -> None:
+    from .shared import close_clients
+
+    global _runner
+    if _runner is not None:
+        with contextlib.suppress(Exception):
+            _runner.run(close_clients())
+        _runner.close()
+        _runner = None
 
 
 def _allow_reentry(loop: asyncio.AbstractEventLoop) -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from .client import FluxClient, ProgressCallback
+from .client import ProgressCallback
 from .runner import run_sync
+from .shared import shared_client
 from .types import Generation
 
 __all__ = ["generate"]
@@ -27,20 +28,20 @@ def generate(
     ``space`` and ``token`` default to ``FLUX_WIDGET_SPACE`` (then the public Space) and
     ``HF_TOKEN``; ``deadline`` (seconds, default 600) bounds the whole generation. Errors are the
     :class:`~flux_widget.FluxError` family. Interrupting the call (Ctrl-C, the notebook's Stop
-    button) cancels the job on the Space.
+    button) cancels the job on the Space. Calls with the same Space and token reuse one client,
+    its connections and the Space's ``/config``.
     """
 
     async def once() -> Generation:
-        async with FluxClient(space, token=token) as client:
-            return await client.generate(
-                prompt,
-                width=width,
-                height=height,
-                steps=steps,
-                seed=seed,
-                randomize_seed=randomize_seed,
-                deadline=deadline,
-                on_progress=on_progress,
-            )
+        return await shared_client(space, token=token).generate(
+            prompt,
+            width=width,
+            height=height,
+            steps=steps,
+            seed=seed,
+            randomize_seed=randomize_seed,
+            deadline=deadline,
+            on_progress=on_progress,
+        )
 
     return run_sync(once)

@@ -1,0 +1,83 @@
+"""Lighter and leaner (issue 10): lazy imports, one reused client, no needless re-encoding."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from kernel import pngs, run_cells, texts
+from misbehaving import Seen, misbehaving_space
+
+from flux_widget import BlackForestLabs_Flux1Schnell
+
+WIDGET_STACK = ("anywidget", "ipywidgets", "IPython", "traitlets", "comm")
+
+
+@pytest.fixture(scope="module")
+def bad_space() -> Iterator[tuple[str, Seen]]:
+    with misbehaving_space() as served:
+        yield served
+
+
+def python(code: str, *, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=cwd)
+
+
+def test_client_generate_and_cli_never_import_the_widget_stack() -> None:
+    loaded = python(
+        "import sys\n"
+        "import flux_widget\n"
+        "from flux_widget import FluxClient, generate, FluxError, BlackForestLabs_Flux1Schnell\n"
+        "import flux_widget.__main__\n"
+        f"print([name for name in {WIDGET_STACK!r} if name in sys.modules])"
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout == "[]\n"
+    widget = python(
+        "import sys\nfrom flux_widget import FluxWidget\nprint('anywidget' in sys.modules, FluxWidget.__name__)"
+    )
+    assert widget.stdout == "True FluxWidget\n", widget.stderr
+
+
+def test_sync_calls_in_a_script_reuse_one_client(bad_space: tuple[str, Seen]) -> None:
+    base, seen = bad_space
+    result = python(
+        "import flux_widget, warnings\n"
+        "warnings.simplefilter('error')\n"
+        f"for i in range(3):\n    print(flux_widget.generate(f'reuse {{i}}', space='{base}/reuse-script').seed)"
+    )
+    assert result.returncode == 0 and result.stdout == "7\n7\n7\n", result.stderr
+    assert "Unclosed" not in result.stderr and "Error" not in result.stderr  # closed cleanly at exit
+    assert seen.paths("/reuse-script/config") == ["/reuse-script/config"]
+
+
+def test_magics_and_generate_in_a_kernel_reuse_one_client(bad_space: tuple[str, Seen], tmp_path: Path) -> None:
+    base, seen = bad_space
+    url = f"{base}/reuse-kernel"
+    outputs = run_cells(
+        [
+            "%load_ext flux_widget",
+            f"%flux one --space {url} --width 256 --height 256",
+            f"%flux two --space {url} --width 256 --height 256",
+            f"%%flux --space {url} --width 256 --height 256\nthree\nfour",
+            f"import flux_widget\nprint(flux_widget.generate('five', space='{url}').seed)",
+        ],
+        tmp_path,
+    )
+    assert texts(outputs[-1], "stdout") == ["7\n"]
+    assert len([img for cell in outputs for img in pngs(cell)]) == 4
+    assert seen.paths("/reuse-kernel/config") == ["/reuse-kernel/config"]
+
+
+@pytest.mark.anyio
+async def test_provider_calls_reuse_one_client(bad_space: tuple[str, Seen]) -> None:
+    base, seen = bad_space
+    for i in range(2):
+        async for response in BlackForestLabs_Flux1Schnell.create_async_generator(
+            "flux-schnell", [{"role": "user", "content": f"provider {i}"}], space=f"{base}/reuse-provider"
+        ):
+            assert response.seed == 7
+    assert seen.paths("/reuse-provider/config") == ["/reuse-provider/config"]
