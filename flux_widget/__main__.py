@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from . import images
 from .errors import FluxError
 from .progress_text import describe
 from .sync import generate
@@ -22,7 +23,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         epilog="Environment: FLUX_WIDGET_SPACE (owner/name or URL), HF_TOKEN (your own GPU quota).",
     )
     parser.add_argument("prompt", help="what to draw")
-    parser.add_argument("-o", "--output", default="flux.png", help="where to save (.png keeps the parameters)")
+    parser.add_argument(
+        "-o",
+        "--output",
+        default=None,
+        help="where to save; the suffix picks the format (default: flux.webp, the Space's own bytes)",
+    )
     parser.add_argument("--width", type=int, default=1024)
     parser.add_argument("--height", type=int, default=1024)
     parser.add_argument("--steps", type=int, default=4)
@@ -30,6 +36,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--deadline", type=float, default=None, help="seconds the whole generation may take (600)")
     parser.add_argument("--space", default=None, help="owner/name or URL of the Space")
     args = parser.parse_args(argv)
+    if args.output is not None:
+        try:
+            images.check_suffix(args.output)  # before anything is sent
+        except ValueError as exc:
+            parser.error(str(exc))
 
     live = sys.stderr.isatty()
 
@@ -51,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             space=args.space,
             on_progress=on_progress,
         )
-        path = generation.save(args.output)
+        path = generation.save(args.output or f"flux{images.suffix_for(generation.mime_type)}")
     except (FluxError, OSError) as exc:
         print(f"{chr(13) if live else ''}error: {exc}", file=sys.stderr)
         return 1

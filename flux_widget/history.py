@@ -50,14 +50,17 @@ class History:
         """Forget every generation."""
         self._generations.clear()
 
-    def save_all(self, folder: str | Path, suffix: str = ".png") -> list[Path]:
-        """Write every image into ``folder`` (created if missing) as ``flux-NNN-seed-S.png``.
+    def save_all(self, folder: str | Path, suffix: str | None = None) -> list[Path]:
+        """Write every image into ``folder`` (created if missing) as ``flux-NNN-seed-S.webp``.
 
-        PNG files carry prompt, seed, size and steps in their text chunks.
+        Without ``suffix`` each file keeps the Space's own format and bytes; with one (``".png"``)
+        every image is converted. Either way prompt, seed, size and steps are in the file's metadata.
         """
         target = Path(folder).expanduser()
         target.mkdir(parents=True, exist_ok=True)
         return [
-            generation.save(target / f"flux-{number:03d}-seed-{generation.seed}{suffix}")
+            generation.save(
+                target / f"flux-{number:03d}-seed-{generation.seed}{suffix or images.suffix_for(generation.mime_type)}"
+            )
             for number, generation in enumerate(self._generations, start=1)
         ]

@@ -9,15 +9,20 @@ from pathlib import Path
 
 from PIL import Image, PngImagePlugin
 
+from .metadata import with_metadata, xmp_packet
+
 __all__ = [
     "MAX_IMAGE_BYTES",
     "MAX_IMAGE_SIDE",
     "THUMBNAIL_SIDE",
     "accept",
     "check_image",
+    "check_suffix",
     "decode",
+    "display_bytes",
     "save",
     "sniff_mime_type",
+    "suffix_for",
     "thumbnail_data_url",
     "to_png",
 ]
@@ -126,22 +131,60 @@ def thumbnail_data_url(data: bytes, *, side: int = THUMBNAIL_SIDE, quality: int 
     return "data:image/webp;base64," + base64.b64encode(out.getvalue()).decode("ascii")
 
 
-def save(data: bytes, path: str | Path, metadata: Mapping[str, object] | None = None) -> Path:
-    """Write image bytes to ``path``, choosing the format by its suffix.
+def display_bytes(data: bytes, metadata: Mapping[str, object] | None = None) -> tuple[bytes, str]:
+    """The image as every notebook front end shows it, cheaply: JPEG (quality 85), PNG if it has alpha.
 
-    ``.png`` gets a PNG with ``metadata`` as text chunks; the suffix of the bytes' own format
-    writes them unchanged; any other suffix Pillow knows (``.jpg``, ``.tiff``, …) is converted.
+    WebP would cost nothing, but VS Code's built-in renderer does not show ``image/webp``; JPEG
+    renders everywhere and takes about 17 ms at 1024² (PNG: 70–250 ms and 5× the bytes).
+    ``metadata`` goes into the file as XMP (JPEG) or text chunks (PNG).
+    """
+    picture = decode(data)
+    out = io.BytesIO()
+    if "A" in picture.getbands() or "transparency" in picture.info:
+        info = PngImagePlugin.PngInfo()
+        for key, value in (metadata or {}).items():
+            info.add_itxt(str(key), str(value))
+        picture.save(out, format="PNG", compress_level=1, pnginfo=info)
+        return out.getvalue(), "image/png"
+    picture.convert("RGB").save(out, format="JPEG", quality=85, xmp=xmp_packet(metadata or {}))
+    return out.getvalue(), "image/jpeg"
+
+
+def check_suffix(path: str | Path) -> str:
+    """The lower-cased suffix of ``path`` if Pillow can write it, else ``ValueError`` naming good ones."""
+    suffix = Path(path).suffix.lower()
+    image_format = Image.registered_extensions().get(suffix)
+    if image_format is None or image_format not in Image.SAVE:
+        raise ValueError(
+            f"cannot save an image as {suffix or 'a file without a suffix'!r}: use .webp (the Space's own "
+            "format, saved as is), .png, .jpg, or another suffix Pillow writes"
+        )
+    return suffix
+
+
+def suffix_for(mime_type: str) -> str:
+    """The file suffix of an image MIME type (``.webp`` for ``image/webp``)."""
+    return _SUFFIX_FOR_MIME.get(mime_type, ".png")
+
+
+def save(data: bytes, path: str | Path, metadata: Mapping[str, object] | None = None) -> Path:
+    """Write image bytes to ``path``, choosing the format by its suffix, with ``metadata`` inside.
+
+    The suffix of the bytes' own format (``.webp`` for the Space's WebP) writes them unchanged,
+    the metadata muxed in (no re-encoding). ``.png`` gets a PNG with text chunks; any other suffix
+    Pillow writes (``.jpg``, ``.tiff``, …) is converted.
     """
     target = Path(path).expanduser()
-    suffix = target.suffix.lower()
+    suffix = check_suffix(target)
     mime_type = sniff_mime_type(data)
-    if suffix == ".png":
+    own = _SUFFIX_FOR_MIME.get(mime_type or "")
+    if suffix == own or (suffix == ".jpeg" and own == ".jpg"):
+        _, size = check_image(data)
+        target.write_bytes(with_metadata(data, metadata or {}, size))
+    elif suffix == ".png":
         target.write_bytes(to_png(data, metadata))
-    elif suffix == _SUFFIX_FOR_MIME.get(mime_type or "") or (suffix == ".jpeg" and mime_type == "image/jpeg"):
-        target.write_bytes(data)
+    elif suffix in {".jpg", ".jpeg"}:
+        decode(data).convert("RGB").save(target, format="JPEG", quality=95, xmp=xmp_packet(metadata or {}))
     else:
-        picture = decode(data)
-        if suffix in {".jpg", ".jpeg"}:
-            picture = picture.convert("RGB")
-        picture.save(target)
+        decode(data).save(target)
     return target

@@ -1,4 +1,4 @@
-"""``%flux`` and ``%%flux``: generate from a line or from many lines, images shown inline as PNG."""
+"""``%flux`` and ``%%flux``: generate from a line or from many lines, images shown inline."""
 
 from __future__ import annotations
 
@@ -33,11 +33,11 @@ def caption(generation: Generation) -> str:
 
 
 def show(generation: Generation) -> None:
-    """Display the image as image/png (every front end shows it) and its caption."""
-    png = images.to_png(generation.image_bytes, generation.parameters)
+    """Display the image in a format every front end shows (see :func:`images.display_bytes`), and its caption."""
+    shown, mime_type = images.display_bytes(generation.image_bytes, generation.parameters)
     display(
-        {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": caption(generation)},
-        metadata={"image/png": {"width": generation.width, "height": generation.height}},
+        {mime_type: base64.b64encode(shown).decode("ascii"), "text/plain": caption(generation)},
+        metadata={mime_type: {"width": generation.width, "height": generation.height}},
         raw=True,
     )
     display({"text/plain": caption(generation)}, raw=True)

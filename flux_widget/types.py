@@ -219,9 +219,10 @@ class Generation:
         return images.decode(self.image_bytes)
 
     def save(self, path: str | Path) -> Path:
-        """Write the image: PNG with the parameters in text chunks for ``.png``, else by suffix.
+        """Write the image in the format its suffix names, with the parameters in its metadata.
 
-        A suffix that matches the Space's own format (``.webp``) writes the original bytes.
+        A suffix that matches the Space's own format (``.webp``) writes the original bytes, the
+        metadata muxed in without re-encoding; ``.png``, ``.jpg`` and others convert.
         """
         from . import images
 

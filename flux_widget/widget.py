@@ -225,9 +225,13 @@ class FluxWidget(anywidget.AnyWidget):
             self.history = []
             self.current = {**self.current, "index": None} if self.current else {}
 
-    def save_all(self, folder: str | Path) -> list[Path]:
-        """Write every generated image into ``folder`` as PNG, parameters in its text chunks."""
-        return self._history.save_all(folder)
+    def save_all(self, folder: str | Path, suffix: str | None = None) -> list[Path]:
+        """Write every generated image into ``folder``, parameters in its metadata.
+
+        Files keep the Space's own format and bytes unless ``suffix`` (``".png"``, ``".jpg"``) asks
+        for another.
+        """
+        return self._history.save_all(folder, suffix)
 
     def close(self) -> None:
         """Close the widget, cancel any running generation (on the Space too) and release the connections."""
@@ -391,9 +395,10 @@ class FluxWidget(anywidget.AnyWidget):
     # ------------------------------------------------------------------ static fallback
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        """The live widget, plus the current image as PNG for viewers that have no widget manager."""
+        """The live widget, plus the current image for viewers that have no widget manager (JPEG, as ``%flux``)."""
         bundle = super()._repr_mimebundle_(**kwargs)
         data = bundle[0] if isinstance(bundle, tuple) else bundle
         if isinstance(data, dict) and self.image:
-            data["image/png"] = base64.b64encode(images.to_png(self.image, self.current)).decode("ascii")
+            shown, mime_type = images.display_bytes(self.image, self.current)
+            data[mime_type] = base64.b64encode(shown).decode("ascii")
         return bundle

@@ -44,10 +44,15 @@ def texts(outputs: list[dict[str, Any]], name: str | None = None) -> list[str]:
     return found
 
 
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/webp")
+
+
 def pngs(outputs: list[dict[str, Any]]) -> list[Image.Image]:
-    """The image/png outputs, decoded."""
+    """The images shown (image/png, image/jpeg or image/webp outputs), decoded."""
     return [
-        Image.open(io.BytesIO(base64.b64decode(output["data"]["image/png"])))
+        Image.open(io.BytesIO(base64.b64decode(output["data"][kind])))
         for output in outputs
-        if output["output_type"] in {"display_data", "execute_result"} and "image/png" in output.get("data", {})
+        if output["output_type"] in {"display_data", "execute_result"}
+        for kind in IMAGE_TYPES
+        if kind in output.get("data", {})
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 
 from PIL import Image, ImageDraw
 
@@ -24,3 +25,15 @@ def mean_difference(a: Image.Image, b: Image.Image) -> float:
     assert a.size == b.size, (a.size, b.size)
     pa, pb = a.convert("RGB").tobytes(), b.convert("RGB").tobytes()
     return sum(abs(x - y) for x, y in zip(pa, pb, strict=True)) / len(pa)
+
+
+def parameters(image: Image.Image) -> dict[str, str]:
+    """The generation parameters an image file carries: PNG text chunks, or flux: XMP attributes."""
+    if getattr(image, "text", None):
+        return dict(image.text)
+    xmp = image.info.get("xmp") or b""
+    text = xmp.decode() if isinstance(xmp, bytes) else str(xmp)
+    return {
+        key: value.replace("&quot;", '"').replace("&amp;", "&")
+        for key, value in re.findall(r'flux:(\w+)="([^"]*)"', text)
+    }

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from picture import mean_difference, render_picture
+from picture import mean_difference, parameters, render_picture
 from PIL import Image
 
 from flux_widget import (
@@ -250,9 +250,15 @@ async def test_save_png_embeds_parameters_and_webp_keeps_bytes(space: str, tmp_p
         assert picture.format == "PNG"
         assert picture.text == {"prompt": "saved", "seed": "11", "width": "320", "height": "256", "steps": "2"}
         assert picture.size == (320, 256)
-    assert generation.save(tmp_path / "out.webp").read_bytes() == generation.image_bytes
+    webp = generation.save(tmp_path / "out.webp").read_bytes()
+    assert generation.image_bytes[12:] in webp  # the Space's own chunks, not re-encoded
+    with Image.open(io.BytesIO(webp)) as picture:
+        assert picture.tobytes() == generation.image.tobytes()
+        assert parameters(picture) == {"prompt": "saved", "seed": "11", "width": "320", "height": "256", "steps": "2"}
     with Image.open(generation.save(tmp_path / "out.jpg")) as picture:
-        assert picture.format == "JPEG"
+        assert picture.format == "JPEG" and parameters(picture)["seed"] == "11"
+    with pytest.raises(ValueError, match=r"cannot save an image as '\.xyz'"):
+        generation.save(tmp_path / "out.xyz")
 
 
 async def test_token_is_sent_to_the_space_only_and_never_shown() -> None:

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from kernel import pngs, run_cells, texts
 from misbehaving import Seen, misbehaving_space
+from picture import mean_difference, parameters, render_picture
+from PIL import Image
 
 from flux_widget import BlackForestLabs_Flux1Schnell
 
@@ -81,3 +83,27 @@ async def test_provider_calls_reuse_one_client(bad_space: tuple[str, Seen]) -> N
         ):
             assert response.seed == 7
     assert seen.paths("/reuse-provider/config") == ["/reuse-provider/config"]
+
+
+def test_command_line_writes_the_spaces_own_bytes_with_the_parameters(space_env: str, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "flux_widget", "an own-format fox", "--seed", "8", "--width", "256", "--height", "256"],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    saved = tmp_path / "flux.webp"
+    assert f"saved {saved.name} (seed 8" in result.stdout
+    with Image.open(saved) as picture:
+        assert picture.format == "WEBP" and parameters(picture)["prompt"] == "an own-format fox"
+        assert mean_difference(picture, render_picture("an own-format fox", 8, 256, 256)) < 6
+
+
+def test_command_line_refuses_an_unknown_suffix_before_any_request(bad_space: tuple[str, Seen], tmp_path: Path) -> None:
+    base, seen = bad_space
+    result = subprocess.run(
+        [sys.executable, "-m", "flux_widget", "a cat", "-o", "cat.xyz", "--space", f"{base}/suffix"],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "cannot save an image as '.xyz'" in result.stderr
+    assert seen.paths("/suffix/") == []

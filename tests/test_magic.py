@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from kernel import pngs, run_cells, texts
-from picture import mean_difference, render_picture
+from picture import mean_difference, parameters, render_picture
 from PIL import Image
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -25,8 +25,8 @@ def test_line_magic_shows_png_and_caption_and_returns_the_generation(in_kernel) 
         "g = %flux a cat in a hat --seed 3 --width 256 --height 256 --steps 2", "print(g.seed, g.width, g.steps)"
     )
     [image] = pngs(magic)
-    assert image.format == "PNG" and image.size == (256, 256)
-    assert image.text["prompt"] == "a cat in a hat" and image.text["seed"] == "3"
+    assert image.format == "JPEG" and image.size == (256, 256)  # shown everywhere, no PNG re-encoding
+    assert parameters(image)["prompt"] == "a cat in a hat" and parameters(image)["seed"] == "3"
     assert mean_difference(image, render_picture("a cat in a hat", 3, 256, 256)) < 6
     assert "a cat in a hat · seed 3 · 256×256 · 2 steps" in texts(magic)
     assert not any(re.search(r"queued|started|step \d+/", text) for text in texts(magic))  # progress removed
@@ -43,8 +43,8 @@ def test_without_seed_the_space_picks_one_and_the_caption_shows_it(in_kernel) ->
 def test_cell_magic_runs_lines_in_order_and_a_failure_is_one_line(in_kernel) -> None:
     _, cell = in_kernel("%%flux --width 256 --height 256 --seed 5 --concurrency 3\none\n\n[quota] two\nthree\n")
     images = pngs(cell)
-    assert [img.text["prompt"] for img in images] == ["one", "three"]
-    assert all(img.text["seed"] == "5" for img in images)
+    assert [parameters(img)["prompt"] for img in images] == ["one", "three"]
+    assert all(parameters(img)["seed"] == "5" for img in images)
     assert mean_difference(images[1], render_picture("three", 5, 256, 256)) < 6
     [error] = texts(cell, "stderr")
     assert error.startswith("flux ([quota] two): The Space's GPU quota is used up") and "Try again in 0:12:34" in error

@@ -11,7 +11,7 @@ import types
 from pathlib import Path
 
 import pytest
-from picture import mean_difference, render_picture
+from picture import mean_difference, parameters, render_picture
 from PIL import Image
 
 from flux_widget import FluxError, GenerationError, InvalidRequestError, QuotaExceededError
@@ -201,8 +201,10 @@ async def test_save_all_and_clear_history(widget: FluxWidget, tmp_path: Path) ->
     await widget.generate("one", seed=1, randomize_seed=False)
     await widget.generate("two", seed=2, randomize_seed=False)
     paths = widget.save_all(tmp_path / "out")
-    assert [p.name for p in paths] == ["flux-001-seed-1.png", "flux-002-seed-2.png"]
-    assert Image.open(paths[1]).text["prompt"] == "two"
+    assert [p.name for p in paths] == ["flux-001-seed-1.webp", "flux-002-seed-2.webp"]  # the Space's own format
+    assert parameters(Image.open(paths[1]))["prompt"] == "two"
+    [png] = widget.save_all(tmp_path / "png", suffix=".png")[1:]
+    assert Image.open(png).format == "PNG" and parameters(Image.open(png))["seed"] == "2"
     widget.clear_history()
     assert widget.history == [] and widget.generations == []
 
@@ -238,12 +240,12 @@ async def test_image_travels_as_a_binary_buffer_not_text(widget: FluxWidget) -> 
 
 
 async def test_static_fallback_bundle_has_the_current_image(widget: FluxWidget) -> None:
-    assert "image/png" not in widget._repr_mimebundle_()[0]
+    assert "image/jpeg" not in widget._repr_mimebundle_()[0]
     await widget.generate("static", seed=5, randomize_seed=False)
     bundle, _metadata = widget._repr_mimebundle_()
-    assert "application/vnd.jupyter.widget-view+json" in bundle
-    png = Image.open(io.BytesIO(base64.b64decode(bundle["image/png"])))
-    assert png.format == "PNG" and png.size == (256, 256) and png.text["seed"] == "5"
+    assert "application/vnd.jupyter.widget-view+json" in bundle and "image/png" not in bundle
+    shown = Image.open(io.BytesIO(base64.b64decode(bundle["image/jpeg"])))
+    assert shown.format == "JPEG" and shown.size == (256, 256) and parameters(shown)["seed"] == "5"
 
 
 def test_colab_custom_widget_manager_is_enabled(monkeypatch: pytest.MonkeyPatch) -> None:
