@@ -11,19 +11,20 @@ from __future__ import annotations
 import struct
 import zlib
 from collections.abc import Mapping
-from xml.sax.saxutils import quoteattr
+from xml.sax.saxutils import escape
 
 __all__ = ["XMP_NAMESPACE", "with_metadata", "xmp_packet"]
 
 XMP_NAMESPACE = "https://pypi.org/project/flux-widget/"
 _XMP_APP1 = b"http://ns.adobe.com/xap/1.0/\x00"
+_ATTRIBUTE = {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}
 _VP8X_XMP = 0x04
 _VP8X_ALPHA = 0x10
 
 
 def xmp_packet(metadata: Mapping[str, object]) -> bytes:
     """An XMP packet holding each item as a ``flux:`` attribute."""
-    attributes = " ".join(f"flux:{key}={quoteattr(str(value))}" for key, value in metadata.items())
+    attributes = " ".join(f'flux:{key}="{escape(str(value), _ATTRIBUTE)}"' for key, value in metadata.items())
     return (
         '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
         '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'

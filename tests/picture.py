@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 
 from PIL import Image, ImageDraw
@@ -33,7 +34,4 @@ def parameters(image: Image.Image) -> dict[str, str]:
         return dict(image.text)
     xmp = image.info.get("xmp") or b""
     text = xmp.decode() if isinstance(xmp, bytes) else str(xmp)
-    return {
-        key: value.replace("&quot;", '"').replace("&amp;", "&")
-        for key, value in re.findall(r'flux:(\w+)="([^"]*)"', text)
-    }
+    return {key: html.unescape(value) for key, value in re.findall(r'flux:(\w+)="([^"]*)"', text)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -107,3 +108,27 @@ def test_command_line_refuses_an_unknown_suffix_before_any_request(bad_space: tu
     assert result.returncode == 2
     assert "cannot save an image as '.xyz'" in result.stderr
     assert seen.paths("/suffix/") == []
+
+
+@pytest.mark.parametrize(
+    ("fmt", "mode", "options"),
+    [
+        ("WEBP", "RGB", {}),  # simple lossy layout: becomes VP8X
+        ("WEBP", "RGBA", {"lossless": True}),  # VP8L with alpha
+        ("WEBP", "RGBA", {}),  # already VP8X (alpha chunk)
+        ("JPEG", "RGB", {}),
+        ("PNG", "RGB", {}),
+    ],
+)
+def test_metadata_is_muxed_in_without_touching_the_pixels(fmt: str, mode: str, options: dict) -> None:
+    from flux_widget.metadata import with_metadata
+
+    original = Image.new(mode, (300, 200), (10, 120, 200, 128)[: len(mode)])
+    out = io.BytesIO()
+    original.save(out, format=fmt, **options)
+    data = out.getvalue()
+    tagged = with_metadata(data, {"prompt": 'a "quoted" cat & ünïcode', "seed": 42}, (300, 200))
+    with Image.open(io.BytesIO(data)) as before, Image.open(io.BytesIO(tagged)) as after:
+        assert after.format == fmt and after.mode == before.mode and after.size == (300, 200)
+        assert after.tobytes() == before.tobytes()
+        assert parameters(after) == {"prompt": 'a "quoted" cat & ünïcode', "seed": "42"}
