@@ -1,7 +1,10 @@
 """The ordered record of a widget's generations.
 
-Full images stay in the kernel; the widget's state gets small entries (parameters and a text
-thumbnail), which survive a notebook save because they hold no binary buffers.
+Full images stay in the kernel. The browser gets one small :class:`HistoryEntry` model per
+generation (parameters and a text thumbnail): adding a generation sends that entry alone, and the
+widget's ``history`` trait only lists references to the entries, so the traffic per generation
+stays flat however long the history grows. Entries hold no binary buffers, so they survive a
+notebook save with its widget state.
 """
 
 from __future__ import annotations
@@ -10,26 +13,60 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import ipywidgets
+import traitlets
+
 from . import images
 from .types import Generation
 
-__all__ = ["History", "history_entry"]
+__all__ = ["History", "HistoryEntry"]
+
+_FIELDS = ("prompt", "seed", "width", "height", "steps", "elapsed", "thumbnail")
 
 
-def history_entry(generation: Generation) -> dict[str, Any]:
-    """What the widget's ``history`` trait holds for one generation: JSON-safe, a few KB."""
-    return {
-        **generation.parameters,
-        "elapsed": round(generation.elapsed, 3),
-        "thumbnail": images.thumbnail_data_url(generation.image_bytes),
-    }
+class HistoryEntry(ipywidgets.Widget):
+    """One generation as the browser sees it: its parameters and a thumbnail of a few KB.
+
+    A widget model of its own (no view), so that it is sent once, when it is made. It reads like a
+    dict too: ``entry["seed"]``.
+    """
+
+    prompt = traitlets.Unicode("", help="The prompt.").tag(sync=True)
+    seed = traitlets.Int(0, help="The seed the Space used.").tag(sync=True)
+    width = traitlets.Int(0, help="Width in pixels.").tag(sync=True)
+    height = traitlets.Int(0, help="Height in pixels.").tag(sync=True)
+    steps = traitlets.Int(0, help="Denoising steps.").tag(sync=True)
+    elapsed = traitlets.Float(0.0, help="Seconds the generation took.").tag(sync=True)
+    thumbnail = traitlets.Unicode("", help="A data: URL of a WebP at most 256 px a side.").tag(sync=True)
+
+    @classmethod
+    def of(cls, generation: Generation) -> HistoryEntry:
+        """The entry for ``generation`` (its thumbnail is made here)."""
+        return cls(
+            **generation.parameters,
+            elapsed=round(generation.elapsed, 3),
+            thumbnail=images.thumbnail_data_url(generation.image_bytes),
+        )
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in _FIELDS:
+            raise KeyError(name)
+        return getattr(self, name)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The entry's fields as a plain dict."""
+        return {name: getattr(self, name) for name in _FIELDS}
+
+    def __repr__(self) -> str:
+        return f"HistoryEntry(prompt={self.prompt!r}, seed={self.seed}, size={self.width}x{self.height})"
 
 
 class History:
-    """Generations in the order they were made, newest last."""
+    """Generations in the order they were made, newest last, with their browser-side entries."""
 
     def __init__(self) -> None:
         self._generations: list[Generation] = []
+        self._entries: list[HistoryEntry] = []
 
     def __len__(self) -> int:
         return len(self._generations)
@@ -40,15 +77,24 @@ class History:
     def __getitem__(self, index: int) -> Generation:
         return self._generations[index]
 
-    def add(self, generation: Generation) -> dict[str, Any]:
-        """Record a generation and return its widget-state entry."""
-        entry = history_entry(generation)
+    @property
+    def entries(self) -> list[HistoryEntry]:
+        """The browser-side entries, in the same order."""
+        return list(self._entries)
+
+    def add(self, generation: Generation) -> HistoryEntry:
+        """Record a generation and return its browser-side entry."""
+        entry = HistoryEntry.of(generation)
         self._generations.append(generation)
+        self._entries.append(entry)
         return entry
 
     def clear(self) -> None:
-        """Forget every generation."""
+        """Forget every generation and close the entries' models in the browser."""
+        for entry in self._entries:
+            entry.close()
         self._generations.clear()
+        self._entries.clear()
 
     def save_all(self, folder: str | Path, suffix: str | None = None) -> list[Path]:
         """Write every image into ``folder`` (created if missing) as ``flux-NNN-seed-S.webp``.

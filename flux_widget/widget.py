@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 import anywidget
 import traitlets
+from ipywidgets import widget_serialization
 
 from . import images
 from .client import DEFAULT_DEADLINE, FluxClient
 from .errors import FluxError
-from .history import History
+from .history import History, HistoryEntry
 from .types import MAX_SEED, MAX_STEPS, ProgressEvent, Queued, Started, Step, snap_size
 
 if TYPE_CHECKING:
@@ -96,7 +97,9 @@ class FluxWidget(anywidget.AnyWidget):
     image = traitlets.Bytes(b"", help="The image shown (travels as a binary buffer).").tag(sync=True)
     image_type = traitlets.Unicode("", help="MIME type of ``image``.").tag(sync=True)
     current = traitlets.Dict(help="Parameters of the image shown, with its history index.").tag(sync=True)
-    history = traitlets.List(traitlets.Dict(), help="One entry per generation, newest last.").tag(sync=True)
+    history = traitlets.List(
+        traitlets.Instance(HistoryEntry), help="One entry per generation, newest last (each a model of its own)."
+    ).tag(sync=True, **widget_serialization)
 
     def __init__(
         self,
@@ -236,6 +239,8 @@ class FluxWidget(anywidget.AnyWidget):
     def close(self) -> None:
         """Close the widget, cancel any running generation (on the Space too) and release the connections."""
         self.cancel()
+        for entry in self._history.entries:
+            entry.close()
         super().close()
         home = self._home_loop
         if self._owns_client and not self._client.closed and home is not None and not home.is_closed():
@@ -302,8 +307,8 @@ class FluxWidget(anywidget.AnyWidget):
         except Exception as exc:
             self._finish("error", f"Unexpected error ({type(exc).__name__}): {exc}")
             raise
-        # Two messages: the history entry (a small text thumbnail), then the image, alone with
-        # its parameters, so the image's message is the image's own bytes and a small envelope.
+        # The new entry's model (a small text thumbnail) and the list of references, then the
+        # image alone with its parameters: the image's message is its own bytes and an envelope.
         self.history = [*self.history, entry]
         with self.hold_sync():
             self._show(generation, len(self._history) - 1)

@@ -14,6 +14,8 @@ const MIN_SIZE = 256;
 const MAX_SIZE = 2048;
 const MAX_SEED = 2147483647;
 const CONTROLS = ["prompt", "width", "height", "steps", "seed", "randomize_seed"];
+const ENTRY_FIELDS = ["prompt", "seed", "width", "height", "steps", "thumbnail"];
+const MODEL_REF = "IPY_MODEL_";
 const EXTENSIONS = { "image/webp": "webp", "image/png": "png", "image/jpeg": "jpg", "image/gif": "gif" };
 
 /** Create an element with properties, attributes (prefixed "@") and children. */
@@ -268,11 +270,33 @@ function render({ model, el }) {
       item.setAttribute("aria-current", String(Number(item.dataset.index) === current.index));
     }
   });
-  watch(["history"], () => {
-    const entries = model.get("history") || [];
+  // Each history entry is a model of its own, sent once; `history` lists references to them
+  // ("IPY_MODEL_…"). Resolved entries are kept by reference, so a new generation resolves one.
+  // Plain objects (a notebook saved by an older version) are shown as they are.
+  const entries = new Map();
+  const fieldsOf = (entry) => {
+    const read = typeof entry.get === "function" ? (name) => entry.get(name) : (name) => entry[name];
+    return Object.fromEntries(ENTRY_FIELDS.map((name) => [name, read(name)]));
+  };
+  const resolveEntry = (ref) => {
+    if (!entries.has(ref)) {
+      const found =
+        typeof ref === "string" && ref.startsWith(MODEL_REF)
+          ? model.widget_manager.get_model(ref.slice(MODEL_REF.length))
+          : Promise.resolve(ref);
+      entries.set(ref, found.then(fieldsOf).catch(() => null));
+    }
+    return entries.get(ref);
+  };
+  let historyTicket = 0;
+  watch(["history"], async () => {
+    const ticket = ++historyTicket;
+    const resolved = await Promise.all((model.get("history") || []).map(resolveEntry));
+    if (ticket !== historyTicket || controller.signal.aborted) return; // a newer list, or the view is gone
     const current = model.get("current") || {};
-    const items = entries
+    const items = resolved
       .map((entry, index) => {
+        if (!entry) return null;
         const label = `${entry.prompt} (seed ${entry.seed}, ${entry.width}×${entry.height})`;
         const thumb = h("img", { className: "flux-thumb", src: entry.thumbnail || "", alt: entry.prompt });
         const button = h("button", { type: "button", className: "flux-history-button", title: label, "@aria-label": label }, [thumb]);
@@ -281,6 +305,7 @@ function render({ model, el }) {
         item.setAttribute("aria-current", String(index === current.index));
         return item;
       })
+      .filter(Boolean)
       .reverse();
     historyList.replaceChildren(...items);
     historyList.hidden = items.length === 0;

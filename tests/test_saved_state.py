@@ -17,10 +17,15 @@ STATE_MIME = "application/vnd.jupyter.widget-state+json"
 
 
 def saved_flux_state(path: Path) -> dict:
-    """The FluxWidget model's saved state in the notebook file."""
+    """The FluxWidget model's saved state in the notebook file, its history references resolved.
+
+    Each history entry is a model of its own; ``history`` lists ``IPY_MODEL_<id>`` references.
+    """
     models = json.loads(path.read_text())["metadata"]["widgets"][STATE_MIME]["state"]
     [flux] = [m["state"] for m in models.values() if m["model_name"] == "AnyModel" and "history" in m["state"]]
-    return flux
+    refs = flux["history"]
+    assert all(ref.startswith("IPY_MODEL_") for ref in refs), refs
+    return {**flux, "history": [models[ref.removeprefix("IPY_MODEL_")]["state"] for ref in refs]}
 
 
 def save_and_wait(notebook: NotebookPage, path: Path, entries: int) -> int:
