@@ -63,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             on_progress=on_progress,
         )
         path = generation.save(args.output or f"flux{images.suffix_for(generation.mime_type)}")
-    except (FluxError, OSError) as exc:
+    except (FluxError, OSError, ValueError) as exc:  # ValueError: an image that cannot be converted
         print(f"{chr(13) if live else ''}error: {exc}", file=sys.stderr)
         return 1
     print(f"{chr(13) if live else ''}{f'done in {generation.elapsed:.2f} s':40s}", file=sys.stderr)

@@ -17,6 +17,7 @@ import ipywidgets
 import traitlets
 
 from . import images
+from .errors import GenerationError
 from .types import Generation
 
 __all__ = ["History", "HistoryEntry"]
@@ -83,8 +84,15 @@ class History:
         return list(self._entries)
 
     def add(self, generation: Generation) -> HistoryEntry:
-        """Record a generation and return its browser-side entry."""
-        entry = HistoryEntry.of(generation)
+        """Record a generation and return its browser-side entry.
+
+        An image whose pixels cannot be decoded (for its thumbnail) is a :class:`GenerationError`
+        and is not recorded.
+        """
+        try:
+            entry = HistoryEntry.of(generation)
+        except ValueError as exc:
+            raise GenerationError(f"The Space's image cannot be shown: {exc}.") from None
         self._generations.append(generation)
         self._entries.append(entry)
         return entry

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PIL import Image, PngImagePlugin
 
-from .metadata import with_metadata, xmp_packet
+from .metadata import riff_chunks, with_metadata, xmp_packet
 
 __all__ = [
     "MAX_IMAGE_BYTES",
@@ -80,18 +80,21 @@ _PLAIN_MODES = frozenset({"1", "L", "LA", "P", "RGB", "RGBA"})
 
 
 def accept(data: bytes, *, max_side: int = MAX_IMAGE_SIDE) -> tuple[bytes, str]:
-    """Fully decode ``data`` (size-checked first) and return the bytes to keep and their MIME type.
+    """Check ``data`` is a whole image and return the bytes to keep and their MIME type.
 
-    A truncated or corrupt file is refused with ``ValueError``. An image in a mode browsers and
-    PNG cannot show as is (CMYK, 16-bit, …) is converted to RGB or RGBA and kept as PNG; any other
-    image is kept byte for byte. Memory is bounded by ``max_side``: at most ``max_side``² pixels.
+    A truncated or corrupt file is refused with ``ValueError``, without decoding its pixels: PNG
+    chunks are checked against their CRCs (Pillow's ``verify``), a WebP's RIFF chunks against its
+    length, a JPEG must end with its end-of-image marker. An image in a mode browsers and PNG
+    cannot show as is (CMYK, 16-bit, …; read from the header) is converted to RGB or RGBA and kept
+    as PNG; any other image is kept byte for byte. Memory stays at the file's own size.
     """
     mime_type, _ = check_image(data, max_side=max_side)
     try:
+        _check_complete(data, mime_type)
         with Image.open(io.BytesIO(data)) as picture:
-            picture.load()
             if picture.mode in _PLAIN_MODES:
                 return data, mime_type
+            picture.load()
             has_alpha = "A" in picture.getbands() or "transparency" in picture.info
             converted = picture.convert("RGBA" if has_alpha else "RGB")
     except Exception as exc:  # Pillow raises many types for broken data
@@ -101,11 +104,34 @@ def accept(data: bytes, *, max_side: int = MAX_IMAGE_SIDE) -> tuple[bytes, str]:
     return out.getvalue(), "image/png"
 
 
+def _check_complete(data: bytes, mime_type: str) -> None:
+    """Raise ``ValueError`` if the file is cut short or its structure does not add up."""
+    if mime_type == "image/png":
+        with Image.open(io.BytesIO(data)) as picture:
+            picture.verify()  # every chunk's CRC, up to IEND
+    elif mime_type == "image/webp":
+        declared = int.from_bytes(data[4:8], "little") + 8
+        if declared > len(data):
+            raise ValueError(f"it is cut short: {len(data)} of {declared} bytes")
+        if not any(fourcc in {b"VP8 ", b"VP8L", b"ANMF"} for fourcc, _ in riff_chunks(data[:declared])):
+            raise ValueError("it holds no image data")
+    elif mime_type == "image/jpeg" and not data.rstrip(b"\0").endswith(b"\xff\xd9"):
+        raise ValueError("it is cut short: no end-of-image marker")
+    elif mime_type == "image/gif" and not data.rstrip(b"\0").endswith(b"\x3b"):
+        raise ValueError("it is cut short: no trailer")
+
+
 def decode(data: bytes, *, max_side: int = MAX_IMAGE_SIDE) -> Image.Image:
-    """Decode image bytes into a loaded ``PIL.Image`` after checking its size."""
+    """Decode image bytes into a loaded ``PIL.Image`` after checking its size.
+
+    Raises ``ValueError`` saying what is wrong if the pixels cannot be decoded.
+    """
     check_image(data, max_side=max_side)
     picture = Image.open(io.BytesIO(data))
-    picture.load()
+    try:
+        picture.load()
+    except Exception as exc:  # Pillow raises many types for broken data
+        raise ValueError(f"the image cannot be decoded ({exc})") from None
     return picture
 
 

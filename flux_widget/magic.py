@@ -13,7 +13,7 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 from IPython.display import DisplayHandle, display
 
 from . import images
-from .errors import FluxError, unquoted
+from .errors import FluxError, GenerationError, unquoted
 from .progress_text import describe
 from .runner import run_sync
 from .shared import shared_client
@@ -33,8 +33,14 @@ def caption(generation: Generation) -> str:
 
 
 def show(generation: Generation) -> None:
-    """Display the image in a format every front end shows (see :func:`images.display_bytes`), and its caption."""
-    shown, mime_type = images.display_bytes(generation.image_bytes, generation.parameters)
+    """Display the image in a format every front end shows (see :func:`images.display_bytes`), and its caption.
+
+    An image whose pixels cannot be decoded is a :class:`GenerationError`.
+    """
+    try:
+        shown, mime_type = images.display_bytes(generation.image_bytes, generation.parameters)
+    except ValueError as exc:
+        raise GenerationError(f"The Space's image cannot be shown: {exc}.") from None
     display(
         {mime_type: base64.b64encode(shown).decode("ascii"), "text/plain": caption(generation)},
         metadata={mime_type: {"width": generation.width, "height": generation.height}},
@@ -130,12 +136,12 @@ class FluxMagics(Magics):
                 on_progress=lambda event: status.update(f"{prompt}: {describe(event)}"),
                 **self._options(args),
             )
+            show(generation)
         except FluxError as exc:
             report(exc)
             return None
         finally:
             status.close()
-        show(generation)
         return generation
 
     async def _batch(self, prompts: list[str], args: Namespace) -> list[Generation | None]:
@@ -156,15 +162,15 @@ class FluxMagics(Magics):
         status.update(f"0/{len(prompts)} done")
         try:
             for prompt, task in zip(prompts, tasks, strict=True):
+                generation: Generation | None = None
                 try:
-                    generation: Generation | None = await task
+                    generation = await task
+                    show(generation)
                 except FluxError as exc:
                     generation = None
                     report(exc, prompt)
                 done += 1
                 status.update(f"{done}/{len(prompts)} done")
-                if generation is not None:
-                    show(generation)
                 results.append(generation)
         finally:
             for task in tasks:

@@ -13,7 +13,7 @@ import zlib
 from collections.abc import Mapping
 from xml.sax.saxutils import escape
 
-__all__ = ["XMP_NAMESPACE", "with_metadata", "xmp_packet"]
+__all__ = ["XMP_NAMESPACE", "riff_chunks", "with_metadata", "xmp_packet"]
 
 XMP_NAMESPACE = "https://pypi.org/project/flux-widget/"
 _XMP_APP1 = b"http://ns.adobe.com/xap/1.0/\x00"
@@ -47,7 +47,8 @@ def with_metadata(data: bytes, metadata: Mapping[str, object], size: tuple[int, 
     raise ValueError("metadata can be added to WebP, JPEG and PNG files only")
 
 
-def _riff_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
+def riff_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
+    """The chunks of a RIFF file (WebP) as ``(fourcc, payload)``; ``ValueError`` if one runs past the end."""
     chunks, offset = [], 12
     while offset + 8 <= len(data):
         fourcc, length = data[offset : offset + 4], struct.unpack("<I", data[offset + 4 : offset + 8])[0]
@@ -60,7 +61,7 @@ def _riff_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
 
 
 def _webp(data: bytes, xmp: bytes, size: tuple[int, int]) -> bytes:
-    chunks = [(fourcc, payload) for fourcc, payload in _riff_chunks(data) if fourcc != b"XMP "]
+    chunks = [(fourcc, payload) for fourcc, payload in riff_chunks(data) if fourcc != b"XMP "]
     if not chunks:
         raise ValueError("the WebP file has no image chunk")
     first, payload = chunks[0]

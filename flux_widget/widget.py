@@ -404,6 +404,9 @@ class FluxWidget(anywidget.AnyWidget):
         bundle = super()._repr_mimebundle_(**kwargs)
         data = bundle[0] if isinstance(bundle, tuple) else bundle
         if isinstance(data, dict) and self.image:
-            shown, mime_type = images.display_bytes(self.image, self.current)
+            try:
+                shown, mime_type = images.display_bytes(self.image, self.current)
+            except ValueError:  # undecodable: the live widget still shows, the fallback does not
+                return bundle
             data[mime_type] = base64.b64encode(shown).decode("ascii")
         return bundle

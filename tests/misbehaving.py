@@ -43,14 +43,20 @@ GRADIO4_QUOTA = "'You have exceeded your GPU quota (60s requested vs. 0s left). 
 CONFIG = {"version": "6.31.0", "api_prefix": "/gradio_api", "dependencies": [{"id": 0, "api_name": "infer"}]}
 
 
-def png_header_only(width: int, height: int) -> bytes:
-    """A PNG that claims to be ``width``×``height`` but carries one tiny compressed row."""
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
+def png_header_only(width: int, height: int, pixels: bytes | None = None) -> bytes:
+    """A PNG that claims to be ``width``×``height`` but carries one tiny compressed row (or ``pixels``)."""
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+    idat = zlib.compress(b"\0" * 64) if pixels is None else pixels
+    return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", idat) + png_chunk(b"IEND", b"")
+
+
+def corrupt_png() -> bytes:
+    """A whole, well-formed 256×256 PNG (every CRC right) whose pixel data is not zlib: only decoding finds it."""
+    return png_header_only(256, 256, pixels=b"not zlib data at all" * 40)
 
 
 def encoded(picture: Image.Image, fmt: str, **options: object) -> bytes:
@@ -295,6 +301,7 @@ def build_app(seen: Seen, port: int) -> Starlette:
                 "trickle-image": lambda: trickle(small_webp(), "image/webp"),
                 "truncated": lambda: Response(truncated_png(), media_type="image/png"),
                 "cmyk": lambda: Response(cmyk_jpeg(), media_type="image/jpeg"),
+                "corrupt": lambda: Response(corrupt_png(), media_type="image/png"),
             }
             return files.get(mode, lambda: Response(small_webp(), media_type="image/webp"))()
         return JSONResponse({"detail": "Not Found"}, status_code=404)

@@ -375,3 +375,28 @@ def test_command_line_deadline(bad_space: tuple[str, Seen], tmp_path: Path) -> N
     result = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1].startswith("error: No image within the 1 s deadline")
+
+
+async def test_an_image_that_only_fails_to_decode_is_a_clean_error_everywhere(
+    bad_space: tuple[str, Seen], space: str, tmp_path: Path
+) -> None:
+    # Structurally whole (every CRC right), so the client takes it without decoding its pixels;
+    # each place that decodes it later says so in one clear error and loses nothing.
+    base, _ = bad_space
+    widget = FluxWidget(space, width=256, height=256, steps=1)
+    kept = await widget.generate("keep me", seed=1, randomize_seed=False)
+    widget._client = FluxClient(f"{base}/corrupt")
+    with pytest.raises(GenerationError, match="The Space's image cannot be shown: the image cannot be decoded"):
+        await widget.generate("corrupt pixels")
+    assert widget.generations == [kept] and len(widget.history) == 1 and widget.image == kept.image_bytes
+    assert widget.status == "error" and "cannot be shown" in widget.error
+    widget.close()
+    _, magic = run_cells(["%load_ext flux_widget", f"%flux corrupt --space {base}/corrupt"], tmp_path)
+    [line] = texts(magic, "stderr")
+    assert line.startswith("flux: The Space's image cannot be shown") and not pngs(magic)
+    assert not any(o["output_type"] == "error" for o in magic)
+    cli = subprocess.run(
+        [sys.executable, "-m", "flux_widget", "corrupt", "--space", f"{base}/corrupt", "-o", "x.jpg"],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+    )  # fmt: skip
+    assert cli.returncode == 1 and cli.stderr.strip().splitlines()[-1].startswith("error: the image cannot be decoded")
