@@ -54,9 +54,12 @@ async def comm_bytes(space: str, size: int) -> dict[str, float]:
 
 
 def saved_state_size(widget: FluxWidget) -> int:
-    """Size of the widget's state as JupyterLab saves it: JSON, binary buffers dropped."""
-    state = widget.get_state()
-    return len(json.dumps({k: v for k, v in state.items() if not isinstance(v, bytes | memoryview)}).encode())
+    """The widget's state as JupyterLab saves it (JSON, no binary buffers), history entries' models included."""
+    states = [widget.get_state(), *(entry.get_state() for entry in widget.history)]
+    return sum(
+        len(json.dumps({k: v for k, v in state.items() if not isinstance(v, bytes | memoryview)}).encode())
+        for state in states
+    )
 
 
 async def state_growth(space: str, size: int, entries: int) -> dict[str, float]:

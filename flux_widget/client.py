@@ -29,7 +29,6 @@ from typing import Any
 import httpx
 from httpx_sse import EventSource
 
-from . import images
 from .bodies import ACCEPT_ENCODING, bounded_events, decoded_chunks, read_body
 from .errors import (
     FluxError,
@@ -55,6 +54,8 @@ DEFAULT_DEADLINE = 600.0
 MAX_CONFIG_BYTES = 8 * 1024 * 1024
 MAX_JOIN_BYTES = 64 * 1024
 MAX_EVENT_BYTES = 1024 * 1024
+#: A 2048×2048 lossless WebP or PNG of noise stays below this.
+MAX_IMAGE_BYTES = 32 * 1024 * 1024
 MAX_ERROR_BODY_BYTES = 64 * 1024
 _CANCEL_TIMEOUT = 5.0
 _SPACE_STATES = ("sleeping", "paused", "building", "starting", "restarting", "runtime error")
@@ -436,6 +437,8 @@ class FluxClient:
             raise GenerationError(f"The Space's result has no usable seed ({exc}).") from None
         if not isinstance(file_data, dict) or not isinstance(file_data.get("url") or file_data.get("path"), str):
             raise GenerationError(f"The Space's result has no image file: {self._server_text(file_data, 200)}.")
+        from . import images  # Pillow, loaded when the first image arrives rather than at import
+
         url = self._file_url(info, file_data)
         downloaded = await self._download(url)
         try:
@@ -480,7 +483,7 @@ class FluxClient:
                 "refusing to fetch it."
             )
         _, body = await self._send(
-            "GET", str(target), idempotent=True, limit=images.MAX_IMAGE_BYTES, what="image", statuses_ok=(200,)
+            "GET", str(target), idempotent=True, limit=MAX_IMAGE_BYTES, what="image", statuses_ok=(200,)
         )
         return body
 

@@ -12,7 +12,6 @@ from PIL import Image, PngImagePlugin
 from .metadata import riff_chunks, with_metadata, xmp_packet
 
 __all__ = [
-    "MAX_IMAGE_BYTES",
     "MAX_IMAGE_SIDE",
     "THUMBNAIL_SIDE",
     "accept",
@@ -29,8 +28,6 @@ __all__ = [
 
 #: The Space makes at most 2048×2048; anything much larger is not a picture from it.
 MAX_IMAGE_SIDE = 4096
-#: A 2048×2048 lossless WebP or PNG of noise stays below this.
-MAX_IMAGE_BYTES = 32 * 1024 * 1024
 #: Thumbnails in the widget's history fit in this square.
 THUMBNAIL_SIDE = 256
 

@@ -116,6 +116,16 @@ class FluxWidget(anywidget.AnyWidget):
         client: FluxClient | None = None,
         **kwargs: Any,
     ) -> None:
+        # Kernel-side state first: a bad Space fails here, before the browser hears of the
+        # widget, and close() (also run by __del__) always finds what it needs.
+        self._closing: asyncio.Task[None] | None = None
+        self._history = History()
+        self._task: asyncio.Task[Generation] | None = None
+        self._pending_progress: ProgressEvent | None = None
+        self._progress_timer: asyncio.TimerHandle | None = None
+        self._progress_shown_at = -math.inf
+        self._owns_client = client is None
+        self._client = client if client is not None else FluxClient(space, token=token, deadline=deadline)
         super().__init__(
             prompt=prompt,
             width=width,
@@ -126,14 +136,6 @@ class FluxWidget(anywidget.AnyWidget):
             **kwargs,
         )
         _enable_colab_widgets()
-        self._owns_client = client is None
-        self._client = client if client is not None else FluxClient(space, token=token, deadline=deadline)
-        self._closing: asyncio.Task[None] | None = None
-        self._history = History()
-        self._task: asyncio.Task[Generation] | None = None
-        self._pending_progress: ProgressEvent | None = None
-        self._progress_timer: asyncio.TimerHandle | None = None
-        self._progress_shown_at = -math.inf
         # The loop generations run on: the kernel's own, where the widget was made. JupyterLab
         # may deliver this widget's messages on a kernel subshell, a thread with a loop of its
         # own; everything they start is handed over to this loop.
@@ -242,8 +244,9 @@ class FluxWidget(anywidget.AnyWidget):
         for entry in self._history.entries:
             entry.close()
         super().close()
-        home = self._home_loop
-        if self._owns_client and not self._client.closed and home is not None and not home.is_closed():
+        home = getattr(self, "_home_loop", None)  # absent when __init__ failed (close then runs from __del__)
+        client = getattr(self, "_client", None)
+        if self._owns_client and client is not None and not client.closed and home is not None and not home.is_closed():
             # The client cancels the job on the Space before it closes its connections.
             self._on_home_loop(self._close_client)
 

@@ -280,3 +280,14 @@ async def test_progress_reaches_the_browser_at_most_about_20_times_a_second() ->
     updates = [m for m in sent if m.get("method") == "update"]
     assert len(updates) <= took * 20 + 6, f"{len(updates)} updates in {took:.2f} s"
     assert steps[-1] == 9_999  # the last state the Space reported is the one shown
+
+
+def test_a_bad_space_fails_before_the_browser_hears_of_the_widget(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ipywidgets
+
+    opened: list[object] = []
+    original_open = ipywidgets.Widget.open
+    monkeypatch.setattr(ipywidgets.Widget, "open", lambda self: (opened.append(self), original_open(self)))
+    with pytest.raises(InvalidRequestError, match="A Space is 'owner/name'"):
+        FluxWidget("localhost:9999?/x")
+    assert opened == []
