@@ -39,7 +39,7 @@ from .errors import (
     plain_text,
 )
 from .types import Generation, GenerationRequest, ProgressEvent, space_seed
-from .wire import SpaceInfo, load_json, parse_config, progress_event
+from .wire import API_NAME, SpaceInfo, load_json, name_parameters, parse_config, progress_event
 
 __all__ = ["DEFAULT_DEADLINE", "DEFAULT_SPACE", "FluxClient", "SpaceInfo", "space_url"]
 
@@ -153,7 +153,10 @@ class FluxClient:
     is how long, in seconds, the Space may stay silent before the client gives up; ``deadline``
     is how long a whole generation may take, waiting in the queue included (10 minutes by
     default), before it is cancelled. ``retries`` and ``backoff`` bound the waiting for a
-    sleeping Space (HTTP 503). ``transport`` replaces the network (for tests).
+    sleeping Space (HTTP 503). ``endpoint`` is the Space's api name to call (``/infer``); its
+    inputs are filled by name (``prompt``, ``seed``, ``randomize_seed``, ``width``, ``height``,
+    ``num_inference_steps``, ``guidance_scale``) and fitted to the ranges the Space declares, so
+    any FLUX-like Space works. ``transport`` replaces the network (for tests).
     """
 
     def __init__(
@@ -166,9 +169,11 @@ class FluxClient:
         deadline: float = DEFAULT_DEADLINE,
         retries: int = 3,
         backoff: float = 2.0,
+        endpoint: str = f"/{API_NAME}",
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.base_url = space_url(space)
+        self.endpoint = "/" + endpoint.strip().lstrip("/")
         base = httpx.URL(self.base_url)
         if base.scheme not in {"http", "https"} or not base.host:
             raise InvalidRequestError(f"A Space URL must be http(s) with a host, not {self.base_url!r}.")
@@ -228,11 +233,23 @@ class FluxClient:
                     response, body = await self._send(
                         "GET", f"{self.base_url}/config", idempotent=True, limit=MAX_CONFIG_BYTES, what="/config"
                     )
-                    self._info = parse_config(self._json(response, body, "/config"), self.base_url)
+                    info = parse_config(self._json(response, body, "/config"), self.base_url, self.endpoint[1:])
+                    self._info = name_parameters(info, await self._api_info(info))
                     logger.debug("discovered %s: %s", self.base_url, self._info)
                 return self._info
         except FluxError as exc:
             raise self._public(exc) from None
+
+    async def _api_info(self, info: SpaceInfo) -> object:
+        """The Space's ``/info`` (its endpoints' parameter names), or ``None`` if it does not serve one."""
+        try:
+            response, body = await self._send(
+                "GET", f"{self.base_url}{info.api_prefix}/info", idempotent=True, limit=MAX_CONFIG_BYTES, what="/info"
+            )
+            return self._json(response, body, "/info")
+        except FluxError as exc:
+            logger.debug("no usable /info at %s: %s", self.base_url, exc)
+            return None
 
     # ------------------------------------------------------------------ generation
 
@@ -299,11 +316,13 @@ class FluxClient:
         try:
             async with self._within(when, seconds):
                 info = await self.info()
+            data = info.inputs_for(request)  # by name, fitted to the Space's ranges
+            sent = {parameter.name: value for parameter, value in zip(info.parameters, data, strict=True)}
             job = _Job(info, secrets.token_hex(8))
             self._jobs.add(job)
             try:
                 async with self._within(when, seconds):
-                    job.join = asyncio.ensure_future(self._join(info, request, job.session_hash))
+                    job.join = asyncio.ensure_future(self._join(info, data, job.session_hash))
                     # Shielded: a job cancelled while it joins is still learnt of, then cancelled.
                     event_id = await asyncio.shield(job.join)
                 output: list[Any] | None = None
@@ -326,7 +345,7 @@ class FluxClient:
                 if output is None:
                     raise GenerationError("The Space's event stream ended before the image was ready. Try again.")
                 async with self._within(when, seconds):
-                    generation = await self._fetch_result(info, request, output, started)
+                    generation = await self._fetch_result(info, request, sent, output, started)
             finally:
                 self._jobs.discard(job)
                 if not job.over:
@@ -340,9 +359,9 @@ class FluxClient:
             ) from None
         yield generation
 
-    async def _join(self, info: SpaceInfo, request: GenerationRequest, session_hash: str) -> str:
+    async def _join(self, info: SpaceInfo, data: list[object], session_hash: str) -> str:
         payload = {
-            "data": request.space_inputs(),
+            "data": data,
             "event_data": None,
             "fn_index": info.fn_index,
             "trigger_id": info.trigger_id,
@@ -423,18 +442,23 @@ class FluxClient:
         data = output.get("data")
         if not data:
             raise GenerationError("The job was cancelled on the Space before it produced an image.")
-        if not isinstance(data, list) or len(data) < 2:
+        if not isinstance(data, list):
             raise GenerationError(f"The Space sent a malformed result: {self._server_text(data, 200)}")
         return data
 
     async def _fetch_result(
-        self, info: SpaceInfo, request: GenerationRequest, output: list[Any], started: float
+        self, info: SpaceInfo, request: GenerationRequest, sent: dict[str, object], output: list[Any], started: float
     ) -> Generation:
-        file_data, reported_seed = output[0], output[1]
-        try:
-            seed = space_seed(reported_seed)
-        except ValueError as exc:
-            raise GenerationError(f"The Space's result has no usable seed ({exc}).") from None
+        if len(output) <= info.image_output:
+            raise GenerationError(f"The Space sent a malformed result: {self._server_text(output, 200)}")
+        file_data = output[info.image_output]
+        if info.seed_output is not None and info.seed_output < len(output):
+            try:
+                seed = space_seed(output[info.seed_output])
+            except ValueError as exc:
+                raise GenerationError(f"The Space's result has no usable seed ({exc}).") from None
+        else:  # a Space that does not report its seed used the one sent
+            seed = _number(sent.get("seed"), request.seed)
         if not isinstance(file_data, dict) or not isinstance(file_data.get("url") or file_data.get("path"), str):
             raise GenerationError(f"The Space's result has no image file: {self._server_text(file_data, 200)}.")
         from . import images  # Pillow, loaded when the first image arrives rather than at import
@@ -445,16 +469,18 @@ class FluxClient:
             image_bytes, mime_type = await asyncio.to_thread(images.accept, downloaded)
         except ValueError as exc:
             raise GenerationError(f"The Space's result was refused: {exc}.") from None
-        return Generation(
+        guidance = sent.get("guidance_scale")
+        return Generation(  # the values the Space was sent, after fitting them to its ranges
             prompt=request.prompt,
             seed=seed,
-            width=request.width,
-            height=request.height,
-            steps=request.steps,
+            width=_number(sent.get("width"), request.width),
+            height=_number(sent.get("height"), request.height),
+            steps=_number(sent.get("num_inference_steps"), request.steps),
             url=str(url),
             image_bytes=image_bytes,
             mime_type=mime_type,
             elapsed=time.perf_counter() - started,
+            guidance=float(guidance) if isinstance(guidance, (int, float)) and not isinstance(guidance, bool) else None,
         )
 
     def _file_url(self, info: SpaceInfo, file_data: dict[str, Any]) -> str:
@@ -632,3 +658,10 @@ class FluxClient:
         error.__cause__ = None
         error.__context__ = None
         return error
+
+
+def _number(value: object, fallback: int) -> int:
+    """``value`` as a whole number if it is one (a Space's sliders send floats), else ``fallback``."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and float(value).is_integer():
+        return int(value)
+    return fallback

@@ -64,6 +64,20 @@ def snap_size(name: str, value: object) -> int:
     return min(MAX_SIZE, max(MIN_SIZE, snapped))
 
 
+def _pixels(name: str, value: object) -> int:
+    size = _whole_number(name, value)
+    if size <= 0:
+        raise InvalidRequestError(f"{name} must be a positive number of pixels, not {_shown(size)}.")
+    return size
+
+
+def _positive(name: str, value: object) -> float:
+    number = float(value) if isinstance(value, numbers.Real) and not isinstance(value, bool) else math.nan
+    if math.isfinite(number) and number > 0:
+        return number
+    raise InvalidRequestError(f"{name} must be a positive number, not {reprlib.repr(value)}.")
+
+
 def _flag(name: str, value: object) -> bool:
     """``value`` if it is a boolean (``True``, ``numpy.bool_``); ``"false"`` and numbers are refused."""
     if isinstance(value, bool):
@@ -98,10 +112,12 @@ def space_seed(value: object) -> int:
 
 @dataclass(frozen=True)
 class GenerationRequest:
-    """Parameters of one generation, validated and snapped to what the Space accepts.
+    """Parameters of one generation, validated before anything is sent.
 
-    Build it with :meth:`build`, which strips the prompt, snaps sizes to multiples of 32 within
-    256–2048, clamps steps to 1–50 and checks the seed is within 0–2147483647.
+    Build it with :meth:`build`, which strips the prompt, checks sizes are positive whole numbers,
+    steps at least 1, the seed within 0–2147483647 and ``guidance`` (optional) a positive number.
+    Each Space then fits the values to its own declared ranges (FLUX.1-schnell's: sizes snap to
+    multiples of 32 within 256–2048, steps 1–50).
     """
 
     prompt: str
@@ -110,6 +126,7 @@ class GenerationRequest:
     steps: int = 4
     seed: int = 0
     randomize_seed: bool = True
+    guidance: float | None = None
 
     @classmethod
     def build(
@@ -121,8 +138,9 @@ class GenerationRequest:
         steps: object = 4,
         seed: object = 0,
         randomize_seed: object = True,
+        guidance: object = None,
     ) -> GenerationRequest:
-        """Validate raw values and return the request the Space will receive."""
+        """Validate raw values and return the request."""
         if not isinstance(prompt, str):
             raise InvalidRequestError(f"The prompt must be text, not {type(prompt).__name__}.")
         text = _valid_text(prompt).strip()
@@ -131,19 +149,15 @@ class GenerationRequest:
         seed_value = _whole_number("seed", 0 if seed is None else seed)
         if not 0 <= seed_value <= MAX_SEED:
             raise InvalidRequestError(f"seed must be between 0 and {MAX_SEED}, not {_shown(seed_value)}.")
-        steps_value = min(MAX_STEPS, max(1, _whole_number("steps", steps)))
         return cls(
             prompt=text,
-            width=snap_size("width", width),
-            height=snap_size("height", height),
-            steps=steps_value,
+            width=_pixels("width", width),
+            height=_pixels("height", height),
+            steps=max(1, _whole_number("steps", steps)),
             seed=seed_value,
             randomize_seed=_flag("randomize_seed", randomize_seed),
+            guidance=None if guidance is None else _positive("guidance", guidance),
         )
-
-    def space_inputs(self) -> list[object]:
-        """The ``data`` list of the Space's ``infer``: prompt, seed, randomize, width, height, steps."""
-        return [self.prompt, self.seed, self.randomize_seed, self.width, self.height, self.steps]
 
 
 @dataclass(frozen=True)
@@ -199,17 +213,21 @@ class Generation:
     image_bytes: bytes = field(repr=False)
     mime_type: str
     elapsed: float
+    guidance: float | None = None
 
     @property
-    def parameters(self) -> dict[str, str | int]:
-        """The parameters as a plain dict (what PNG text chunks and history entries carry)."""
-        return {
+    def parameters(self) -> dict[str, str | int | float]:
+        """The parameters as a plain dict (what file metadata and history entries carry); ``guidance`` when used."""
+        parameters: dict[str, str | int | float] = {
             "prompt": self.prompt,
             "seed": self.seed,
             "width": self.width,
             "height": self.height,
             "steps": self.steps,
         }
+        if self.guidance is not None:
+            parameters["guidance"] = self.guidance
+        return parameters
 
     @property
     def image(self) -> Image.Image:

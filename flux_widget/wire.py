@@ -9,13 +9,24 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, TypeGuard
 
-from .errors import GenerationError, SpaceUnavailableError
-from .types import ProgressEvent, Queued, Started, Step
+from .errors import GenerationError, InvalidRequestError, SpaceUnavailableError
+from .types import (
+    MAX_SEED,
+    MAX_SIZE,
+    MAX_STEPS,
+    MIN_SIZE,
+    SIZE_STEP,
+    GenerationRequest,
+    ProgressEvent,
+    Queued,
+    Started,
+    Step,
+)
 
-__all__ = ["API_NAME", "SpaceInfo", "load_json", "parse_config", "progress_event"]
+__all__ = ["API_NAME", "Parameter", "SpaceInfo", "load_json", "name_parameters", "parse_config", "progress_event"]
 
 API_NAME = "infer"
 #: A route prefix such as ``/gradio_api``: path characters only, so it cannot change the host.
@@ -26,14 +37,106 @@ _MAX_COUNT = 2**31 - 1
 _MAX_SECONDS = 365 * 24 * 3600.0
 
 
+_NUMERIC = frozenset({"slider", "number"})
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One input of the Space's endpoint: its name, its component, its default and declared range."""
+
+    name: str
+    component: str = ""
+    default: object = None
+    minimum: float | None = None
+    maximum: float | None = None
+    step: float | None = None
+
+    def fit(self, value: object) -> object:
+        """``value`` clamped to the declared range and snapped to its step, as the Space's slider does."""
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return value
+        number = float(value)
+        if self.step and self.step > 0:
+            origin = self.minimum or 0.0
+            number = origin + round((number - origin) / self.step) * self.step
+        if self.maximum is not None:
+            number = min(number, self.maximum)
+        if self.minimum is not None:
+            number = max(number, self.minimum)
+        whole = isinstance(value, int) and (not self.step or float(self.step).is_integer())
+        return round(number) if whole else round(number, 6)
+
+
 @dataclass(frozen=True)
 class SpaceInfo:
-    """What ``/config`` tells about the Space: where its routes are and how to call ``infer``."""
+    """What the Space tells about itself: where its routes are, and how to call its endpoint.
+
+    ``parameters`` are the endpoint's inputs in order, by name (from ``/info``) with their ranges
+    (from ``/config``); ``image_output`` and ``seed_output`` are positions in its outputs.
+    """
 
     gradio_version: str
     api_prefix: str
     fn_index: int
     trigger_id: int | None
+    api_name: str = API_NAME
+    parameters: tuple[Parameter, ...] = ()  # set from SCHNELL below when a Space says nothing
+    image_output: int = 0
+    seed_output: int | None = 1
+    input_ids: tuple[int, ...] = ()
+    outputs: tuple[tuple[int, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.parameters:
+            object.__setattr__(self, "parameters", SCHNELL)
+
+    @property
+    def parameter_names(self) -> frozenset[str]:
+        """The names of the endpoint's inputs."""
+        return frozenset(parameter.name for parameter in self.parameters)
+
+    def inputs_for(self, request: GenerationRequest) -> list[object]:
+        """The endpoint's ``data`` list for ``request``, filled by name and fitted to each declared range.
+
+        An input this client does not know gets the Space's default. ``guidance`` set for a Space
+        without ``guidance_scale`` is an :class:`InvalidRequestError`, never silently dropped.
+        """
+        names = self.parameter_names
+        if "prompt" not in names:
+            raise GenerationError(
+                f"The Space's '{self.api_name[:40]}' endpoint has no 'prompt' input "
+                f"(it has: {', '.join(sorted(names))[:200]}); is it a text-to-image Space?"
+            )
+        if request.guidance is not None and "guidance_scale" not in names:
+            raise InvalidRequestError(
+                f"This Space has no guidance_scale input (it has: {', '.join(sorted(names))[:200]}): "
+                "leave guidance unset for it (FLUX.1-schnell needs none; FLUX.1-dev Spaces take it)."
+            )
+        values: dict[str, object] = {
+            "prompt": request.prompt,
+            "seed": request.seed,
+            "randomize_seed": request.randomize_seed,
+            "width": request.width,
+            "height": request.height,
+            "num_inference_steps": request.steps,
+            "guidance_scale": request.guidance,
+        }
+        return [
+            parameter.fit(values[parameter.name]) if values.get(parameter.name) is not None else parameter.default
+            for parameter in self.parameters
+        ]
+
+
+#: The public FLUX.1-schnell Space's ``infer`` (PROTOCOL.md), for a Space that does not describe itself.
+SCHNELL = (
+    Parameter("prompt", "textbox"),
+    Parameter("seed", "slider", 0, 0, MAX_SEED, 1),
+    Parameter("randomize_seed", "checkbox", True),
+    Parameter("width", "slider", 1024, MIN_SIZE, MAX_SIZE, SIZE_STEP),
+    Parameter("height", "slider", 1024, MIN_SIZE, MAX_SIZE, SIZE_STEP),
+    Parameter("num_inference_steps", "slider", 4, 1, MAX_STEPS, 1),
+)
+SCHNELL_PARAMETERS = tuple(parameter.name for parameter in SCHNELL)
 
 
 def load_json(body: bytes) -> Any:
@@ -48,38 +151,137 @@ def _malformed_config(base_url: str, what: str) -> SpaceUnavailableError:
     return SpaceUnavailableError(f"The Space at {base_url} sent a malformed /config ({what}); it cannot be called.")
 
 
-def parse_config(config: object, base_url: str) -> SpaceInfo:
-    """Find ``infer`` in a parsed ``/config`` by its api name, with the route prefix and trigger."""
+def parse_config(config: object, base_url: str, api_name: str = API_NAME) -> SpaceInfo:
+    """Find the endpoint ``api_name`` in a parsed ``/config``: route prefix, trigger, inputs and outputs.
+
+    The inputs' names are not in ``/config``; :func:`name_parameters` adds them from ``/info``.
+    """
     if not isinstance(config, dict) or not isinstance(config.get("dependencies"), list):
         raise SpaceUnavailableError(f"{base_url} does not look like a Gradio app (its /config has no dependencies).")
     dependencies = config["dependencies"]
     position, chosen = next(
-        ((i, dep) for i, dep in enumerate(dependencies) if isinstance(dep, dict) and dep.get("api_name") == API_NAME),
+        ((i, dep) for i, dep in enumerate(dependencies) if isinstance(dep, dict) and dep.get("api_name") == api_name),
         (None, None),
     )
     if chosen is None or position is None:
         names = sorted({str(dep.get("api_name"))[:40] for dep in dependencies if isinstance(dep, dict)} - {"None"})
         raise GenerationError(
-            f"The Space at {base_url} has no '{API_NAME}' endpoint (it has: {', '.join(names[:20]) or 'none'}). "
-            "Is it a FLUX.1-schnell Space?"
+            f"The Space at {base_url} has no '{api_name[:40]}' endpoint (it has: {', '.join(names[:20]) or 'none'}). "
+            "Is it a FLUX Space? Another endpoint is chosen with endpoint='/name'."
         )
     fn_index = chosen.get("id", position)
     if fn_index is None:  # an old config without ids: the position is the fn_index
         fn_index = position
     if not _is_count(fn_index):
-        raise _malformed_config(base_url, f"the id of '{API_NAME}' is {str(fn_index)[:40]!r}")
+        raise _malformed_config(base_url, f"the id of '{api_name[:40]}' is {str(fn_index)[:40]!r}")
     prefix = config.get("api_prefix") or ""
     if not isinstance(prefix, str) or (prefix and not _PREFIX.match(prefix)):
         raise _malformed_config(base_url, f"api_prefix is {str(prefix)[:40]!r}")
     targets = chosen.get("targets")
     first = targets[0] if isinstance(targets, list) and targets else None
     trigger_id = first[0] if isinstance(first, list) and first else None
-    return SpaceInfo(
+    info = SpaceInfo(
         gradio_version=str(config.get("version", "unknown"))[:40],
         api_prefix="/" + prefix.strip("/") if prefix.strip("/") else "",
         fn_index=fn_index,
         trigger_id=trigger_id if _is_count(trigger_id) else None,
+        api_name=api_name,
     )
+    inputs, outputs = chosen.get("inputs"), chosen.get("outputs")
+    if not (_ids(inputs) and _ids(outputs)):
+        return info  # a config that lists no components: the FLUX.1-schnell layout is assumed
+    components = {
+        component["id"]: component
+        for component in config.get("components") or []
+        if isinstance(component, dict) and _is_count(component.get("id"))
+    }
+    kinds = [(output, str(components.get(output, {}).get("type", ""))) for output in outputs]
+    image = next((i for i, (_, kind) in enumerate(kinds) if kind == "image"), None)
+    if image is None:
+        raise GenerationError(f"The Space's '{api_name[:40]}' endpoint returns no image; is it a text-to-image Space?")
+    return replace(
+        info,
+        parameters=tuple(_unnamed(components.get(component)) for component in inputs),
+        input_ids=tuple(inputs),
+        outputs=tuple(kinds),
+        image_output=image,
+        seed_output=None,
+    )
+
+
+def name_parameters(info: SpaceInfo, api_info: object) -> SpaceInfo:
+    """``info`` with its inputs named from a parsed ``/info`` (``None`` when the Space did not say).
+
+    A Space that names nothing is taken to have FLUX.1-schnell's ``infer`` if it has six inputs.
+    """
+    endpoint = None
+    if isinstance(api_info, dict) and isinstance(api_info.get("named_endpoints"), dict):
+        endpoint = api_info["named_endpoints"].get(f"/{info.api_name}")
+    described = endpoint.get("parameters") if isinstance(endpoint, dict) else None
+    described = described if isinstance(described, list) else []
+    names = [str(item["parameter_name"]) for item in described if isinstance(item, dict) and item.get("parameter_name")]
+    if not names or len(names) != len(described):
+        if len(info.parameters) != len(SCHNELL_PARAMETERS):
+            raise GenerationError(
+                f"The Space does not name the {len(info.parameters)} inputs of '{info.api_name[:40]}' (its /info is "
+                "missing or malformed), so they cannot be filled by name."
+            )
+        names = list(SCHNELL_PARAMETERS)
+    if info.input_ids and len(names) != len(info.parameters):
+        raise GenerationError(
+            f"The Space's /info names {len(names)} inputs of '{info.api_name[:40]}' but its /config has "
+            f"{len(info.parameters)}; it cannot be called safely."
+        )
+    if not info.input_ids:  # /config listed no components: ranges are known only for the schnell layout
+        known = SCHNELL if tuple(names) == SCHNELL_PARAMETERS else tuple(Parameter("") for _ in names)
+    else:
+        known = info.parameters
+    parameters = tuple(
+        replace(parameter, name=name[:100], default=_default(parameter, described, position))
+        for position, (parameter, name) in enumerate(zip(known, names, strict=True))
+    )
+    return replace(info, parameters=parameters, seed_output=_seed_output(info, names))
+
+
+def _unnamed(component: object) -> Parameter:
+    props = component.get("props") if isinstance(component, dict) else None
+    props = props if isinstance(props, dict) else {}
+    return Parameter(
+        name="",
+        component=str(component.get("type", "")) if isinstance(component, dict) else "",
+        default=props.get("value"),
+        minimum=_finite_or_none(props.get("minimum")),
+        maximum=_finite_or_none(props.get("maximum")),
+        step=_finite_or_none(props.get("step")),
+    )
+
+
+def _default(parameter: Parameter, described: list[Any], position: int) -> object:
+    if parameter.default is not None or position >= len(described):
+        return parameter.default
+    item = described[position]
+    return item.get("parameter_default") if isinstance(item, dict) else None
+
+
+def _seed_output(info: SpaceInfo, names: list[str]) -> int | None:
+    """The output that reports the seed: the seed input's own component, else the first number."""
+    if not info.outputs:
+        return 1 if "seed" in names else None
+    seed_component = info.input_ids[names.index("seed")] if "seed" in names and info.input_ids else None
+    for position, (component, _) in enumerate(info.outputs):
+        if component == seed_component:
+            return position
+    return next((position for position, (_, kind) in enumerate(info.outputs) if kind in _NUMERIC), None)
+
+
+def _ids(value: object) -> TypeGuard[list[int]]:
+    return isinstance(value, list) and bool(value) and all(_is_count(item) for item in value)
+
+
+def _finite_or_none(value: object) -> float | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
 
 
 def progress_event(message: dict[str, Any]) -> ProgressEvent | None:

@@ -62,7 +62,8 @@ async def test_gradio_4_routes_without_prefix() -> None:
     async with FluxClient(BASE, transport=transport) as client:
         generation = await client.generate("old gradio", width=256, height=256)
     assert generation.seed == 17
-    assert seen == ["GET /config", "POST /queue/join", "GET /queue/data", "GET /file=/tmp/x.webp"]
+    # /info is asked for the parameter names; without one, the FLUX.1-schnell signature is assumed.
+    assert seen == ["GET /config", "GET /info", "POST /queue/join", "GET /queue/data", "GET /file=/tmp/x.webp"]
 
 
 async def test_malformed_event_names_what_was_malformed() -> None:
