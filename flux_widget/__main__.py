@@ -33,6 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--height", type=int, default=1024)
     parser.add_argument("--steps", type=int, default=4)
     parser.add_argument("--seed", type=int, default=None, help="use this seed (default: a random one)")
+    parser.add_argument("--guidance", type=float, default=None, help="guidance scale, for Spaces that take it")
     parser.add_argument("--deadline", type=float, default=None, help="seconds the whole generation may take (600)")
     parser.add_argument("--space", default=None, help="owner/name or URL of the Space")
     args = parser.parse_args(argv)
@@ -58,6 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             steps=args.steps,
             seed=args.seed if args.seed is not None else 0,
             randomize_seed=args.seed is None,
+            guidance=args.guidance,
             deadline=args.deadline,
             space=args.space,
             on_progress=on_progress,

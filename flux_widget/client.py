@@ -262,15 +262,17 @@ class FluxClient:
         steps: int = 4,
         seed: int = 0,
         randomize_seed: bool = True,
+        guidance: float | None = None,
         deadline: float | None = None,
         on_progress: ProgressCallback | None = None,
     ) -> Generation:
         """Generate one image and return it with the parameters that reproduce it.
 
         ``on_progress`` (a function or coroutine function) receives :class:`Queued`,
-        :class:`Started` and :class:`Step` events. ``deadline`` overrides the client's for this
-        generation. Cancelling the awaiting task cancels the job on the Space, which frees its
-        queue at once.
+        :class:`Started` and :class:`Step` events. ``guidance`` is sent as ``guidance_scale`` to a
+        Space that has it (FLUX.1-dev) and refused for one that has not; unset, the Space's default
+        is used. ``deadline`` overrides the client's for this generation. Cancelling the awaiting
+        task cancels the job on the Space, which frees its queue at once.
         """
         items = self.stream(
             prompt,
@@ -279,6 +281,7 @@ class FluxClient:
             steps=steps,
             seed=seed,
             randomize_seed=randomize_seed,
+            guidance=guidance,
             deadline=deadline,
         )
         async with aclosing(items):
@@ -300,6 +303,7 @@ class FluxClient:
         steps: int = 4,
         seed: int = 0,
         randomize_seed: bool = True,
+        guidance: float | None = None,
         deadline: float | None = None,
     ) -> AsyncGenerator[ProgressEvent | Generation, None]:
         """Yield progress events as the Space sends them, then the :class:`Generation`.
@@ -308,7 +312,7 @@ class FluxClient:
         so does passing the deadline, which then raises :class:`SpaceUnavailableError`.
         """
         request = GenerationRequest.build(
-            prompt, width=width, height=height, steps=steps, seed=seed, randomize_seed=randomize_seed
+            prompt, width=width, height=height, steps=steps, seed=seed, randomize_seed=randomize_seed, guidance=guidance
         )
         seconds = self.deadline if deadline is None else _positive_seconds("deadline", deadline)
         when = asyncio.get_running_loop().time() + seconds

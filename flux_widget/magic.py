@@ -84,6 +84,7 @@ class FluxMagics(Magics):
     @argument("--seed", type=int, default=None, help="Use this seed as is (default: the Space picks one).")
     @argument("--randomize", action="store_true", help="Let the Space pick a random seed.")
     @argument("--space", default=None, help="owner/name or URL of the Space (default: FLUX_WIDGET_SPACE).")
+    @argument("--guidance", type=float, default=None, help="Guidance scale, for Spaces that take it (FLUX.1-dev).")
     @argument("--deadline", type=float, default=None, help="Seconds one generation may take (default 600).")
     @argument("--concurrency", type=int, default=2, help="%%flux: how many prompts run at once.")
     @line_cell_magic
@@ -123,6 +124,7 @@ class FluxMagics(Magics):
             "steps": args.steps,
             "seed": args.seed if args.seed is not None else 0,
             "randomize_seed": args.seed is None or args.randomize,
+            "guidance": args.guidance,
             "deadline": args.deadline,
         }
 

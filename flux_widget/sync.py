@@ -18,6 +18,7 @@ def generate(
     steps: int = 4,
     seed: int = 0,
     randomize_seed: bool = True,
+    guidance: float | None = None,
     deadline: float | None = None,
     space: str | None = None,
     token: str | None = None,
@@ -40,6 +41,7 @@ def generate(
             steps=steps,
             seed=seed,
             randomize_seed=randomize_seed,
+            guidance=guidance,
             deadline=deadline,
             on_progress=on_progress,
         )

@@ -36,18 +36,22 @@ def wait_for_http(url: str, process: subprocess.Popen[bytes], seconds: float = 9
     raise RuntimeError(f"{url} did not answer within {seconds} s")
 
 
-def start_standin(tmp: Path, *extra: str) -> tuple[subprocess.Popen[bytes], str]:
-    """Start ``tests/standin_space.py`` on a free port; return the process and its base URL."""
+def start_standin(tmp: Path, *extra: str, script: str = "standin_space.py") -> tuple[subprocess.Popen[bytes], str]:
+    """Start a stand-in Space (``tests/standin_space.py`` by default) on a free port; return the process and URL.
+
+    Calls the app logs (``standin_variants.py``) go to ``tmp / "calls.jsonl"``.
+    """
     port = free_port()
     env = {
         **os.environ,
         "GRADIO_TEMP_DIR": str(tmp / "gradio"),
         "GRADIO_ANALYTICS_ENABLED": "False",
         "PYTHONPATH": str(TESTS),
+        "STANDIN_CALLS": str(tmp / "calls.jsonl"),
     }
     log = open(tmp / f"standin-{port}.log", "wb")
     process = subprocess.Popen(
-        [sys.executable, str(TESTS / "standin_space.py"), "--port", str(port), *extra],
+        [sys.executable, str(TESTS / script), "--port", str(port), *extra],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
