@@ -22,7 +22,7 @@ from .types import Generation
 
 __all__ = ["History", "HistoryEntry"]
 
-_FIELDS = ("prompt", "seed", "width", "height", "steps", "elapsed", "thumbnail")
+_FIELDS = ("prompt", "seed", "width", "height", "steps", "guidance", "elapsed", "thumbnail")
 
 
 class HistoryEntry(ipywidgets.Widget):
@@ -37,6 +37,7 @@ class HistoryEntry(ipywidgets.Widget):
     width = traitlets.Int(0, help="Width in pixels.").tag(sync=True)
     height = traitlets.Int(0, help="Height in pixels.").tag(sync=True)
     steps = traitlets.Int(0, help="Denoising steps.").tag(sync=True)
+    guidance = traitlets.Float(None, allow_none=True, help="Guidance scale, for Spaces that take one.").tag(sync=True)
     elapsed = traitlets.Float(0.0, help="Seconds the generation took.").tag(sync=True)
     thumbnail = traitlets.Unicode("", help="A data: URL of a WebP at most 256 px a side.").tag(sync=True)
 

@@ -35,8 +35,9 @@ _STATUSES = ("idle", "queued", "running", "error")
 #: Seconds between two progress updates sent to the browser (about 20 a second at most).
 PROGRESS_INTERVAL = 0.05
 #: The controls a generate request may set, with the type each must have.
-_CONTROL_TYPES: dict[str, type] = {
+_CONTROL_TYPES: dict[str, type | tuple[type, ...]] = {
     "prompt": str, "width": int, "height": int, "steps": int, "seed": int, "randomize_seed": bool,
+    "guidance": (int, float, type(None)),
 }  # fmt: skip
 
 
@@ -85,6 +86,12 @@ class FluxWidget(anywidget.AnyWidget):
     steps = traitlets.Int(4, help="Denoising steps, 1–50.").tag(sync=True)
     seed = traitlets.Int(0, help="The seed; after a generation, the seed the Space used.").tag(sync=True)
     randomize_seed = traitlets.Bool(True, help="Let the Space pick a new seed each time.").tag(sync=True)
+    guidance = traitlets.Float(
+        None, allow_none=True, help="Guidance scale for Spaces that take one (FLUX.1-dev); None: the Space's default."
+    ).tag(sync=True)
+    space_parameters = traitlets.List(
+        traitlets.Unicode(), help="The names of the Space's inputs, once discovered (the frontend shows what applies)."
+    ).tag(sync=True)
 
     status = traitlets.Enum(_STATUSES, "idle", help="idle, queued, running or error.").tag(sync=True)
     progress = traitlets.Float(0.0, help="Fraction of denoising steps done, 0–1.").tag(sync=True)
@@ -141,6 +148,18 @@ class FluxWidget(anywidget.AnyWidget):
         # own; everything they start is handed over to this loop.
         self._home_loop: asyncio.AbstractEventLoop | None = _running_loop()
         self.on_msg(self._handle_message)
+        self._discovery: asyncio.Task[None] | None = None
+        if self._home_loop is not None:
+            self._discovery = self._home_loop.create_task(self._discover())
+
+    async def _discover(self) -> None:
+        """Learn the Space's inputs, so the frontend shows Guidance only where the Space takes it."""
+        try:
+            info = await self._client.info()
+        except FluxError as exc:
+            logger.debug("discovery of %s failed: %s", self._client.base_url, exc)  # Generate will show it
+            return
+        self.space_parameters = sorted(info.parameter_names)
 
     def __repr__(self) -> str:
         return (
@@ -221,6 +240,8 @@ class FluxWidget(anywidget.AnyWidget):
             self.width, self.height, self.steps = generation.width, generation.height, generation.steps
             self.seed = generation.seed
             self.randomize_seed = False
+            if generation.guidance is not None:
+                self.guidance = generation.guidance
         return generation
 
     def clear_history(self) -> None:
@@ -241,6 +262,9 @@ class FluxWidget(anywidget.AnyWidget):
     def close(self) -> None:
         """Close the widget, cancel any running generation (on the Space too) and release the connections."""
         self.cancel()
+        discovery = getattr(self, "_discovery", None)
+        if discovery is not None:
+            discovery.cancel()
         for entry in self._history.entries:
             entry.close()
         super().close()
@@ -291,6 +315,8 @@ class FluxWidget(anywidget.AnyWidget):
             self.queue_position, self.eta = None, None
             self.step, self.total_steps, self.progress = 0, self.steps, 0.0
         try:
+            if not self.space_parameters:  # a widget made outside a running loop learns them now
+                await self._discover()
             generation = await self._client.generate(
                 self.prompt,
                 width=self.width,
@@ -298,6 +324,7 @@ class FluxWidget(anywidget.AnyWidget):
                 steps=self.steps,
                 seed=self.seed,
                 randomize_seed=self.randomize_seed,
+                guidance=self.guidance,
                 on_progress=self._on_progress,
             )
             entry = self._history.add(generation)
@@ -392,6 +419,7 @@ class FluxWidget(anywidget.AnyWidget):
             if name in _CONTROL_TYPES
             and isinstance(value, _CONTROL_TYPES[name])
             and (_CONTROL_TYPES[name] is bool or not isinstance(value, bool))
+            and (not isinstance(value, float) or math.isfinite(value))
         }
 
     @staticmethod

@@ -13,7 +13,7 @@ const SIZE_STEP = 32;
 const MIN_SIZE = 256;
 const MAX_SIZE = 2048;
 const MAX_SEED = 2147483647;
-const CONTROLS = ["prompt", "width", "height", "steps", "seed", "randomize_seed"];
+const CONTROLS = ["prompt", "width", "height", "steps", "seed", "randomize_seed", "guidance"];
 const ENTRY_FIELDS = ["prompt", "seed", "width", "height", "steps", "thumbnail"];
 const MODEL_REF = "IPY_MODEL_";
 const EXTENSIONS = { "image/webp": "webp", "image/png": "png", "image/jpeg": "jpg", "image/gif": "gif" };
@@ -104,6 +104,10 @@ function render({ model, el }) {
   const width = numberField("Width", "width", MIN_SIZE, MAX_SIZE, SIZE_STEP);
   const height = numberField("Height", "height", MIN_SIZE, MAX_SIZE, SIZE_STEP);
   const steps = numberField("Steps", "steps", 1, 50, 1);
+  // Shown only for Spaces that take a guidance scale (FLUX.1-dev); empty means the Space's default.
+  const guidance = numberField("Guidance", "guidance", 0, 100, 0.1);
+  guidance.input.placeholder = "Space default";
+  guidance.field.classList.add("flux-guidance-field");
   const seed = numberField("Seed", "seed", 0, MAX_SEED, 1);
   seed.field.classList.add("flux-seed-field");
   const presetButtons = PRESETS.map(([label, w, hgt]) =>
@@ -118,7 +122,7 @@ function render({ model, el }) {
   const controls = h("div", { className: "flux-controls" }, [
     promptField,
     h("div", { className: "flux-row" }, [width.field, height.field, presets]),
-    h("div", { className: "flux-row" }, [steps.field, seed.field, randomizeField]),
+    h("div", { className: "flux-row" }, [steps.field, guidance.field, seed.field, randomizeField]),
     h("div", { className: "flux-row flux-actions" }, [generateButton, cancelButton]),
   ]);
 
@@ -183,6 +187,10 @@ function render({ model, el }) {
       else setTraits({ [name]: value });
     });
   }
+  listen(guidance.input, "change", () => {
+    const value = Number.parseFloat(guidance.input.value);
+    setTraits({ guidance: guidance.input.value.trim() === "" || !Number.isFinite(value) ? null : value });
+  });
   listen(randomize, "change", () => setTraits({ randomize_seed: randomize.checked }));
   presetButtons.forEach((button, i) => {
     const [, w, hgt] = PRESETS[i];
@@ -211,6 +219,11 @@ function render({ model, el }) {
   // ---------------------------------------------------------------- traits -> view
   watch(["prompt"], () => {
     if (promptInput.value !== model.get("prompt")) promptInput.value = model.get("prompt");
+  });
+  watch(["guidance", "space_parameters"], () => {
+    const value = model.get("guidance");
+    guidance.input.value = value == null ? "" : String(value);
+    guidance.field.hidden = !(model.get("space_parameters") || []).includes("guidance_scale");
   });
   watch(["width", "height", "steps", "seed"], () => {
     width.input.value = String(model.get("width"));
@@ -260,7 +273,8 @@ function render({ model, el }) {
     image.height = current.height || 0;
     caption.replaceChildren(
       h("span", { className: "flux-caption-prompt", textContent: current.prompt || "" }),
-      ` · seed ${current.seed} · ${current.width}×${current.height} · ${current.steps} steps`,
+      ` · seed ${current.seed} · ${current.width}×${current.height} · ${current.steps} steps` +
+        (current.guidance != null ? ` · guidance ${current.guidance}` : ""),
     );
     caption.title = current.prompt || "";
     download.href = imageUrl;

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from servers import start_standin, stop
@@ -13,6 +14,15 @@ def space(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The base URL of a real Gradio stand-in Space (one job at a time, like the hosted one)."""
     process, url = start_standin(tmp_path_factory.mktemp("standin"))
     yield url
+    stop(process)
+
+
+@pytest.fixture(scope="session")
+def dev_space(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """A real FLUX.1-dev-like Gradio Space (``guidance_scale`` too): its URL and the folder of its calls log."""
+    tmp = tmp_path_factory.mktemp("dev")
+    process, url = start_standin(tmp, "--variant", "dev", script="standin_variants.py")
+    yield url, tmp
     stop(process)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -72,3 +73,8 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait(10)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+def received(tmp: Path) -> list[dict[str, object]]:
+    """What a stand-in variant app received (its calls log in ``tmp``), one dict per call."""
+    return [json.loads(line) for line in (tmp / "calls.jsonl").read_text().splitlines()]

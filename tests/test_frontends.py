@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from jupyter import ARTIFACTS, BROWSER_TESTS, WIDGET_CELL, browser, jupyter_server, write_notebook
 from notebook_page import NotebookPage, generate_and_wait
+from servers import received
 
 pytestmark = BROWSER_TESTS
 
@@ -70,4 +71,37 @@ def test_dark_theme_and_narrow_cells(space: str, root: Path, chromium: Any) -> N
             "e.getBoundingClientRect().right + 1).map(c => c.className).slice(0, 5)"
         )
         assert overflow <= 1, f"the widget overflows a narrow cell by {overflow}px: {wide}"
+        page.close()
+
+
+def test_guidance_shows_for_a_dev_space_and_hides_for_schnell(
+    space: str, dev_space: tuple[str, Path], tmp_path: Path, chromium: Any
+) -> None:
+    dev_url, dev_log = dev_space
+    write_notebook(
+        tmp_path / "two.ipynb",
+        [
+            f"from flux_widget import FluxWidget\ndev = FluxWidget({dev_url!r}, width=256, height=256, steps=2)\ndev",
+            f"schnell = FluxWidget({space!r}, width=256, height=256, steps=2)\nschnell",
+        ],
+    )
+    with jupyter_server(tmp_path, {}) as server:
+        page = chromium.new_page(viewport={"width": 1100, "height": 1400})
+        notebook = NotebookPage(page, server)
+        dev = notebook.open_widget("two.ipynb")
+        guidance = dev.get_by_role("spinbutton", name="Guidance")
+        guidance.wait_for(timeout=30_000)  # shown once the Space says it takes guidance_scale
+        guidance.fill("7")
+        guidance.press("Tab")
+        generate_and_wait(dev, "a dev fox")
+        assert "guidance 7" in dev.locator(".flux-figcaption").inner_text()
+        assert received(dev_log)[-1]["guidance_scale"] == 7
+        notebook.run_cell(1)
+        schnell = notebook.widget(1)
+        schnell.wait_for(timeout=60_000)
+        generate_and_wait(schnell, "a schnell fox")
+        assert schnell.get_by_role("spinbutton", name="Guidance").count() == 0
+        assert schnell.get_by_role("spinbutton", name="Steps").count() == 1
+        ARTIFACTS.mkdir(exist_ok=True)
+        dev.screenshot(path=ARTIFACTS / "widget-guidance.png")
         page.close()

@@ -7,31 +7,17 @@ same inputs in another order and its outputs reversed. Each logs the values it a
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from picture import mean_difference, render_picture
 from PIL import Image
-from servers import start_standin, stop
+from servers import received, start_standin, stop
 
 from flux_widget import FluxClient, GenerationError, InvalidRequestError
 
 pytestmark = pytest.mark.anyio
-
-
-def received(tmp: Path) -> list[dict]:
-    """What the stand-in app received, one dict per call."""
-    return [json.loads(line) for line in (tmp / "calls.jsonl").read_text().splitlines()]
-
-
-@pytest.fixture(scope="module")
-def dev_space(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    tmp = tmp_path_factory.mktemp("dev")
-    process, url = start_standin(tmp, "--variant", "dev", script="standin_variants.py")
-    yield url, tmp
-    stop(process)
 
 
 @pytest.fixture(scope="module")
@@ -97,3 +83,37 @@ async def test_another_endpoint_by_name(dev_space: tuple[str, Path]) -> None:
     async with FluxClient(dev_space[0], endpoint="/generate") as client:
         with pytest.raises(GenerationError, match=r"has no 'generate' endpoint \(it has: .*infer"):
             await client.generate("x")
+
+
+async def test_widget_on_the_dev_space(dev_space: tuple[str, Path]) -> None:
+    from flux_widget.widget import FluxWidget
+
+    url, tmp = dev_space
+    widget = FluxWidget(url, width=256, height=256, steps=2)
+    await widget._discovery
+    assert "guidance_scale" in widget.space_parameters
+    generation = await widget.generate("a dev widget", guidance=6.5, steps=20, seed=4, randomize_seed=False)
+    assert received(tmp)[-1]["guidance_scale"] == 6.5 and received(tmp)[-1]["num_inference_steps"] == 20
+    assert generation.guidance == 6.5 and widget.current["guidance"] == 6.5 and widget.history[-1]["guidance"] == 6.5
+    widget.close()
+
+
+def test_magic_with_guidance_on_the_dev_space(dev_space: tuple[str, Path], space: str, tmp_path: Path) -> None:
+    from kernel import pngs, run_cells, texts
+
+    url, tmp = dev_space
+    _, shown, refused = run_cells(
+        [
+            "%load_ext flux_widget",
+            f"%flux a dev magic --space {url} --guidance 9 --steps 3 --width 256 --height 256",
+            f"%flux a schnell magic --guidance 9 --space {space}",
+        ],
+        tmp_path,
+    )
+    assert received(tmp)[-1] == {
+        "prompt": "a dev magic", "seed": received(tmp)[-1]["seed"], "width": 256, "height": 256,
+        "guidance_scale": 9, "num_inference_steps": 3,
+    }  # fmt: skip
+    assert pngs(shown) and any("a dev magic" in text for text in texts(shown))
+    [line] = texts(refused, "stderr")
+    assert "has no guidance_scale input" in line
