@@ -20,7 +20,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m flux_widget",
         description="Generate an image with FLUX.1-schnell on a Hugging Face Space.",
-        epilog="Environment: FLUX_WIDGET_SPACE (owner/name or URL), HF_TOKEN (your own GPU quota).",
+        epilog="Environment: FLUX_WIDGET_SPACE (owner/name or URL), HF_TOKEN (your own GPU quota), "
+        "FLUX_WIDGET_BACKEND (space or inference).",
     )
     parser.add_argument("prompt", help="what to draw")
     parser.add_argument(
@@ -33,6 +34,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--height", type=int, default=1024)
     parser.add_argument("--steps", type=int, default=4)
     parser.add_argument("--seed", type=int, default=None, help="use this seed (default: a random one)")
+    parser.add_argument("--backend", default=None, help="space (default) or inference (needs HF_TOKEN)")
+    parser.add_argument("--model", default=None, help="inference: model id or endpoint URL")
+    parser.add_argument("--provider", default=None, help="inference: provider (default auto)")
     parser.add_argument("--guidance", type=float, default=None, help="guidance scale, for Spaces that take it")
     parser.add_argument("--deadline", type=float, default=None, help="seconds the whole generation may take (600)")
     parser.add_argument("--space", default=None, help="owner/name or URL of the Space")
@@ -62,6 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             guidance=args.guidance,
             deadline=args.deadline,
             space=args.space,
+            backend=args.backend,
+            model=args.model,
+            inference_provider=args.provider,
             on_progress=on_progress,
         )
         path = generation.save(args.output or f"flux{images.suffix_for(generation.mime_type)}")

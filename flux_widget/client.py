@@ -34,6 +34,7 @@ from .errors import (
     FluxError,
     GenerationError,
     InvalidRequestError,
+    QuotaExceededError,
     SpaceUnavailableError,
     error_from_space_message,
     plain_text,
@@ -240,6 +241,10 @@ class FluxClient:
         except FluxError as exc:
             raise self._public(exc) from None
 
+    async def parameter_names(self) -> frozenset[str]:
+        """The names of the Space endpoint's inputs (``guidance_scale`` for FLUX.1-dev Spaces)."""
+        return (await self.info()).parameter_names
+
     async def _api_info(self, info: SpaceInfo) -> object:
         """The Space's ``/info`` (its endpoints' parameter names), or ``None`` if it does not serve one."""
         try:
@@ -442,7 +447,13 @@ class FluxClient:
             raise GenerationError(f"The Space sent a malformed result (output is {self._server_text(output, 200)}).")
         if not message.get("success", False):
             error = output.get("error")
-            raise error_from_space_message(self._server_text(error, 5000) if error else error)
+            failure = error_from_space_message(self._server_text(error, 5000) if error else error)
+            if isinstance(failure, QuotaExceededError) and self._auth is not None:
+                failure.args = (
+                    f"{failure} With your token you can also use Hugging Face Inference Providers: "
+                    'backend="inference" (billed to your account; never chosen for you).',
+                )
+            raise failure
         data = output.get("data")
         if not data:
             raise GenerationError("The job was cancelled on the Space before it produced an image.")

@@ -6,10 +6,12 @@ import html
 import re
 
 __all__ = [
+    "AuthenticationError",
     "FluxError",
     "GenerationError",
     "InvalidRequestError",
     "QuotaExceededError",
+    "ServiceUnavailableError",
     "SpaceUnavailableError",
     "error_from_space_message",
     "plain_text",
@@ -30,8 +32,16 @@ class InvalidRequestError(FluxError, ValueError):
     """The request was refused before anything was sent (an empty prompt, a bad seed, …)."""
 
 
-class SpaceUnavailableError(FluxError):
+class ServiceUnavailableError(FluxError):
+    """The service (a Space or an inference endpoint) could not be reached, or failed on its side."""
+
+
+class SpaceUnavailableError(ServiceUnavailableError):
     """The Space could not be reached, is asleep or building, or answered with a server error."""
+
+
+class AuthenticationError(FluxError):
+    """The Hugging Face token was refused (missing, invalid, or without the permission needed)."""
 
 
 class QuotaExceededError(FluxError):

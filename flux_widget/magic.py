@@ -84,6 +84,9 @@ class FluxMagics(Magics):
     @argument("--seed", type=int, default=None, help="Use this seed as is (default: the Space picks one).")
     @argument("--randomize", action="store_true", help="Let the Space pick a random seed.")
     @argument("--space", default=None, help="owner/name or URL of the Space (default: FLUX_WIDGET_SPACE).")
+    @argument("--backend", default=None, help="space (default) or inference (Hugging Face Inference Providers).")
+    @argument("--model", default=None, help="inference: the model id or endpoint URL.")
+    @argument("--provider", default=None, help="inference: the provider (default auto).")
     @argument("--guidance", type=float, default=None, help="Guidance scale, for Spaces that take it (FLUX.1-dev).")
     @argument("--deadline", type=float, default=None, help="Seconds one generation may take (default 600).")
     @argument("--concurrency", type=int, default=2, help="%%flux: how many prompts run at once.")
@@ -110,7 +113,16 @@ class FluxMagics(Magics):
             return None
         if not args.prompt:
             options = {} if args.deadline is None else {"deadline": args.deadline}
-            widget = FluxWidget(args.space, width=args.width, height=args.height, steps=args.steps, **options)
+            widget = FluxWidget(
+                args.space,
+                width=args.width,
+                height=args.height,
+                steps=args.steps,
+                backend=args.backend,
+                model=args.model,
+                inference_provider=args.provider,
+                **options,
+            )
             if args.seed is not None:
                 widget.seed, widget.randomize_seed = args.seed, args.randomize
             return widget
@@ -135,6 +147,9 @@ class FluxMagics(Magics):
             generation = generate(
                 prompt,
                 space=args.space,
+                backend=args.backend,
+                model=args.model,
+                inference_provider=args.provider,
                 on_progress=lambda event: status.update(f"{prompt}: {describe(event)}"),
                 **self._options(args),
             )
@@ -154,7 +169,7 @@ class FluxMagics(Magics):
         limit = asyncio.Semaphore(max(1, args.concurrency))
         done = 0
         results: list[Generation | None] = []
-        client = shared_client(args.space)
+        client = shared_client(args.space, backend=args.backend, model=args.model, inference_provider=args.provider)
 
         async def one(prompt: str) -> Generation:
             async with limit:

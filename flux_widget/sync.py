@@ -22,6 +22,9 @@ def generate(
     deadline: float | None = None,
     space: str | None = None,
     token: str | None = None,
+    backend: str | None = None,
+    model: str | None = None,
+    inference_provider: str | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> Generation:
     """Generate one image and wait for it; see :meth:`FluxClient.generate` for the parameters.
@@ -30,11 +33,13 @@ def generate(
     ``HF_TOKEN``; ``deadline`` (seconds, default 600) bounds the whole generation. Errors are the
     :class:`~flux_widget.FluxError` family. Interrupting the call (Ctrl-C, the notebook's Stop
     button) cancels the job on the Space. Calls with the same Space and token reuse one client,
-    its connections and the Space's ``/config``.
+    its connections and the Space's ``/config``. ``backend="inference"`` (or ``FLUX_WIDGET_BACKEND``)
+    uses Hugging Face Inference Providers with ``model`` and ``inference_provider`` instead.
     """
 
     async def once() -> Generation:
-        return await shared_client(space, token=token).generate(
+        client = shared_client(space, token=token, backend=backend, model=model, inference_provider=inference_provider)
+        return await client.generate(
             prompt,
             width=width,
             height=height,

@@ -16,7 +16,8 @@ import traitlets
 from ipywidgets import widget_serialization
 
 from . import images
-from .client import DEFAULT_DEADLINE, FluxClient
+from .backends import Backend, make_backend
+from .client import DEFAULT_DEADLINE
 from .errors import FluxError
 from .history import History, HistoryEntry
 from .types import MAX_SEED, MAX_STEPS, ProgressEvent, Queued, Started, Step, snap_size
@@ -70,8 +71,10 @@ class FluxWidget(anywidget.AnyWidget):
     ``space`` is ``owner/name`` or a URL (default: ``FLUX_WIDGET_SPACE``, then the public Space);
     ``token`` (default ``HF_TOKEN``) stays in the kernel: it is never a trait and never reaches
     the browser or the notebook file. ``deadline`` is how long, in seconds, one generation may take,
-    queue included, before it is cancelled. ``client`` replaces the widget's own
-    :class:`FluxClient` (it is then yours to close).
+    queue included, before it is cancelled. ``backend="inference"`` (or ``FLUX_WIDGET_BACKEND``)
+    generates through Hugging Face Inference Providers instead, with ``model`` and
+    ``inference_provider``; a Guidance control shows when the backend takes one. ``client``
+    replaces the widget's own backend (it is then yours to close).
 
     Press Generate, or ``await widget.generate()`` in a cell; either runs on the kernel's event
     loop, so other cells keep running meanwhile.
@@ -120,7 +123,10 @@ class FluxWidget(anywidget.AnyWidget):
         seed: int = 0,
         randomize_seed: bool = True,
         deadline: float = DEFAULT_DEADLINE,
-        client: FluxClient | None = None,
+        backend: str | None = None,
+        model: str | None = None,
+        inference_provider: str | None = None,
+        client: Backend | None = None,
         **kwargs: Any,
     ) -> None:
         # Kernel-side state first: a bad Space fails here, before the browser hears of the
@@ -132,7 +138,9 @@ class FluxWidget(anywidget.AnyWidget):
         self._progress_timer: asyncio.TimerHandle | None = None
         self._progress_shown_at = -math.inf
         self._owns_client = client is None
-        self._client = client if client is not None else FluxClient(space, token=token, deadline=deadline)
+        self._client: Backend = client or make_backend(
+            backend, space=space, token=token, model=model, inference_provider=inference_provider, deadline=deadline
+        )
         super().__init__(
             prompt=prompt,
             width=width,
@@ -155,11 +163,11 @@ class FluxWidget(anywidget.AnyWidget):
     async def _discover(self) -> None:
         """Learn the Space's inputs, so the frontend shows Guidance only where the Space takes it."""
         try:
-            info = await self._client.info()
+            names = await self._client.parameter_names()
         except FluxError as exc:
             logger.debug("discovery of %s failed: %s", self._client.base_url, exc)  # Generate will show it
             return
-        self.space_parameters = sorted(info.parameter_names)
+        self.space_parameters = sorted(names)
 
     def __repr__(self) -> str:
         return (
