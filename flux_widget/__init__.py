@@ -16,10 +16,12 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .client import DEFAULT_SPACE, FluxClient, space_url
     from .errors import (
+        AuthenticationError,
         FluxError,
         GenerationError,
         InvalidRequestError,
         QuotaExceededError,
+        ServiceUnavailableError,
         SpaceUnavailableError,
     )
     from .provider import BlackForestLabs_Flux1Schnell, ImageResponse
@@ -34,10 +36,12 @@ _HOMES = {
     "DEFAULT_SPACE": "client",
     "FluxClient": "client",
     "space_url": "client",
+    "AuthenticationError": "errors",
     "FluxError": "errors",
     "GenerationError": "errors",
     "InvalidRequestError": "errors",
     "QuotaExceededError": "errors",
+    "ServiceUnavailableError": "errors",
     "SpaceUnavailableError": "errors",
     "BlackForestLabs_Flux1Schnell": "provider",
     "ImageResponse": "provider",
@@ -53,6 +57,7 @@ _HOMES = {
 
 __all__ = [
     "DEFAULT_SPACE",
+    "AuthenticationError",
     "BlackForestLabs_Flux1Schnell",
     "FluxClient",
     "FluxError",
@@ -65,6 +70,7 @@ __all__ = [
     "ProgressEvent",
     "Queued",
     "QuotaExceededError",
+    "ServiceUnavailableError",
     "SpaceUnavailableError",
     "Started",
     "Step",

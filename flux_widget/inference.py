@@ -126,6 +126,7 @@ class InferenceBackend:
             outcome = on_progress(Started())
             if asyncio.iscoroutine(outcome):
                 await outcome
+        failure: FluxError | None = None
         try:
             async with asyncio.timeout(seconds):
                 picture = await self._client.text_to_image(
@@ -137,15 +138,15 @@ class InferenceBackend:
                     seed=sent_seed,
                 )
         except TimeoutError:
-            raise ServiceUnavailableError(
+            failure = ServiceUnavailableError(
                 f"No image from {self.model} within the {seconds:g} s deadline; the request was cancelled."
-            ) from None
+            )
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # huggingface_hub's errors, mapped onto ours
-            error = self._mapped(exc)
-            error.__context__ = error.__cause__ = None
-            raise error from None
+            failure = self._mapped(exc)
+        if failure is not None:
+            raise failure  # outside the except block: no chain back to a request that holds the token
         image_bytes = await asyncio.to_thread(_webp, picture)
         return Generation(
             prompt=request.prompt,

@@ -1,0 +1,167 @@
+"""The inference backend (issue 9): the real huggingface_hub client against a local Inference Endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from inference_server import Calls, inference_endpoint
+from kernel import pngs, run_cells, texts
+from picture import mean_difference, render_picture
+from PIL import Image
+
+from flux_widget import (
+    AuthenticationError,
+    FluxClient,
+    FluxError,
+    InvalidRequestError,
+    QuotaExceededError,
+    ServiceUnavailableError,
+)
+from flux_widget.inference import InferenceBackend
+from flux_widget.widget import FluxWidget
+
+TOKEN = "hf_" + "InferenceBackendSecret" * 2
+
+
+@pytest.fixture(scope="module")
+def endpoint() -> Iterator[tuple[str, Calls]]:
+    with inference_endpoint() as served:
+        yield served
+
+
+@pytest.mark.anyio
+async def test_generates_through_huggingface_hub_with_the_values_sent(endpoint: tuple[str, Calls]) -> None:
+    base, calls = endpoint
+    backend = InferenceBackend(f"{base}/ok", token=TOKEN)
+    events: list[object] = []
+    generation = await backend.generate(
+        "an inferred fox", width=500, height=256, steps=3, seed=8, randomize_seed=False, guidance=2.5,
+        on_progress=events.append,
+    )  # fmt: skip
+    await backend.aclose()
+    path, headers, body = calls.seen[-1]
+    assert path == "/ok" and headers["authorization"] == f"Bearer {TOKEN}"
+    assert body == {
+        "inputs": "an inferred fox",
+        "parameters": {"width": 512, "height": 256, "num_inference_steps": 3, "guidance_scale": 2.5, "seed": 8},
+    }
+    assert (generation.seed, generation.width, generation.height, generation.steps, generation.guidance) == (
+        8, 512, 256, 3, 2.5,
+    )  # fmt: skip
+    assert generation.mime_type == "image/webp" and [type(e).__name__ for e in events] == ["Started"]
+    picture = Image.open(io.BytesIO(generation.image_bytes))
+    assert mean_difference(picture, render_picture("an inferred fox", 8, 512, 256)) < 6
+
+
+@pytest.mark.anyio
+async def test_a_randomized_seed_is_the_one_sent(endpoint: tuple[str, Calls]) -> None:
+    base, calls = endpoint
+    backend = InferenceBackend(f"{base}/ok", token=TOKEN)
+    generation = await backend.generate("random", width=256, height=256, randomize_seed=True)
+    await backend.aclose()
+    assert calls.seen[-1][2]["parameters"]["seed"] == generation.seed  # type: ignore[index]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("mode", "kind", "message"),
+    [
+        ("401", AuthenticationError, "refused the token (HTTP 401): Invalid credentials"),
+        ("403", AuthenticationError, "refused the token (HTTP 403)"),
+        ("402", QuotaExceededError, "quota is used up (HTTP 402, your Inference Providers credits are used up)"),
+        ("429", QuotaExceededError, "quota is used up (HTTP 429, too many requests)"),
+        ("503", ServiceUnavailableError, "failed on its side (HTTP 503): Model is overloaded"),
+    ],
+)
+async def test_errors_map_onto_the_family(endpoint: tuple[str, Calls], mode: str, kind: type, message: str) -> None:
+    base, _ = endpoint
+    backend = InferenceBackend(f"{base}/{mode}", token=TOKEN)
+    with pytest.raises(kind, match=message.replace("(", r"\(").replace(")", r"\)")) as caught:
+        await backend.generate("refused", width=256, height=256)
+    await backend.aclose()
+    assert TOKEN not in str(caught.value) and caught.value.__context__ is None
+    if mode == "429":
+        assert caught.value.retry_after == 30
+
+
+@pytest.mark.anyio
+async def test_unreachable_and_missing_token(endpoint: tuple[str, Calls], monkeypatch: pytest.MonkeyPatch) -> None:
+    from servers import free_port
+
+    nowhere = InferenceBackend(f"http://127.0.0.1:{free_port()}/ok", token=TOKEN)
+    with pytest.raises(ServiceUnavailableError, match="Cannot reach"):
+        await nowhere.generate("nobody listens", width=256, height=256)
+    await nowhere.aclose()
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    before = len(endpoint[1].seen)
+    with pytest.raises(InvalidRequestError, match="needs a Hugging Face token: set HF_TOKEN"):
+        InferenceBackend(f"{endpoint[0]}/ok")
+    assert len(endpoint[1].seen) == before
+
+
+@pytest.mark.anyio
+async def test_cancel_ends_the_request(endpoint: tuple[str, Calls]) -> None:
+    backend = InferenceBackend(f"{endpoint[0]}/slow", token=TOKEN)
+    task = asyncio.ensure_future(backend.generate("too slow", width=256, height=256))
+    await asyncio.sleep(0.5)
+    begin = time.monotonic()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert time.monotonic() - begin < 2
+    await backend.aclose()
+
+
+@pytest.mark.anyio
+async def test_widget_with_the_inference_backend(endpoint: tuple[str, Calls]) -> None:
+    widget = FluxWidget(backend="inference", model=f"{endpoint[0]}/ok", token=TOKEN, width=256, height=256)
+    generation = await widget.generate("widget via inference", seed=2, randomize_seed=False, guidance=4.0)
+    assert "guidance_scale" in widget.space_parameters and generation.guidance == 4.0
+    assert widget.image == generation.image_bytes and TOKEN not in str(widget.get_state())
+    widget.close()
+
+
+@pytest.mark.anyio
+async def test_space_quota_with_a_token_names_the_paid_way_out(space: str) -> None:
+    async with FluxClient(space, token=TOKEN) as client:
+        with pytest.raises(QuotaExceededError, match='backend="inference"'):
+            await client.generate("[quota] please", width=256, height=256)
+    async with FluxClient(space, token="") as client:  # anonymous: no such advice
+        with pytest.raises(QuotaExceededError) as caught:
+            await client.generate("[quota] please", width=256, height=256)
+    assert "inference" not in str(caught.value)
+
+
+def test_magic_cli_and_env_choose_the_backend(
+    endpoint: tuple[str, Calls], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base, calls = endpoint
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    _, shown = run_cells(
+        ["%load_ext flux_widget", f"%flux a magic fox --backend inference --model {base}/ok --width 256 --height 256"],
+        tmp_path,
+    )
+    assert pngs(shown) and any("a magic fox" in text for text in texts(shown))
+    cli = subprocess.run(
+        [sys.executable, "-m", "flux_widget", "a cli fox", "--backend", "inference", "--model", f"{base}/ok",
+         "--width", "256", "--height", "256", "--seed", "5"],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+    assert cli.returncode == 0, cli.stderr
+    assert "seed 5" in cli.stdout and (tmp_path / "flux.webp").exists()
+    monkeypatch.setenv("FLUX_WIDGET_BACKEND", "inference")
+    script = f"import flux_widget\nprint(flux_widget.generate('an env fox', model='{base}/ok', width=256).seed >= 0)"
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.stdout == "True\n", result.stderr
+    assert [body["inputs"] for _, _, body in calls.seen[-3:]] == ["a magic fox", "a cli fox", "an env fox"]
+    assert all(headers["authorization"] == f"Bearer {TOKEN}" for _, headers, _ in calls.seen[-3:])
+    monkeypatch.setenv("FLUX_WIDGET_BACKEND", "teleport")
+    with pytest.raises(FluxError, match="backend must be 'space' or 'inference', not 'teleport'"):
+        FluxWidget()
