@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import sys
 from collections.abc import AsyncIterator, Generator, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from .errors import InvalidRequestError
 from .shared import shared_client
@@ -32,6 +34,44 @@ class ImageResponse:
 
     def __str__(self) -> str:
         return f"![{self.alt}]({self.images[0]})" if self.images else self.alt
+
+
+@functools.cache
+def _g4f_compatible(base: type) -> type:
+    """An ImageResponse that is also g4f's own type ``base``, which is all g4f's clients keep."""
+
+    class G4fImageResponse(base):
+        """:class:`ImageResponse`'s fields on g4f's ``ImageResponse`` (URLs, alt and options)."""
+
+        def __init__(
+            self, images: list[str], alt: str, seed: int, width: int, height: int, generation: Generation | None
+        ) -> None:
+            super().__init__(images, alt, {"seed": seed, "width": width, "height": height})
+            self.seed, self.width, self.height, self.generation = seed, width, height, generation
+
+        @property
+        def images(self) -> list[str]:
+            """The image URLs."""
+            return list(self.get_list())
+
+    return G4fImageResponse
+
+
+def _image_response(generation: Generation) -> ImageResponse:
+    """The response for ``generation``: g4f's type as well when g4f is in use (its response module loaded)."""
+    fields = {
+        "images": [generation.url],
+        "alt": generation.prompt,
+        "seed": generation.seed,
+        "width": generation.width,
+        "height": generation.height,
+        "generation": generation,
+    }
+    g4f_types = sys.modules.get("g4f.providers.response")
+    base = getattr(g4f_types, "ImageResponse", None)
+    if isinstance(base, type):
+        return cast(ImageResponse, _g4f_compatible(base)(**fields))
+    return ImageResponse(**fields)  # type: ignore[arg-type]
 
 
 class _AwaitableStream(AsyncIterator[ImageResponse]):
@@ -162,11 +202,4 @@ class BlackForestLabs_Flux1Schnell:  # noqa: N801 - the name users know
         generation = await client.generate(
             prompt, width=width, height=height, steps=steps, seed=seed, randomize_seed=randomize_seed
         )
-        yield ImageResponse(
-            images=[generation.url],
-            alt=generation.prompt,
-            seed=generation.seed,
-            width=generation.width,
-            height=generation.height,
-            generation=generation,
-        )
+        yield _image_response(generation)
