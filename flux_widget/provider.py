@@ -37,22 +37,18 @@ class ImageResponse:
 
 
 @functools.cache
-def _g4f_compatible(base: type) -> type:
+def _g4f_compatible(base: Any) -> type:
     """An ImageResponse that is also g4f's own type ``base``, which is all g4f's clients keep."""
 
-    class G4fImageResponse(base):
-        """:class:`ImageResponse`'s fields on g4f's ``ImageResponse`` (URLs, alt and options)."""
+    class G4fImageResponse(base, ImageResponse):
+        """Both g4f's ``ImageResponse`` (URLs, alt and options) and ours (seed, size, generation)."""
 
         def __init__(
             self, images: list[str], alt: str, seed: int, width: int, height: int, generation: Generation | None
         ) -> None:
-            super().__init__(images, alt, {"seed": seed, "width": width, "height": height})
-            self.seed, self.width, self.height, self.generation = seed, width, height, generation
-
-        @property
-        def images(self) -> list[str]:
-            """The image URLs."""
-            return list(self.get_list())
+            base.__init__(self, images, alt, {"seed": seed, "width": width, "height": height})
+            self.images, self.alt, self.seed, self.width, self.height = list(images), alt, seed, width, height
+            self.generation = generation
 
     return G4fImageResponse
 

@@ -66,3 +66,19 @@ def test_without_g4f_loaded_the_provider_yields_our_own_type_and_imports_no_g4f(
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert result.stdout == "ImageResponse True True\nFalse\n", result.stderr
+
+
+def test_with_g4f_loaded_a_response_is_both_g4fs_type_and_ours(space: str) -> None:
+    from g4f.providers.response import ImageResponse as G4fImageResponse
+
+    from flux_widget import ImageResponse
+
+    async def first() -> object:
+        stream = BlackForestLabs_Flux1Schnell.create_async_generator("flux", [], prompt="both", space=space, width=256)
+        async for item in stream:
+            return item
+        return None
+
+    item = asyncio.run(first())
+    assert isinstance(item, G4fImageResponse) and isinstance(item, ImageResponse)
+    assert item.seed >= 0 and item.images == [item.generation.url] and item.width == 256  # type: ignore[attr-defined]
