@@ -10,15 +10,12 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-import uvicorn
 from picture import render_picture
-from servers import free_port
+from servers import served
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -68,17 +65,6 @@ def build_app(calls: Calls) -> Starlette:
 @contextmanager
 def inference_endpoint() -> Iterator[tuple[str, Calls]]:
     """Serve the endpoint in a thread; yield its base URL and what it received."""
-    port = free_port()
     calls = Calls()
-    server = uvicorn.Server(uvicorn.Config(build_app(calls), host="127.0.0.1", port=port, log_level="critical"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the inference endpoint did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}", calls
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with served(lambda _port: build_app(calls)) as url:
+        yield url, calls

@@ -13,7 +13,6 @@ import functools
 import io
 import json
 import struct
-import threading
 import time
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -21,9 +20,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import brotli
-import uvicorn
 from PIL import Image
-from servers import free_port
+from servers import served
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
@@ -312,18 +310,6 @@ def build_app(seen: Seen, port: int) -> Starlette:
 @contextmanager
 def misbehaving_space() -> Iterator[tuple[str, Seen]]:
     """Serve the misbehaving Space in a thread; yield its base URL and what it saw."""
-    port = free_port()
     seen = Seen()
-    config = uvicorn.Config(build_app(seen, port), host="127.0.0.1", port=port, log_level="critical")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the misbehaving server did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}", seen
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with served(lambda port: build_app(seen, port)) as url:
+        yield url, seen

@@ -7,8 +7,12 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -78,3 +82,23 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 def received(tmp: Path) -> list[dict[str, object]]:
     """What a stand-in variant app received (its calls log in ``tmp``), one dict per call."""
     return [json.loads(line) for line in (tmp / "calls.jsonl").read_text().splitlines()]
+
+
+@contextmanager
+def served(make_app: Callable[[int], Any]) -> Iterator[str]:
+    """Serve the ASGI app ``make_app(port)`` with uvicorn in a thread on a free port; yield its base URL."""
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(make_app(port), host="127.0.0.1", port=port, log_level="critical"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "the test server did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
