@@ -92,6 +92,7 @@ class FluxWidget(anywidget.AnyWidget):
     guidance = traitlets.Float(
         None, allow_none=True, help="Guidance scale for Spaces that take one (FLUX.1-dev); None: the Space's default."
     ).tag(sync=True)
+    source = traitlets.Unicode("", help="Where the images come from: the Space's URL or the model.").tag(sync=True)
     space_parameters = traitlets.List(
         traitlets.Unicode(), help="The names of the Space's inputs, once discovered (the frontend shows what applies)."
     ).tag(sync=True)
@@ -151,6 +152,7 @@ class FluxWidget(anywidget.AnyWidget):
             **kwargs,
         )
         _enable_colab_widgets()
+        self.source = self._client.base_url
         # The loop generations run on: the kernel's own, where the widget was made. JupyterLab
         # may deliver this widget's messages on a kernel subshell, a thread with a loop of its
         # own; everything they start is handed over to this loop.
@@ -240,14 +242,17 @@ class FluxWidget(anywidget.AnyWidget):
             self._task.cancel()
 
     def select(self, index: int) -> Generation:
-        """Show history entry ``index`` full size and restore its parameters, seed included."""
+        """Show history entry ``index`` full size and restore its parameters, seed included.
+
+        ``randomize_seed`` stays as it was: the next image gets a new seed unless it is turned off
+        (the "Reuse seed" action does both).
+        """
         generation = self._history[index]
         with self.hold_sync():
             self._show(generation, index % len(self._history))
             self.prompt = generation.prompt
             self.width, self.height, self.steps = generation.width, generation.height, generation.steps
             self.seed = generation.seed
-            self.randomize_seed = False
             if generation.guidance is not None:
                 self.guidance = generation.guidance
         return generation

@@ -16,6 +16,8 @@ const MAX_SEED = 2147483647;
 const CONTROLS = ["prompt", "width", "height", "steps", "seed", "randomize_seed", "guidance"];
 const ENTRY_FIELDS = ["prompt", "seed", "width", "height", "steps", "thumbnail"];
 const MODEL_REF = "IPY_MODEL_";
+const DISCONNECTED_AFTER_MS = 4000;
+const SUPPRESS = "data-lm-suppress-shortcuts";
 const EXTENSIONS = { "image/webp": "webp", "image/png": "png", "image/jpeg": "jpg", "image/gif": "gif" };
 
 /** Create an element with properties, attributes (prefixed "@") and children. */
@@ -27,6 +29,11 @@ function h(tag, props = {}, children = []) {
   }
   node.append(...children);
   return node;
+}
+
+/** Ctrl+S or Cmd+S: the one notebook shortcut that works from inside the widget. */
+function isSave(event) {
+  return (event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "s";
 }
 
 /** A labelled number input. */
@@ -78,7 +85,8 @@ function describeStatus(model) {
 
 function render({ model, el }) {
   const controller = new AbortController();
-  const listen = (target, type, handler) => target.addEventListener(type, handler, { signal: controller.signal });
+  const listen = (target, type, handler, capture = false) =>
+    target.addEventListener(type, handler, { signal: controller.signal, capture });
   const modelHandlers = [];
   const watch = (names, handler) => {
     for (const name of names) {
@@ -89,6 +97,9 @@ function render({ model, el }) {
   };
   let imageUrl = null;
   let copiedTimer = null;
+  let answerTimer = null;
+  let lastStatus = model.get("status");
+  let announcedIndex = (model.get("current") || {}).index;
 
   // ---------------------------------------------------------------- controls
   const promptInput = h("textarea", {
@@ -96,6 +107,7 @@ function render({ model, el }) {
     rows: 2,
     placeholder: "A tiny astronaut hatching from an egg on the moon",
     name: "prompt",
+    dir: "auto",
   });
   const promptField = h("label", { className: "flux-field flux-prompt-field" }, [
     h("span", { className: "flux-label", textContent: "Prompt" }),
@@ -115,7 +127,7 @@ function render({ model, el }) {
   );
   const presets = h("div", { className: "flux-presets", "@role": "group", "@aria-label": "Aspect ratio" }, presetButtons);
   const randomize = h("input", { type: "checkbox", className: "flux-checkbox", name: "randomize_seed" });
-  const randomizeField = h("label", { className: "flux-check" }, [randomize, h("span", { textContent: "randomize" })]);
+  const randomizeField = h("label", { className: "flux-check" }, [randomize, h("span", { textContent: "Randomize seed" })]);
   const generateButton = h("button", { type: "button", className: "flux-button flux-generate", textContent: "Generate" });
   const cancelButton = h("button", { type: "button", className: "flux-button flux-cancel", textContent: "Cancel" });
 
@@ -141,13 +153,28 @@ function render({ model, el }) {
   const caption = h("span", { className: "flux-caption" });
   const download = h("a", { className: "flux-link flux-download", textContent: "Download" });
   const copySeed = h("button", { type: "button", className: "flux-link flux-copy-seed", textContent: "Copy seed" });
+  const reuseSeed = h("button", { type: "button", className: "flux-link flux-reuse-seed", textContent: "Reuse seed" });
   const result = h("figure", { className: "flux-result" }, [
     image,
-    h("figcaption", { className: "flux-figcaption" }, [caption, h("span", { className: "flux-result-actions" }, [download, copySeed])]),
+    h("figcaption", { className: "flux-figcaption" }, [caption, h("span", { className: "flux-result-actions" }, [download, copySeed, reuseSeed])]),
   ]);
   const historyList = h("ul", { className: "flux-history", "@role": "list", "@aria-label": "History" });
+  // Always present (the status row hides when idle), so outcomes are announced to screen readers.
+  const announcer = h("div", { className: "flux-offscreen", "@aria-live": "polite", "@role": "status" });
+  const notice = h("div", { className: "flux-notice", "@role": "alert" });
+  notice.hidden = true;
+  const source = h("div", { className: "flux-source" });
 
-  const root = h("div", { className: "flux-widget" }, [controls, statusRow, errorBox, result, historyList]);
+  const root = h("div", { className: "flux-widget" }, [
+    controls,
+    statusRow,
+    errorBox,
+    notice,
+    result,
+    historyList,
+    source,
+    announcer,
+  ]);
   el.replaceChildren(root);
 
   // ---------------------------------------------------------------- controls -> traits
@@ -162,6 +189,17 @@ function render({ model, el }) {
     // message sent at the same moment: the request carries the values it was made with.
     const params = Object.fromEntries(CONTROLS.map((name) => [name, model.get(name)]));
     model.send({ type: "generate", params });
+    // A live kernel answers at once (the status leaves "idle"); silence means no kernel holds this
+    // widget any more, e.g. after a restart. Say so instead of looking alive.
+    clearTimeout(answerTimer);
+    const before = model.get("status");
+    answerTimer = setTimeout(() => {
+      if (model.get("status") === before && before !== "queued" && before !== "running") {
+        notice.textContent =
+          "This widget is not connected to a running kernel (was it restarted?). Re-run its cell to use it again.";
+        notice.hidden = false;
+      }
+    }, DISCONNECTED_AFTER_MS);
   };
 
   listen(promptInput, "input", () => setTraits({ prompt: promptInput.value }));
@@ -171,9 +209,24 @@ function render({ model, el }) {
       generate();
     }
   });
-  // Keys typed here belong to the widget, not to the notebook's shortcuts (Shift+Enter runs a cell).
+  // Keys typed in the widget are the widget's: the notebook's shortcuts (d d, b, arrows, Shift+Enter)
+  // must not act on its cell, and Ctrl/Cmd+S must still save. Lumino skips shortcuts for a key whose
+  // target carries SUPPRESS; this listener (window, capture) runs before the notebook's, in
+  // JupyterLab (which listens while bubbling) and Notebook 7 (which listens while capturing).
+  listen(
+    window,
+    "keydown",
+    (event) => {
+      const target = event.target;
+      if (!(target instanceof Element) || !root.contains(target)) return;
+      if (isSave(event)) target.removeAttribute(SUPPRESS);
+      else target.setAttribute(SUPPRESS, "true");
+    },
+    true,
+  );
+  // ...and JupyterLab's own bubbling listeners (Shift+Enter runs the cell) never see them.
   listen(root, "keydown", (event) => {
-    if (event.target instanceof HTMLInputElement || event.target instanceof HTMLTextAreaElement) event.stopPropagation();
+    if (!isSave(event)) event.stopPropagation();
   });
   for (const [input, name] of [
     [width.input, "width"],
@@ -182,9 +235,9 @@ function render({ model, el }) {
     [seed.input, "seed"],
   ]) {
     listen(input, "change", () => {
-      const value = Number.parseInt(input.value, 10);
-      if (Number.isNaN(value)) input.value = String(model.get(name));
-      else setTraits({ [name]: value });
+      const value = Math.round(Number(input.value)); // "1e3" is 1000, as the field shows it
+      if (input.value.trim() !== "" && Number.isFinite(value)) setTraits({ [name]: value });
+      input.value = String(model.get(name)); // the value actually used (Python snaps and clamps it too)
     });
   }
   listen(guidance.input, "change", () => {
@@ -211,6 +264,10 @@ function render({ model, el }) {
       copySeed.textContent = "Copy seed";
     }, 1500);
   });
+  listen(reuseSeed, "click", () => {
+    const current = model.get("current") || {};
+    if (current.seed != null) setTraits({ seed: current.seed, randomize_seed: false });
+  });
   listen(historyList, "click", (event) => {
     const item = event.target.closest("[data-index]");
     if (item) model.send({ type: "select", index: Number(item.dataset.index) });
@@ -219,6 +276,9 @@ function render({ model, el }) {
   // ---------------------------------------------------------------- traits -> view
   watch(["prompt"], () => {
     if (promptInput.value !== model.get("prompt")) promptInput.value = model.get("prompt");
+  });
+  watch(["source"], () => {
+    source.textContent = model.get("source") ? `Images from ${model.get("source")}` : "";
   });
   watch(["guidance", "space_parameters"], () => {
     const value = model.get("guidance");
@@ -243,9 +303,25 @@ function render({ model, el }) {
   watch(["status", "queue_position", "eta", "step", "total_steps", "progress", "error"], () => {
     const status = model.get("status");
     const busy = status === "queued" || status === "running";
+    const wasBusy = lastStatus === "queued" || lastStatus === "running";
+    const focused = document.activeElement;
     root.dataset.status = status;
+    if (status !== "idle" || wasBusy) {
+      notice.hidden = true; // the kernel answered
+      clearTimeout(answerTimer);
+    }
     generateButton.disabled = busy;
     cancelButton.disabled = !busy;
+    // A button that disables itself would drop focus to the page: hand it to its partner.
+    if (busy && focused === generateButton) cancelButton.focus();
+    if (!busy && focused === cancelButton) generateButton.focus();
+    if (wasBusy && !busy) {
+      const current = model.get("current") || {};
+      announcer.textContent =
+        status === "error" ? "" : current.index != null && current.index !== announcedIndex ? "Image ready" : "Cancelled";
+      announcedIndex = current.index;
+    }
+    lastStatus = status;
     statusRow.hidden = !busy;
     statusText.textContent = describeStatus(model);
     const percent = Math.round(model.get("progress") * 100);
@@ -272,9 +348,13 @@ function render({ model, el }) {
     image.width = current.width || 0;
     image.height = current.height || 0;
     caption.replaceChildren(
-      h("span", { className: "flux-caption-prompt", textContent: current.prompt || "" }),
-      ` · seed ${current.seed} · ${current.width}×${current.height} · ${current.steps} steps` +
-        (current.guidance != null ? ` · guidance ${current.guidance}` : ""),
+      h("bdi", { className: "flux-caption-prompt", textContent: current.prompt || "", dir: "auto" }),
+      h("span", {
+        className: "flux-caption-params",
+        textContent:
+          ` · seed ${current.seed} · ${current.width}×${current.height} · ${current.steps} steps` +
+          (current.guidance != null ? ` · guidance ${current.guidance}` : ""),
+      }),
     );
     caption.title = current.prompt || "";
     download.href = imageUrl;
@@ -329,6 +409,7 @@ function render({ model, el }) {
     controller.abort();
     for (const [event, handler] of modelHandlers) model.off(event, handler);
     clearTimeout(copiedTimer);
+    clearTimeout(answerTimer);
     if (imageUrl) URL.revokeObjectURL(imageUrl);
     el.replaceChildren();
   };

@@ -17,16 +17,17 @@ class NotebookPage:
         self.page = page
         self.server = server
 
-    def open(self, path: str, *, app: str = "lab") -> None:
-        """Open ``path`` in JupyterLab (``app="lab"``) or Notebook 7 (``app="notebook"``)."""
-        url = f"{self.server}/lab/tree/{path}" if app == "lab" else f"{self.server}/notebooks/{path}"
+    def open(self, path: str, *, app: str = "lab", workspace: str | None = None) -> None:
+        """Open ``path`` in JupyterLab (``app="lab"``, in ``workspace`` if given) or Notebook 7 (``app="notebook"``)."""
+        lab = f"{self.server}/lab/workspaces/{workspace}" if workspace else f"{self.server}/lab"
+        url = f"{lab}/tree/{path}" if app == "lab" else f"{self.server}/notebooks/{path}"
         self.page.goto(url)
         self.page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
         self.wait_for_kernel()
 
-    def open_widget(self, path: str, *, app: str = "lab") -> Any:
+    def open_widget(self, path: str, *, app: str = "lab", workspace: str | None = None) -> Any:
         """Open ``path``, run its first cell and return the flux widget it shows."""
-        self.open(path, app=app)
+        self.open(path, app=app, workspace=workspace)
         self.run_cell(0)
         widget = self.widget(0)
         widget.wait_for(timeout=60_000)

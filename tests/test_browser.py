@@ -57,6 +57,13 @@ def wait_idle(widget: Any, timeout: float = 30_000) -> None:
     widget.locator("xpath=self::*[@data-status='idle' or @data-status='error']").wait_for(timeout=timeout)
 
 
+def expect_checked(checkbox: Any, checked: bool, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while checkbox.is_checked() != checked:
+        assert time.monotonic() < deadline, f"the checkbox did not become {'checked' if checked else 'unchecked'}"
+        time.sleep(0.05)
+
+
 def seed_in_caption(widget: Any) -> int:
     return int(re.search(r"seed (\d+)", widget.locator(".flux-caption").inner_text()).group(1))
 
@@ -105,9 +112,14 @@ def test_clicking_a_history_item_restores_its_parameters(lab: NotebookPage) -> N
     assert widget.get_by_label("Prompt", exact=True).input_value() == "first of two"
     assert widget.get_by_label("Seed", exact=True).input_value() == str(first_seed)
     assert widget.get_by_label("Width", exact=True).input_value() == "256"
-    assert not widget.get_by_label("randomize", exact=True).is_checked()
     assert history_items(widget).nth(1).get_attribute("aria-current") == "true"
-    widget.get_by_label("randomize", exact=True).check()
+    # Restoring an entry leaves "Randomize seed" alone; "Reuse seed" turns it off, seed kept.
+    randomize = widget.get_by_label("Randomize seed", exact=True)
+    assert randomize.is_checked()
+    widget.get_by_role("button", name="Reuse seed").click()
+    expect_checked(randomize, False)
+    assert widget.get_by_label("Seed", exact=True).input_value() == str(first_seed)
+    randomize.check()
 
 
 def test_cancel_stops_a_slow_job_and_returns_to_idle(lab: NotebookPage) -> None:

@@ -130,7 +130,7 @@ async def test_select_message_shows_an_entry_and_restores_its_parameters(widget:
     widget._handle_message(widget, {"type": "select", "index": 0}, [])
     assert widget.image == first.image_bytes
     assert (widget.prompt, widget.seed, widget.width, widget.height, widget.steps) == ("first", 1, 320, 256, 2)
-    assert widget.randomize_seed is False and widget.current["index"] == 0
+    assert widget.randomize_seed is True and widget.current["index"] == 0  # left as it was
 
 
 async def test_controls_snap_to_what_the_space_accepts(widget: FluxWidget) -> None:

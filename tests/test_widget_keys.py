@@ -1,0 +1,161 @@
+"""Issue 11's defects, driven as a person would in real JupyterLab 4 and Notebook 7 (Debian Chromium).
+
+Keys typed in the widget stay in the widget (Ctrl+S still saves), focus never falls to the page,
+outcomes are announced, captions keep their parameters, number fields show the value used, and a
+widget whose kernel is gone says so.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from jupyter import ARTIFACTS, BROWSER_TESTS, WIDGET_CELL, browser, jupyter_server, write_notebook
+from notebook_page import NotebookPage, generate_and_wait
+
+pytestmark = BROWSER_TESTS
+LONG_RTL_PROMPT = "قطة صغيرة ترتدي قبعة حمراء وتجلس على سطح منزل قديم تحت ضوء القمر " * 4
+
+
+@pytest.fixture(scope="module")
+def server(space: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    root = tmp_path_factory.mktemp("keys")
+    with jupyter_server(root, {"FLUX_WIDGET_SPACE": space}) as url:
+        yield url, root
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    with browser() as instance:
+        yield instance
+
+
+@pytest.fixture
+def opened(server: tuple[str, Path], chromium: Any, request: pytest.FixtureRequest) -> Iterator[NotebookPage]:
+    url, root = server
+    name = f"{request.node.name.replace('[', '-').replace(']', '')}.ipynb"
+    write_notebook(root / name, [WIDGET_CELL, "print('second cell')"])
+    page = chromium.new_page(viewport={"width": 1100, "height": 1000})
+    notebook = NotebookPage(page, url)
+    app = request.node.callspec.params.get("app", "lab") if hasattr(request.node, "callspec") else "lab"
+    notebook.open_widget(name, app=app, workspace=Path(name).stem)  # its own workspace: no other notebook's tabs
+    notebook.name = name  # type: ignore[attr-defined]
+    yield notebook
+    if getattr(request.node, "report_call", None) is not None and request.node.report_call.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=ARTIFACTS / f"{request.node.name}.png", full_page=True)
+    page.close()
+
+
+def cell_count(notebook: NotebookPage) -> int:
+    return notebook.page.locator(".jp-Notebook .jp-Cell").count()
+
+
+def active_cell(notebook: NotebookPage) -> int:
+    return notebook.page.evaluate(
+        "() => [...document.querySelectorAll('.jp-Notebook .jp-Cell')]"
+        ".findIndex(c => c.classList.contains('jp-mod-active'))"
+    )
+
+
+def last_modified(notebook: NotebookPage) -> str:
+    return httpx.get(f"{notebook.server}/api/contents/{notebook.name}").json()["last_modified"]  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("app", ["lab", "notebook"])
+def test_notebook_shortcuts_stay_out_of_the_widget_but_save_works(opened: NotebookPage, app: str) -> None:
+    widget = opened.widget(0)
+    widget.evaluate("e => e.dataset.marker = 'same view'")  # gone if the cell re-runs
+    preset = widget.get_by_role("button", name="4:3")
+    preset.click()  # focus on a control, as a person leaves it (this also makes its cell active)
+    assert preset.evaluate("b => b === document.activeElement")
+    cells, active = cell_count(opened), active_cell(opened)
+    for key in ("d", "d", "b", "a", "ArrowDown", "ArrowUp", "x"):
+        opened.page.keyboard.press(key)
+    time.sleep(0.5)
+    assert cell_count(opened) == cells and active_cell(opened) == active
+    prompt = widget.get_by_label("Prompt", exact=True)
+    prompt.fill("line one")
+    prompt.press("Shift+Enter")
+    prompt.type("line two")
+    assert prompt.input_value() == "line one\nline two"  # a new line, not a re-run cell
+    assert widget.evaluate("e => e.dataset.marker") == "same view"
+    before = last_modified(opened)
+    time.sleep(1.1)  # the contents API has one-second resolution on some file systems
+    prompt.press("Control+s")
+    deadline = time.monotonic() + 15
+    while last_modified(opened) == before:
+        assert time.monotonic() < deadline, "Ctrl+S in the widget did not save the notebook"
+        time.sleep(0.2)
+
+
+def test_focus_stays_in_the_widget_and_outcomes_are_announced(opened: NotebookPage) -> None:
+    widget = opened.widget(0)
+    status = widget.get_by_role("status")
+    prompt = widget.get_by_label("Prompt", exact=True)
+    prompt.fill("[slow] focus test")
+    generate = widget.get_by_role("button", name="Generate")
+    generate.focus()
+    opened.page.keyboard.press("Enter")  # Generate, from the keyboard
+    cancel = widget.get_by_role("button", name="Cancel")
+    wait_for(lambda: cancel.evaluate("b => b === document.activeElement"), "focus did not move to Cancel")
+    opened.page.keyboard.press("Enter")  # Cancel, from the keyboard
+    wait_for(lambda: generate.evaluate("b => b === document.activeElement"), "focus did not come back to Generate")
+    wait_for(lambda: status.inner_text() == "Cancelled", "the cancel was not announced")
+    prompt.fill("focus test, done")
+    generate.focus()
+    opened.page.keyboard.press("Enter")
+    wait_for(lambda: status.inner_text() == "Image ready", "the image was not announced")
+    assert generate.evaluate("b => b === document.activeElement")
+
+
+def test_long_rtl_prompt_keeps_the_parameters_visible(opened: NotebookPage) -> None:
+    widget = opened.widget(0)
+    assert widget.get_by_label("Prompt", exact=True).get_attribute("dir") == "auto"
+    generate_and_wait(widget, LONG_RTL_PROMPT.strip())
+    params = widget.locator(".flux-caption-params")
+    caption = widget.locator(".flux-figcaption")
+    assert "seed" in params.inner_text() and "steps" in params.inner_text()
+    right, limit = params.bounding_box(), caption.bounding_box()
+    assert right["x"] >= limit["x"] and right["x"] + right["width"] <= limit["x"] + limit["width"] + 1
+    assert widget.locator("bdi.flux-caption-prompt").get_attribute("dir") == "auto"
+    ARTIFACTS.mkdir(exist_ok=True)
+    widget.screenshot(path=ARTIFACTS / "widget-rtl.png")
+
+
+def test_number_fields_show_the_value_used_and_the_source_is_named(opened: NotebookPage, space: str) -> None:
+    widget = opened.widget(0)
+    widget.get_by_label("Randomize seed", exact=True).uncheck()
+    seed = widget.get_by_label("Seed", exact=True)
+    for typed, shown in (("1e3", "1000"), ("-5", "0"), ("12.6", "13")):
+        seed.fill(typed)
+        seed.press("Tab")
+        wait_for(lambda shown=shown: seed.input_value() == shown, f"{typed!r} should show as {shown}")
+    width = widget.get_by_label("Width", exact=True)
+    width.fill("500")
+    width.press("Tab")
+    wait_for(lambda: width.input_value() == "512", "the width should snap to 512")
+    assert widget.get_by_text(f"Images from {space}").is_visible()
+
+
+def test_a_widget_whose_kernel_restarted_says_so(opened: NotebookPage) -> None:
+    widget = opened.widget(0)
+    [session] = [s for s in httpx.get(f"{opened.server}/api/sessions").json() if s["path"].endswith(opened.name)]  # type: ignore[attr-defined]
+    httpx.post(f"{opened.server}/api/kernels/{session['kernel']['id']}/restart", timeout=60)
+    opened.wait_for_kernel()
+    widget.get_by_label("Prompt", exact=True).fill("after a restart")
+    widget.get_by_role("button", name="Generate").click()
+    alert = widget.get_by_role("alert").filter(has_text="not connected to a running kernel")
+    alert.wait_for(timeout=15_000)
+    assert "Re-run its cell" in alert.inner_text()
+
+
+def wait_for(condition: Any, message: str, seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, message
+        time.sleep(0.05)
