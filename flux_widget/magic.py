@@ -43,10 +43,20 @@ def show(generation: Generation) -> None:
         raise GenerationError(f"The Space's image cannot be shown: {exc}.") from None
     display(
         {mime_type: base64.b64encode(shown).decode("ascii"), "text/plain": caption(generation)},
-        metadata={mime_type: {"width": generation.width, "height": generation.height}},
+        metadata={mime_type: _shown_size(generation)},
         raw=True,
     )
     display({"text/plain": caption(generation)}, raw=True)
+
+
+#: The widest an image is shown inline, in CSS pixels (the file keeps its full size).
+SHOWN_WIDTH = 512
+
+
+def _shown_size(generation: Generation) -> dict[str, int]:
+    """The display size: at most ``SHOWN_WIDTH`` wide, aspect kept, so a 1024² image does not fill the cell."""
+    scale = min(1.0, SHOWN_WIDTH / generation.width)
+    return {"width": round(generation.width * scale), "height": round(generation.height * scale)}
 
 
 def report(error: Exception, prompt: str | None = None) -> None:

@@ -247,7 +247,6 @@ class Generation:
         return images.save(self.image_bytes, path, self.parameters)
 
     def __repr__(self) -> str:
-        return (
-            f"Generation(prompt={self.prompt!r}, seed={self.seed}, size={self.width}x{self.height}, "
-            f"steps={self.steps}, {len(self.image_bytes)} bytes {self.mime_type}, {self.elapsed:.2f} s)"
-        )
+        # Short: where it is shown (``%flux``), the caption above already says prompt and seed.
+        prompt = self.prompt if len(self.prompt) <= 40 else f"{self.prompt[:39]}…"
+        return f"<Generation {prompt!r} seed={self.seed} {self.width}×{self.height} {self.elapsed:.1f} s>"

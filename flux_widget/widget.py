@@ -241,6 +241,13 @@ class FluxWidget(anywidget.AnyWidget):
         if self._task is not None and not self._task.done():
             self._task.cancel()
 
+    def dismiss_error(self) -> None:
+        """Clear the error on show (the widget stays usable either way)."""
+        with self.hold_sync():
+            self.error = ""
+            if self.status == "error":
+                self.status = "idle"
+
     def select(self, index: int) -> Generation:
         """Show history entry ``index`` full size and restore its parameters, seed included.
 
@@ -403,7 +410,7 @@ class FluxWidget(anywidget.AnyWidget):
         with self.hold_sync():
             self.image = generation.image_bytes
             self.image_type = generation.mime_type
-            self.current = {**generation.parameters, "index": index}
+            self.current = {**generation.parameters, "index": index, "elapsed": round(generation.elapsed, 1)}
 
     # ------------------------------------------------------------------ messages from the frontend
 
@@ -415,6 +422,8 @@ class FluxWidget(anywidget.AnyWidget):
             self._on_home_loop(lambda: self._start_from_frontend(overrides))
         elif kind == "cancel":
             self._on_home_loop(self.cancel)
+        elif kind == "dismiss":
+            self._on_home_loop(self.dismiss_error)
         elif kind == "select" and isinstance(content.get("index"), int) and 0 <= content["index"] < len(self._history):
             index = content["index"]
             self._on_home_loop(lambda: self.select(index))

@@ -18,6 +18,13 @@ const ENTRY_FIELDS = ["prompt", "seed", "width", "height", "steps", "thumbnail"]
 const MODEL_REF = "IPY_MODEL_";
 const DISCONNECTED_AFTER_MS = 4000;
 const SUPPRESS = "data-lm-suppress-shortcuts";
+/** Shown while the prompt is empty, as the Space's own page does. */
+const EXAMPLES = [
+  "a tiny astronaut hatching from an egg on the moon",
+  "a cat holding a sign that says hello world",
+  "an anime illustration of a wiener schnitzel",
+  "a watercolor lighthouse at dusk, soft light",
+];
 const EXTENSIONS = { "image/webp": "webp", "image/png": "png", "image/jpeg": "jpg", "image/gif": "gif" };
 
 /** Create an element with properties, attributes (prefixed "@") and children. */
@@ -131,8 +138,17 @@ function render({ model, el }) {
   const generateButton = h("button", { type: "button", className: "flux-button flux-generate", textContent: "Generate" });
   const cancelButton = h("button", { type: "button", className: "flux-button flux-cancel", textContent: "Cancel" });
 
+  const exampleButtons = EXAMPLES.map((text) =>
+    h("button", { type: "button", className: "flux-example", textContent: text }),
+  );
+  const examples = h("div", { className: "flux-examples", "@role": "group", "@aria-label": "Examples" }, [
+    h("span", { className: "flux-label", textContent: "Try" }),
+    ...exampleButtons,
+  ]);
+
   const controls = h("div", { className: "flux-controls" }, [
     promptField,
+    examples,
     h("div", { className: "flux-row" }, [width.field, height.field, presets]),
     h("div", { className: "flux-row" }, [steps.field, guidance.field, seed.field, randomizeField]),
     h("div", { className: "flux-row flux-actions" }, [generateButton, cancelButton]),
@@ -147,7 +163,10 @@ function render({ model, el }) {
   );
   const statusText = h("span", { className: "flux-status-text", "@aria-live": "polite" });
   const statusRow = h("div", { className: "flux-status" }, [progressBar, statusText]);
-  const errorBox = h("div", { className: "flux-error", "@role": "alert" });
+  const errorText = h("span", { className: "flux-error-text" });
+  const dismissError = h("button", { type: "button", className: "flux-link flux-dismiss", textContent: "Dismiss" });
+  dismissError.setAttribute("aria-label", "Dismiss error");
+  const errorBox = h("div", { className: "flux-error", "@role": "alert" }, [errorText, dismissError]);
 
   const image = h("img", { className: "flux-image", alt: "" });
   const caption = h("span", { className: "flux-caption" });
@@ -202,7 +221,10 @@ function render({ model, el }) {
     }, DISCONNECTED_AFTER_MS);
   };
 
-  listen(promptInput, "input", () => setTraits({ prompt: promptInput.value }));
+  listen(promptInput, "input", () => {
+    setTraits({ prompt: promptInput.value });
+    examples.hidden = promptInput.value.trim() !== "";
+  });
   listen(promptInput, "keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
@@ -264,6 +286,23 @@ function render({ model, el }) {
       copySeed.textContent = "Copy seed";
     }, 1500);
   });
+  for (const button of exampleButtons) {
+    listen(button, "click", () => {
+      setTraits({ prompt: button.textContent });
+      promptInput.focus();
+    });
+  }
+  listen(dismissError, "click", () => {
+    model.send({ type: "dismiss" });
+    promptInput.focus();
+  });
+  listen(root, "keydown", (event) => {
+    const status = model.get("status");
+    if (event.key === "Escape" && (status === "queued" || status === "running")) {
+      event.preventDefault();
+      model.send({ type: "cancel" });
+    }
+  });
   listen(reuseSeed, "click", () => {
     const current = model.get("current") || {};
     if (current.seed != null) setTraits({ seed: current.seed, randomize_seed: false });
@@ -276,6 +315,7 @@ function render({ model, el }) {
   // ---------------------------------------------------------------- traits -> view
   watch(["prompt"], () => {
     if (promptInput.value !== model.get("prompt")) promptInput.value = model.get("prompt");
+    examples.hidden = model.get("prompt").trim() !== "";
   });
   watch(["source"], () => {
     source.textContent = model.get("source") ? `Images from ${model.get("source")}` : "";
@@ -328,7 +368,7 @@ function render({ model, el }) {
     progressBar.classList.toggle("flux-indeterminate", status === "queued" || (busy && !model.get("total_steps")));
     progressBar.setAttribute("aria-valuenow", String(percent));
     progressFill.style.width = `${percent}%`;
-    errorBox.textContent = model.get("error");
+    errorText.textContent = model.get("error");
     errorBox.hidden = !model.get("error");
   });
   watch(["image", "image_type", "current"], () => {
@@ -352,8 +392,9 @@ function render({ model, el }) {
       h("span", {
         className: "flux-caption-params",
         textContent:
-          ` · seed ${current.seed} · ${current.width}×${current.height} · ${current.steps} steps` +
-          (current.guidance != null ? ` · guidance ${current.guidance}` : ""),
+          `· seed ${current.seed} · ${current.width}×${current.height} · ${current.steps} steps` +
+          (current.guidance != null ? ` · guidance ${current.guidance}` : "") +
+          (current.elapsed != null ? ` · ${Number(current.elapsed).toFixed(1)} s` : ""),
       }),
     );
     caption.title = current.prompt || "";

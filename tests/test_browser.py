@@ -150,6 +150,9 @@ def test_quota_error_text_shows_and_history_stays(lab: NotebookPage) -> None:
     assert history_items(widget).count() == count
     ARTIFACTS.mkdir(exist_ok=True)
     widget.screenshot(path=ARTIFACTS / "widget-error.png")
+    alert.get_by_role("button", name="Dismiss error").click()
+    alert.wait_for(state="hidden")
+    assert widget.get_attribute("data-status") == "idle"
 
 
 def test_another_cell_runs_while_a_generation_is_in_flight(lab: NotebookPage) -> None:

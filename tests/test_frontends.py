@@ -16,12 +16,27 @@ pytestmark = BROWSER_TESTS
 
 
 def rgb(css_color: str) -> tuple[int, ...]:
+    """0–255 channels of ``rgb(…)``/``rgba(…)`` or of ``color(srgb r g b)`` (what color-mix computes to)."""
+    if css_color.startswith("color(srgb"):
+        return tuple(round(float(part) * 255) for part in css_color[len("color(srgb") :].rstrip(")").split()[:3])
     return tuple(int(part) for part in re.findall(r"\d+", css_color)[:3])
 
 
 def luminance(css_color: str) -> float:
     r, g, b = rgb(css_color)
     return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
+
+
+def contrast(foreground: str, background: str) -> float:
+    """The WCAG contrast ratio of two CSS colours."""
+
+    def relative(css_color: str) -> float:
+        channels = [c / 255 for c in rgb(css_color)]
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    light, dark = sorted((relative(foreground), relative(background)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +76,16 @@ def test_dark_theme_and_narrow_cells(space: str, root: Path, chromium: Any) -> N
         ARTIFACTS.mkdir(exist_ok=True)
         widget.screenshot(path=ARTIFACTS / "widget-dark.png")
         page.screenshot(path=ARTIFACTS / "lab-dark.png")
+        # An error box that belongs to the dark theme: dark background, readable text (not bright pink).
+        widget.get_by_label("Prompt", exact=True).fill("[gr-error] in the dark")
+        widget.get_by_role("button", name="Generate").click()
+        alert = widget.get_by_role("alert")
+        alert.wait_for(timeout=20_000)
+        colors = alert.evaluate("e => { const s = getComputedStyle(e); return [s.backgroundColor, s.color]; }")
+        assert luminance(colors[0]) < 0.2, colors
+        assert contrast(colors[1], colors[0]) >= 4.5, colors
+        widget.screenshot(path=ARTIFACTS / "widget-dark-error.png")
+        alert.get_by_role("button", name="Dismiss error").click()
         # A narrow cell (a side-by-side view, a phone): the output area only 340 px wide.
         widget.evaluate("e => { e.parentElement.style.width = '340px'; }")
         page.wait_for_timeout(300)

@@ -126,3 +126,11 @@ def test_importing_patches_no_event_loop() -> None:
     script = "import sys, flux_widget, flux_widget.magic\nprint('nest_asyncio2' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert result.stdout == "False\n", result.stderr
+
+
+def test_magic_output_is_a_sensible_size_with_a_short_echo(in_kernel) -> None:
+    _, cell = in_kernel("%flux a wide fox --width 1024 --height 512 --seed 2")
+    [shown] = [o for o in cell if o["output_type"] == "display_data" and "image/jpeg" in o["data"]]
+    assert shown["metadata"]["image/jpeg"] == {"width": 512, "height": 256}  # not the whole cell width
+    [echo] = [o for o in cell if o["output_type"] == "execute_result"]
+    assert re.fullmatch(r"<Generation 'a wide fox' seed=2 1024×512 \d+\.\d s>", echo["data"]["text/plain"])

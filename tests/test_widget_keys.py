@@ -7,6 +7,7 @@ widget whose kernel is gone says so.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -120,6 +121,7 @@ def test_long_rtl_prompt_keeps_the_parameters_visible(opened: NotebookPage) -> N
     params = widget.locator(".flux-caption-params")
     caption = widget.locator(".flux-figcaption")
     assert "seed" in params.inner_text() and "steps" in params.inner_text()
+    assert re.search(r" · \d+\.\d s$", params.inner_text())  # how long it took
     right, limit = params.bounding_box(), caption.bounding_box()
     assert right["x"] >= limit["x"] and right["x"] + right["width"] <= limit["x"] + limit["width"] + 1
     assert widget.locator("bdi.flux-caption-prompt").get_attribute("dir") == "auto"
@@ -152,6 +154,26 @@ def test_a_widget_whose_kernel_restarted_says_so(opened: NotebookPage) -> None:
     alert = widget.get_by_role("alert").filter(has_text="not connected to a running kernel")
     alert.wait_for(timeout=15_000)
     assert "Re-run its cell" in alert.inner_text()
+
+
+def test_examples_fill_an_empty_prompt_and_escape_cancels(opened: NotebookPage) -> None:
+    widget = opened.widget(0)
+    examples = widget.get_by_role("group", name="Examples")
+    prompt = widget.get_by_label("Prompt", exact=True)
+    assert prompt.input_value() == "" and examples.get_by_role("button").count() == 4
+    first = examples.get_by_role("button").first
+    text = first.inner_text()
+    first.click()
+    assert prompt.input_value() == text and examples.is_hidden()
+    prompt.fill("[slow] escape me")
+    widget.get_by_role("button", name="Generate").click()
+    widget.locator("xpath=self::*[@data-status='running' or @data-status='queued']").wait_for(timeout=10_000)
+    prompt.press("Escape")
+    widget.locator("xpath=self::*[@data-status='idle']").wait_for(timeout=10_000)
+    assert widget.get_by_role("status").inner_text() == "Cancelled"
+    prompt.fill("")
+    prompt.type(" ")  # only white space: the examples come back
+    examples.wait_for()
 
 
 def wait_for(condition: Any, message: str, seconds: float = 20.0) -> None:
