@@ -98,6 +98,12 @@ class History:
         self._entries.append(entry)
         return entry
 
+    def remove(self, index: int) -> Generation:
+        """Forget generation ``index`` and close its entry's model in the browser."""
+        generation = self._generations.pop(index)
+        self._entries.pop(index).close()
+        return generation
+
     def clear(self) -> None:
         """Forget every generation and close the entries' models in the browser."""
         for entry in self._entries:

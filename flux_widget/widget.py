@@ -264,6 +264,17 @@ class FluxWidget(anywidget.AnyWidget):
                 self.guidance = generation.guidance
         return generation
 
+    def remove(self, index: int) -> Generation:
+        """Forget history entry ``index`` here and in the browser; the image on show stays."""
+        position = index % len(self._history) if len(self._history) else index
+        generation = self._history.remove(position)
+        with self.hold_sync():
+            self.history = self._history.entries
+            shown = self.current.get("index") if self.current else None
+            if shown is not None and shown >= position:
+                self.current = {**self.current, "index": None if shown == position else shown - 1}
+        return generation
+
     def clear_history(self) -> None:
         """Forget every generation (the image on show stays until the next one)."""
         self._history.clear()
@@ -424,6 +435,9 @@ class FluxWidget(anywidget.AnyWidget):
             self._on_home_loop(self.cancel)
         elif kind == "dismiss":
             self._on_home_loop(self.dismiss_error)
+        elif kind == "remove" and isinstance(content.get("index"), int) and 0 <= content["index"] < len(self._history):
+            position = content["index"]
+            self._on_home_loop(lambda: self.remove(position))
         elif kind == "select" and isinstance(content.get("index"), int) and 0 <= content["index"] < len(self._history):
             index = content["index"]
             self._on_home_loop(lambda: self.select(index))

@@ -104,6 +104,8 @@ function render({ model, el }) {
   };
   let imageUrl = null;
   let copiedTimer = null;
+  let rovingIndex = null; // the history entry that is the list's one tab stop
+  let pendingFocus = null; // the entry to focus once the list is drawn again
   let answerTimer = null;
   let lastStatus = model.get("status");
   let announcedIndex = (model.get("current") || {}).index;
@@ -309,7 +311,33 @@ function render({ model, el }) {
   });
   listen(historyList, "click", (event) => {
     const item = event.target.closest("[data-index]");
-    if (item) model.send({ type: "select", index: Number(item.dataset.index) });
+    if (!item) return;
+    const index = Number(item.dataset.index);
+    model.send({ type: event.target.closest(".flux-remove") ? "remove" : "select", index });
+  });
+  // The history is one tab stop; arrows, Home and End move inside it, Delete removes an entry.
+  listen(historyList, "keydown", (event) => {
+    const buttons = [...historyList.querySelectorAll(".flux-history-button")];
+    const at = buttons.indexOf(event.target.closest(".flux-history-button"));
+    if (at < 0) return;
+    const moves = { ArrowRight: at + 1, ArrowDown: at + 1, ArrowLeft: at - 1, ArrowUp: at - 1, Home: 0 };
+    moves.End = buttons.length - 1;
+    if (event.key in moves) {
+      event.preventDefault();
+      const next = buttons[Math.max(0, Math.min(buttons.length - 1, moves[event.key]))];
+      rovingIndex = Number(next.closest("[data-index]").dataset.index);
+      for (const button of buttons) button.tabIndex = button === next ? 0 : -1;
+      next.focus();
+    } else if (event.key === "Delete" || event.key === "Backspace") {
+      event.preventDefault();
+      const index = Number(buttons[at].closest("[data-index]").dataset.index);
+      const neighbour = buttons[at + 1] || buttons[at - 1];
+      const kept = neighbour ? Number(neighbour.closest("[data-index]").dataset.index) : null;
+      // Indexes after the removed one shift down by one once Python has removed it.
+      pendingFocus = kept == null ? null : kept > index ? kept - 1 : kept;
+      rovingIndex = pendingFocus;
+      model.send({ type: "remove", index });
+    }
   });
 
   // ---------------------------------------------------------------- traits -> view
@@ -402,7 +430,10 @@ function render({ model, el }) {
     download.download = `flux-${current.seed}.${EXTENSIONS[type] || "img"}`;
     result.hidden = false;
     for (const item of historyList.querySelectorAll("[data-index]")) {
-      item.setAttribute("aria-current", String(Number(item.dataset.index) === current.index));
+      const shown = Number(item.dataset.index) === current.index;
+      item.setAttribute("aria-current", String(shown));
+      // Until the arrows choose another, the entry on show is the history's tab stop.
+      if (rovingIndex == null && current.index != null) item.querySelector(".flux-history-button").tabIndex = shown ? 0 : -1;
     }
   });
   // Each history entry is a model of its own, sent once; `history` lists references to them
@@ -429,13 +460,18 @@ function render({ model, el }) {
     const resolved = await Promise.all((model.get("history") || []).map(resolveEntry));
     if (ticket !== historyTicket || controller.signal.aborted) return; // a newer list, or the view is gone
     const current = model.get("current") || {};
+    const valid = (index) => index != null && index >= 0 && index < resolved.length && resolved[index];
+    const tabStop = valid(rovingIndex) ? rovingIndex : valid(current.index) ? current.index : resolved.length - 1;
     const items = resolved
       .map((entry, index) => {
         if (!entry) return null;
         const label = `${entry.prompt} (seed ${entry.seed}, ${entry.width}×${entry.height})`;
         const thumb = h("img", { className: "flux-thumb", src: entry.thumbnail || "", alt: entry.prompt });
         const button = h("button", { type: "button", className: "flux-history-button", title: label, "@aria-label": label }, [thumb]);
-        const item = h("li", { className: "flux-history-item", "@role": "listitem" }, [button]);
+        button.tabIndex = index === tabStop ? 0 : -1;
+        const remove = h("button", { type: "button", className: "flux-remove", textContent: "×", tabIndex: -1 });
+        remove.setAttribute("aria-label", `Remove ${entry.prompt}`);
+        const item = h("li", { className: "flux-history-item", "@role": "listitem" }, [button, remove]);
         item.dataset.index = String(index);
         item.setAttribute("aria-current", String(index === current.index));
         return item;
@@ -444,6 +480,10 @@ function render({ model, el }) {
       .reverse();
     historyList.replaceChildren(...items);
     historyList.hidden = items.length === 0;
+    if (pendingFocus != null) {
+      historyList.querySelector(`[data-index="${pendingFocus}"] .flux-history-button`)?.focus();
+      pendingFocus = null;
+    }
   });
 
   return () => {

@@ -294,3 +294,18 @@ def test_a_bad_space_fails_before_the_browser_hears_of_the_widget(monkeypatch: p
     with pytest.raises(InvalidRequestError, match="A Space is 'owner/name'"):
         FluxWidget("localhost:9999?/x")
     assert opened == []
+
+
+async def test_remove_keeps_the_kernel_record_and_the_widget_state_in_step(widget: FluxWidget) -> None:
+    generations = [await widget.generate(f"entry {i}", seed=i, randomize_seed=False) for i in range(3)]
+    closed = widget.history[1]
+    assert widget.current["index"] == 2
+    assert widget.remove(1) is generations[1]
+    assert widget.generations == [generations[0], generations[2]]
+    assert [entry["prompt"] for entry in widget.history] == ["entry 0", "entry 2"]
+    assert closed.comm is None  # its model is gone from the browser too
+    assert widget.current["index"] == 1 and widget.image == generations[2].image_bytes  # still on show
+    widget._handle_message(widget, {"type": "remove", "index": 1}, [])
+    assert widget.generations == [generations[0]] and widget.current["index"] is None
+    widget._handle_message(widget, {"type": "remove", "index": 5}, [])  # out of range: ignored
+    assert len(widget.history) == 1

@@ -176,6 +176,32 @@ def test_examples_fill_an_empty_prompt_and_escape_cancels(opened: NotebookPage) 
     examples.wait_for()
 
 
+def test_history_is_one_tab_stop_with_arrows_and_delete(opened: NotebookPage) -> None:
+    widget = opened.widget(0)
+    for prompt in ("first", "second", "third", "fourth"):
+        generate_and_wait(widget, prompt)
+    history = widget.get_by_role("list", name="History")
+    buttons = history.locator(".flux-history-button")
+    assert [buttons.nth(i).get_attribute("tabindex") for i in range(4)] == ["0", "-1", "-1", "-1"]
+    newest = history.get_by_role("button", name=re.compile(r"^fourth \(seed"))
+    newest.focus()
+    opened.page.keyboard.press("ArrowRight")
+    third = history.get_by_role("button", name=re.compile(r"^third \(seed"))
+    assert third.evaluate("b => b === document.activeElement")
+    opened.page.keyboard.press("End")
+    first = history.get_by_role("button", name=re.compile(r"^first \(seed"))
+    assert first.evaluate("b => b === document.activeElement")
+    opened.page.keyboard.press("Home")
+    opened.page.keyboard.press("ArrowRight")  # on "third" again
+    opened.page.keyboard.press("Delete")
+    wait_for(lambda: buttons.count() == 3, "Delete did not remove the entry")
+    assert third.count() == 0
+    wait_for(lambda: history.evaluate("l => l.contains(document.activeElement)"), "focus left the history")
+    history.get_by_role("button", name="Remove first").click()
+    wait_for(lambda: buttons.count() == 2, "the Remove button did not remove the entry")
+    assert sorted(buttons.nth(i).get_attribute("tabindex") for i in range(2)) == ["-1", "0"]
+
+
 def wait_for(condition: Any, message: str, seconds: float = 20.0) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
