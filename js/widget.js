@@ -75,6 +75,25 @@ async function copyText(text, root) {
   }
 }
 
+/** Put the shown image on the clipboard as PNG; the text a button should say afterwards. */
+async function copyPicture(img) {
+  if (!navigator.clipboard?.write || typeof ClipboardItem === "undefined") return "Copy not allowed here";
+  // The PNG is made in a promise handed to ClipboardItem, so the click still counts as the user's.
+  const png = new Promise((resolve, reject) => {
+    const canvas = document.createElement("canvas");
+    canvas.width = img.naturalWidth;
+    canvas.height = img.naturalHeight;
+    canvas.getContext("2d").drawImage(img, 0, 0);
+    canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error("no PNG"))), "image/png");
+  });
+  try {
+    await navigator.clipboard.write([new ClipboardItem({ "image/png": png })]);
+    return "Copied";
+  } catch {
+    return "Copy not allowed here";
+  }
+}
+
 function describeStatus(model) {
   const status = model.get("status");
   if (status === "queued") {
@@ -104,6 +123,7 @@ function render({ model, el }) {
   };
   let imageUrl = null;
   let copiedTimer = null;
+  let copiedImageTimer = null;
   let rovingIndex = null; // the history entry that is the list's one tab stop
   let pendingFocus = null; // the entry to focus once the list is drawn again
   let answerTimer = null;
@@ -175,9 +195,10 @@ function render({ model, el }) {
   const download = h("a", { className: "flux-link flux-download", textContent: "Download" });
   const copySeed = h("button", { type: "button", className: "flux-link flux-copy-seed", textContent: "Copy seed" });
   const reuseSeed = h("button", { type: "button", className: "flux-link flux-reuse-seed", textContent: "Reuse seed" });
+  const copyImage = h("button", { type: "button", className: "flux-link flux-copy-image", textContent: "Copy image" });
   const result = h("figure", { className: "flux-result" }, [
     image,
-    h("figcaption", { className: "flux-figcaption" }, [caption, h("span", { className: "flux-result-actions" }, [download, copySeed, reuseSeed])]),
+    h("figcaption", { className: "flux-figcaption" }, [caption, h("span", { className: "flux-result-actions" }, [download, copyImage, copySeed, reuseSeed])]),
   ]);
   const historyList = h("ul", { className: "flux-history", "@role": "list", "@aria-label": "History" });
   // Always present (the status row hides when idle), so outcomes are announced to screen readers.
@@ -305,6 +326,13 @@ function render({ model, el }) {
       model.send({ type: "cancel" });
     }
   });
+  listen(copyImage, "click", async () => {
+    copyImage.textContent = await copyPicture(image);
+    clearTimeout(copiedImageTimer);
+    copiedImageTimer = setTimeout(() => {
+      copyImage.textContent = "Copy image";
+    }, 1500);
+  });
   listen(reuseSeed, "click", () => {
     const current = model.get("current") || {};
     if (current.seed != null) setTraits({ seed: current.seed, randomize_seed: false });
@@ -420,7 +448,7 @@ function render({ model, el }) {
       h("span", {
         className: "flux-caption-params",
         textContent:
-          `· seed ${current.seed} · ${current.width}×${current.height} · ${current.steps} steps` +
+          ` · seed ${current.seed} · ${current.width}×${current.height} · ${current.steps} steps` +
           (current.guidance != null ? ` · guidance ${current.guidance}` : "") +
           (current.elapsed != null ? ` · ${Number(current.elapsed).toFixed(1)} s` : ""),
       }),
@@ -490,6 +518,7 @@ function render({ model, el }) {
     controller.abort();
     for (const [event, handler] of modelHandlers) model.off(event, handler);
     clearTimeout(copiedTimer);
+    clearTimeout(copiedImageTimer);
     clearTimeout(answerTimer);
     if (imageUrl) URL.revokeObjectURL(imageUrl);
     el.replaceChildren();

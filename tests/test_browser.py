@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from jupyter import ARTIFACTS, BROWSER_TESTS, WIDGET_CELL, browser, jupyter_server, write_notebook
-from notebook_page import NotebookPage, expect_count, history_items
+from notebook_page import NotebookPage, expect_count, generate_and_wait, history_items
 from picture import mean_difference, render_picture
 from PIL import Image
 
@@ -218,3 +218,29 @@ def test_copy_seed_falls_back_when_the_clipboard_api_is_refused(lab: NotebookPag
     finally:
         lab.page.evaluate("() => { navigator.clipboard.writeText = window.__flux_write; }")
     assert lab.page.evaluate("() => navigator.clipboard.readText()") == str(seed)
+
+
+def test_copy_image_puts_the_picture_on_the_clipboard_or_says_it_cannot(lab: NotebookPage) -> None:
+    widget = lab.widget(0)
+    if not widget.locator("img.flux-image").is_visible():
+        generate_and_wait(widget, "a picture to copy")
+    seed, prompt = seed_in_caption(widget), widget.locator(".flux-caption-prompt").inner_text()
+    widget.get_by_role("button", name="Copy image").click()
+    widget.get_by_role("button", name="Copied").wait_for()
+    data = lab.page.evaluate(
+        "async () => { const [item] = await navigator.clipboard.read();"
+        " return Array.from(new Uint8Array(await (await item.getType('image/png')).arrayBuffer())); }"
+    )
+    copied = Image.open(io.BytesIO(bytes(data)))
+    assert copied.format == "PNG" and copied.size == (256, 256)
+    assert mean_difference(copied, render_picture(prompt, seed, 256, 256)) < 6
+    # Where the browser refuses (VS Code's iframes, no permission), the button says so.
+    lab.page.evaluate(
+        "() => { window.__flux_copy = navigator.clipboard.write;"
+        " navigator.clipboard.write = () => Promise.reject(new Error('denied')); }"
+    )
+    try:
+        widget.get_by_role("button", name="Copy image").click()
+        widget.get_by_role("button", name="Copy not allowed here").wait_for()
+    finally:
+        lab.page.evaluate("() => { navigator.clipboard.write = window.__flux_copy; }")
