@@ -220,6 +220,23 @@ def test_copy_seed_falls_back_when_the_clipboard_api_is_refused(lab: NotebookPag
     assert lab.page.evaluate("() => navigator.clipboard.readText()") == str(seed)
 
 
+def clipboard_png(lab: NotebookPage, seconds: float = 5.0) -> bytes:
+    """The PNG on the clipboard, read as a paste would; retried while Chromium still commits the write."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            data = lab.page.evaluate(
+                "async () => { const [item] = await navigator.clipboard.read();"
+                " return Array.from(new Uint8Array(await (await item.getType('image/png')).arrayBuffer())); }"
+            )
+            return bytes(data)
+        except Exception as error:  # the promised PNG is committed a moment after write() resolves
+            settling = "Clipboard data has changed" in str(error) or "type was not found" in str(error)
+            if not settling or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
 def test_copy_image_puts_the_picture_on_the_clipboard_or_says_it_cannot(lab: NotebookPage) -> None:
     widget = lab.widget(0)
     if not widget.locator("img.flux-image").is_visible():
@@ -227,11 +244,7 @@ def test_copy_image_puts_the_picture_on_the_clipboard_or_says_it_cannot(lab: Not
     seed, prompt = seed_in_caption(widget), widget.locator(".flux-caption-prompt").inner_text()
     widget.get_by_role("button", name="Copy image").click()
     widget.get_by_role("button", name="Copied").wait_for()
-    data = lab.page.evaluate(
-        "async () => { const [item] = await navigator.clipboard.read();"
-        " return Array.from(new Uint8Array(await (await item.getType('image/png')).arrayBuffer())); }"
-    )
-    copied = Image.open(io.BytesIO(bytes(data)))
+    copied = Image.open(io.BytesIO(clipboard_png(lab)))
     assert copied.format == "PNG" and copied.size == (256, 256)
     assert mean_difference(copied, render_picture(prompt, seed, 256, 256)) < 6
     # Where the browser refuses (VS Code's iframes, no permission), the button says so.
