@@ -10,11 +10,11 @@ server sends.
 from __future__ import annotations
 
 import zlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import httpx
 
-from .errors import FluxError, GenerationError
+from .errors import GenerationError
 
 __all__ = ["ACCEPT_ENCODING", "PIECE", "bounded_events", "decoded_chunks", "read_body"]
 
@@ -22,8 +22,6 @@ __all__ = ["ACCEPT_ENCODING", "PIECE", "bounded_events", "decoded_chunks", "read
 ACCEPT_ENCODING = "gzip, deflate"
 #: The most decoded bytes produced from one step of decompression.
 PIECE = 64 * 1024
-
-ErrorFactory = Callable[[str], FluxError]
 
 
 def _decompressor(encoding: str) -> zlib._Decompress | None:
@@ -69,13 +67,12 @@ async def read_body(
     limit: int,
     *,
     what: str,
-    too_large: ErrorFactory = GenerationError,
     truncate: bool = False,
 ) -> bytes:
     """Read the whole (decoded) body, refusing it past ``limit`` bytes, or cutting it there with ``truncate``."""
     declared = response.headers.get("content-length", "")
     if not truncate and declared.isdigit() and int(declared) > limit:
-        raise too_large(f"The Space's {what} is {int(declared)} bytes, over the {limit}-byte limit; refused.")
+        raise GenerationError(f"The Space's {what} is {int(declared)} bytes, over the {limit}-byte limit; refused.")
     kept = bytearray()
     async for piece in decoded_chunks(response):
         room = limit - len(kept)
@@ -83,7 +80,7 @@ async def read_body(
             if truncate:
                 kept += piece[:room]
                 break
-            raise too_large(f"The Space's {what} is over the {limit}-byte limit; refused.")
+            raise GenerationError(f"The Space's {what} is over the {limit}-byte limit; refused.")
         kept += piece
     return bytes(kept)
 

@@ -66,6 +66,14 @@ _SPACE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9.
 ProgressCallback = Callable[[ProgressEvent], "Awaitable[None] | None"]
 
 
+async def notify(on_progress: ProgressCallback | None, event: ProgressEvent) -> None:
+    """Give ``event`` to ``on_progress`` (a function or coroutine function), if there is one."""
+    if on_progress is not None:
+        outcome = on_progress(event)
+        if inspect.isawaitable(outcome):
+            await outcome
+
+
 def space_url(space: str | None = None) -> str:
     """Return the base URL of a Space given as ``owner/name``, a full URL, or ``None``.
 
@@ -293,10 +301,7 @@ class FluxClient:
             async for item in items:
                 if isinstance(item, Generation):
                     return item
-                if on_progress is not None:
-                    outcome = on_progress(item)
-                    if inspect.isawaitable(outcome):
-                        await outcome
+                await notify(on_progress, item)
         raise GenerationError("The Space's event stream ended without a result.")  # pragma: no cover
 
     async def stream(

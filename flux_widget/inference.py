@@ -15,6 +15,7 @@ import random
 import time
 from typing import Any
 
+from .client import ProgressCallback, notify
 from .errors import (
     AuthenticationError,
     FluxError,
@@ -110,7 +111,7 @@ class InferenceBackend:
         randomize_seed: bool = True,
         guidance: float | None = None,
         deadline: float | None = None,
-        on_progress: Any = None,
+        on_progress: ProgressCallback | None = None,
     ) -> Generation:
         """Generate one image; see :meth:`FluxClient.generate <flux_widget.FluxClient.generate>`."""
         request = GenerationRequest.build(
@@ -122,10 +123,7 @@ class InferenceBackend:
         steps_sent = _fit("num_inference_steps", request.steps)
         seconds = self.deadline if deadline is None else deadline
         started = time.perf_counter()
-        if on_progress is not None:
-            outcome = on_progress(Started())
-            if asyncio.iscoroutine(outcome):
-                await outcome
+        await notify(on_progress, Started())
         failure: FluxError | None = None
         try:
             async with asyncio.timeout(seconds):

@@ -194,7 +194,7 @@ class FluxMagics(Magics):
                     generation = await task
                     show(generation)
                 except FluxError as exc:
-                    generation = None
+                    generation = None  # not shown (it may have been made, then failed to decode)
                     report(exc, prompt)
                 done += 1
                 status.update(f"{done}/{len(prompts)} done")

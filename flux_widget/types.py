@@ -57,9 +57,7 @@ def _shown(number: int) -> str:
 
 def snap_size(name: str, value: object) -> int:
     """Snap a width or height to the nearest multiple of 32 within 256–2048, as the Space's sliders do."""
-    size = _whole_number(name, value)
-    if size <= 0:
-        raise InvalidRequestError(f"{name} must be a positive number of pixels, not {_shown(size)}.")
+    size = _pixels(name, value)
     snapped = (size + SIZE_STEP // 2) // SIZE_STEP * SIZE_STEP  # whole-number arithmetic: 10**400 cannot overflow
     return min(MAX_SIZE, max(MIN_SIZE, snapped))
 
