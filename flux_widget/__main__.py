@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from . import images
+from .batch import MAX_COUNT
 from .errors import FluxError
 from .progress_text import describe
 from .sync import generate
@@ -28,8 +30,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "-o",
         "--output",
         default=None,
-        help="where to save; the suffix picks the format (default: flux.webp, the Space's own bytes)",
+        help="where to save; the suffix picks the format (default: flux.webp, the Space's own bytes); "
+        "with -n, out.png becomes out-1.png, out-2.png, …",
     )
+    parser.add_argument("-n", "--count", type=int, default=1, help=f"how many images, 1–{MAX_COUNT} (default 1)")
     parser.add_argument("--width", type=int, default=1024)
     parser.add_argument("--height", type=int, default=1024)
     parser.add_argument("--steps", type=int, default=4)
@@ -41,6 +45,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--deadline", type=float, default=None, help="seconds the whole generation may take (600)")
     parser.add_argument("--space", default=None, help="owner/name or URL of the Space")
     args = parser.parse_args(argv)
+    if not 1 <= args.count <= MAX_COUNT:
+        parser.error(f"-n must be from 1 to {MAX_COUNT}")
     if args.output is not None:
         try:
             images.check_suffix(args.output)  # before anything is sent
@@ -56,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(describe(event), file=sys.stderr)
 
     try:
-        generation = generate(
+        made = generate(
             args.prompt,
             width=args.width,
             height=args.height,
@@ -70,14 +76,29 @@ def main(argv: Sequence[str] | None = None) -> int:
             model=args.model,
             inference_provider=args.provider,
             on_progress=on_progress,
+            count=args.count,
         )
-        path = generation.save(args.output or f"flux{images.suffix_for(generation.mime_type)}")
+        generations = made if isinstance(made, list) else [made]
+        paths = [
+            generation.save(numbered(args.output or f"flux{images.suffix_for(generation.mime_type)}", n, args.count))
+            for n, generation in enumerate(generations, 1)
+        ]
     except (FluxError, OSError, ValueError) as exc:  # ValueError: an image that cannot be converted
         print(f"{chr(13) if live else ''}error: {exc}", file=sys.stderr)
         return 1
-    print(f"{chr(13) if live else ''}{f'done in {generation.elapsed:.2f} s':40s}", file=sys.stderr)
-    print(f"saved {path} (seed {generation.seed}, {generation.width}x{generation.height}, {generation.steps} steps)")
+    took = max(generation.elapsed for generation in generations)
+    print(f"{chr(13) if live else ''}{f'done in {took:.2f} s':40s}", file=sys.stderr)
+    for path, generation in zip(paths, generations, strict=True):
+        print(
+            f"saved {path} (seed {generation.seed}, {generation.width}x{generation.height}, {generation.steps} steps)"
+        )
     return 0
+
+
+def numbered(path: str, number: int, count: int) -> Path:
+    """``path`` itself for a single image; ``out-2.png`` for image 2 of a batch written to ``out.png``."""
+    target = Path(path)
+    return target if count == 1 else target.with_name(f"{target.stem}-{number}{target.suffix}")
 
 
 if __name__ == "__main__":

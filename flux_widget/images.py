@@ -154,14 +154,19 @@ def thumbnail_data_url(data: bytes, *, side: int = THUMBNAIL_SIDE, quality: int 
     return "data:image/webp;base64," + base64.b64encode(out.getvalue()).decode("ascii")
 
 
-def display_bytes(data: bytes, metadata: Mapping[str, object] | None = None) -> tuple[bytes, str]:
+def display_bytes(
+    data: bytes, metadata: Mapping[str, object] | None = None, *, max_side: int | None = None
+) -> tuple[bytes, str]:
     """The image as every notebook front end shows it, cheaply: JPEG (quality 85), PNG if it has alpha.
 
     WebP would cost nothing, but VS Code's built-in renderer does not show ``image/webp``; JPEG
     renders everywhere and takes about 17 ms at 1024² (PNG: 70–250 ms and 5× the bytes).
-    ``metadata`` goes into the file as XMP (JPEG) or text chunks (PNG).
+    ``metadata`` goes into the file as XMP (JPEG) or text chunks (PNG); ``max_side`` shrinks the
+    picture to at most that many pixels a side (a grid's tiles).
     """
     picture = decode(data)
+    if max_side is not None:
+        picture.thumbnail((max_side, max_side))
     out = io.BytesIO()
     if "A" in picture.getbands() or "transparency" in picture.info:
         info = PngImagePlugin.PngInfo()

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import sys
 from argparse import Namespace
+from functools import partial
 from typing import Any
 
 from IPython.core.magic import Magics, line_cell_magic, magics_class
@@ -13,7 +13,9 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 from IPython.display import DisplayHandle, display
 
 from . import images
+from .batch import MAX_COUNT, batch_seeds, check_count, run_batch
 from .errors import FluxError, GenerationError, unquoted
+from .gallery import Tile, caption, grid_bundle
 from .progress_text import describe
 from .runner import run_sync
 from .shared import shared_client
@@ -22,14 +24,6 @@ from .types import Generation
 from .widget import FluxWidget
 
 __all__ = ["FluxMagics"]
-
-
-def caption(generation: Generation) -> str:
-    """The one-line caption under an image: prompt, seed, size, steps."""
-    return (
-        f"{generation.prompt} · seed {generation.seed} · {generation.width}×{generation.height} · "
-        f"{generation.steps} steps"
-    )
 
 
 def show(generation: Generation) -> None:
@@ -99,15 +93,18 @@ class FluxMagics(Magics):
     @argument("--provider", default=None, help="inference: the provider (default auto).")
     @argument("--guidance", type=float, default=None, help="Guidance scale, for Spaces that take it (FLUX.1-dev).")
     @argument("--deadline", type=float, default=None, help="Seconds one generation may take (default 600).")
-    @argument("--concurrency", type=int, default=2, help="%%flux: how many prompts run at once.")
+    @argument("-n", "--count", type=int, default=1, help=f"Images per prompt, 1–{MAX_COUNT}, shown as a grid.")
+    @argument("--concurrency", type=int, default=2, help="How many images are made at once (%%%%flux, -n).")
     @line_cell_magic
     def flux(self, line: str, cell: str | None = None) -> Any:
         """Generate images with FLUX.1-schnell.
 
         ``%flux a cat in a hat --seed 3`` shows the image with its caption and returns the
-        :class:`~flux_widget.Generation` (``g = %flux …``). ``%flux`` alone shows a FluxWidget.
-        ``%%flux`` runs one prompt per non-empty line, concurrently, and shows the images in the
-        order of the lines; a failing prompt prints one line and the others still show.
+        :class:`~flux_widget.Generation` (``g = %flux …``); ``-n 4`` makes four, shown as a grid
+        while they arrive, and returns their list. ``%flux`` alone shows a FluxWidget. ``%%flux``
+        runs one prompt per non-empty line (``-n`` images each), a few at a time, and shows them
+        as one grid in the order of the lines; a failing image prints one line and the others
+        still show.
         """
         try:
             args = parse_argstring(self.flux, line)
@@ -119,7 +116,7 @@ class FluxMagics(Magics):
             if args.prompt:
                 prompts.insert(0, " ".join(args.prompt))
             prompts = [unquoted(prompt) for prompt in prompts]
-            run_sync(lambda: self._batch(prompts, args))
+            run_sync(lambda: self._grid(prompts, args))
             return None
         if not args.prompt:
             options = {} if args.deadline is None else {"deadline": args.deadline}
@@ -136,7 +133,10 @@ class FluxMagics(Magics):
             if args.seed is not None:
                 widget.seed, widget.randomize_seed = args.seed, args.randomize
             return widget
-        return self._single(unquoted(" ".join(args.prompt)), args)
+        prompt = unquoted(" ".join(args.prompt))
+        if args.count == 1:
+            return self._single(prompt, args)
+        return [generation for generation in run_sync(lambda: self._grid([prompt], args)) if generation]
 
     @staticmethod
     def _options(args: Namespace) -> dict[str, Any]:
@@ -171,38 +171,55 @@ class FluxMagics(Magics):
             status.close()
         return generation
 
-    async def _batch(self, prompts: list[str], args: Namespace) -> list[Generation | None]:
+    async def _grid(self, prompts: list[str], args: Namespace) -> list[Generation | None]:
+        """Make ``args.count`` images per prompt, a few at a time, shown as one grid while they arrive."""
         if not prompts:
             report(FluxError("%%flux needs at least one prompt line."))
             return []
-        status = _Status()
-        limit = asyncio.Semaphore(max(1, args.concurrency))
-        done = 0
-        results: list[Generation | None] = []
-        client = shared_client(args.space, backend=args.backend, model=args.model, inference_provider=args.provider)
-
-        async def one(prompt: str) -> Generation:
-            async with limit:
-                return await client.generate(prompt, **self._options(args))
-
-        tasks = [asyncio.ensure_future(one(prompt)) for prompt in prompts]
-        status.update(f"0/{len(prompts)} done")
         try:
-            for prompt, task in zip(prompts, tasks, strict=True):
-                generation: Generation | None = None
-                try:
-                    generation = await task
-                    show(generation)
-                except FluxError as exc:
-                    generation = None  # not shown (it may have been made, then failed to decode)
-                    report(exc, prompt)
-                done += 1
-                status.update(f"{done}/{len(prompts)} done")
-                results.append(generation)
+            count = check_count(args.count)
+        except FluxError as exc:
+            report(exc)
+            return []
+        options = self._options(args)
+        client = shared_client(args.space, backend=args.backend, model=args.model, inference_provider=args.provider)
+        places = [
+            (prompt, f"{number + 1}/{count}" if count > 1 else "", slot)
+            for prompt in prompts
+            for number, slot in enumerate(batch_seeds(options["seed"], options["randomize_seed"], count))
+        ]
+        jobs = [
+            partial(client.generate, prompt, **{**options, "seed": slot.seed, "randomize_seed": slot.randomize})
+            for prompt, _, slot in places
+        ]
+        tiles = [Tile.pending(prompt, label) for prompt, label, _ in places]
+        results: list[Generation | None] = [None] * len(places)
+        grid = display(grid_bundle(tiles), raw=True, display_id=True)
+        status = _Status()
+        status.update(f"0 of {len(places)} done")
+        done = 0
+        try:
+            async with run_batch(jobs, args.concurrency) as outcomes:
+                async for place, outcome in outcomes:
+                    prompt, label, _ = places[place]
+                    tiles[place], results[place] = self._tile(prompt, label, outcome)
+                    done += 1
+                    status.update(f"{done} of {len(places)} done")
+                    if grid is not None:
+                        grid.update(grid_bundle(tiles), raw=True)
         finally:
-            for task in tasks:
-                task.cancel()
-            # Wait until every cancelled job has been cancelled on the Space too.
-            await asyncio.gather(*tasks, return_exceptions=True)
             status.close()
         return results
+
+    @staticmethod
+    def _tile(prompt: str, label: str, outcome: Generation | BaseException) -> tuple[Tile, Generation | None]:
+        """The grid's place for one outcome, and the image if it can be shown; a failure is one line."""
+        if isinstance(outcome, Generation):
+            try:
+                return Tile.of(outcome, label), outcome
+            except ValueError as exc:
+                outcome = GenerationError(f"The Space's image cannot be shown: {exc}.")
+        if not isinstance(outcome, FluxError):
+            raise outcome  # cancelled, or a bug: not something to print as one line
+        report(outcome, prompt)
+        return Tile.pending(prompt, label, failed=True), None

@@ -7,7 +7,9 @@ import base64
 import logging
 import math
 import sys
+import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,8 +19,9 @@ from ipywidgets import widget_serialization
 
 from . import images
 from .backends import Backend, make_backend
+from .batch import MAX_COUNT, batch_seeds, run_batch
 from .client import DEFAULT_DEADLINE
-from .errors import FluxError
+from .errors import FluxError, QuotaExceededError
 from .history import History, HistoryEntry
 from .types import MAX_SEED, MAX_STEPS, ProgressEvent, Queued, Started, Step, snap_size
 
@@ -38,7 +41,7 @@ PROGRESS_INTERVAL = 0.05
 #: The controls a generate request may set, with the type each must have.
 _CONTROL_TYPES: dict[str, type | tuple[type, ...]] = {
     "prompt": str, "width": int, "height": int, "steps": int, "seed": int, "randomize_seed": bool,
-    "guidance": (int, float, type(None)),
+    "guidance": (int, float, type(None)), "count": int,
 }  # fmt: skip
 
 
@@ -89,6 +92,7 @@ class FluxWidget(anywidget.AnyWidget):
     steps = traitlets.Int(4, help="Denoising steps, 1–50.").tag(sync=True)
     seed = traitlets.Int(0, help="The seed; after a generation, the seed the Space used.").tag(sync=True)
     randomize_seed = traitlets.Bool(True, help="Let the Space pick a new seed each time.").tag(sync=True)
+    count = traitlets.Int(1, help=f"Images per Generate, 1–{MAX_COUNT}.").tag(sync=True)
     guidance = traitlets.Float(
         None, allow_none=True, help="Guidance scale for Spaces that take one (FLUX.1-dev); None: the Space's default."
     ).tag(sync=True)
@@ -104,6 +108,14 @@ class FluxWidget(anywidget.AnyWidget):
     queue_position = traitlets.Int(None, allow_none=True, help="Jobs ahead in the queue.").tag(sync=True)
     eta = traitlets.Float(None, allow_none=True, help="The Space's estimate in seconds.").tag(sync=True)
     error = traitlets.Unicode("", help="The last error, as plain text.").tag(sync=True)
+    retry_at = traitlets.Float(
+        None, allow_none=True, help="After a quota error: when to try again, in seconds since the epoch."
+    ).tag(sync=True)
+    batch_size = traitlets.Int(0, help="Images in the running or last batch (0: the last run made one).").tag(sync=True)
+    batch_done = traitlets.Int(0, help="Images of the batch that have arrived.").tag(sync=True)
+    batch = traitlets.List(
+        traitlets.Dict(), help="The batch's images so far: ``{'slot': 1-based place, 'index': history index}``."
+    ).tag(sync=True)
 
     image = traitlets.Bytes(b"", help="The image shown (travels as a binary buffer).").tag(sync=True)
     image_type = traitlets.Unicode("", help="MIME type of ``image``.").tag(sync=True)
@@ -134,8 +146,9 @@ class FluxWidget(anywidget.AnyWidget):
         # widget, and close() (also run by __del__) always finds what it needs.
         self._closing: asyncio.Task[None] | None = None
         self._history = History()
-        self._task: asyncio.Task[Generation] | None = None
-        self._pending_progress: ProgressEvent | None = None
+        self._task: asyncio.Task[Generation | list[Generation]] | None = None
+        self._pending_progress = False
+        self._job_events: dict[int, ProgressEvent] = {}
         self._progress_timer: asyncio.TimerHandle | None = None
         self._progress_shown_at = -math.inf
         self._owns_client = client is None
@@ -189,6 +202,10 @@ class FluxWidget(anywidget.AnyWidget):
     def _clamp_steps(self, proposal: dict[str, Any]) -> int:
         return min(MAX_STEPS, max(1, proposal["value"]))
 
+    @traitlets.validate("count")
+    def _clamp_count(self, proposal: dict[str, Any]) -> int:
+        return min(MAX_COUNT, max(1, proposal["value"]))
+
     @traitlets.validate("seed")
     def _clamp_seed(self, proposal: dict[str, Any]) -> int:
         return min(MAX_SEED, max(0, proposal["value"]))
@@ -221,17 +238,19 @@ class FluxWidget(anywidget.AnyWidget):
         """Every generated image as a ``PIL.Image``, newest last."""
         return [generation.image for generation in self._history]
 
-    async def generate(self, prompt: str | None = None, **overrides: Any) -> Generation:
+    async def generate(self, prompt: str | None = None, **overrides: Any) -> Any:
         """Generate with the widget's controls (``prompt`` and ``overrides`` set them first).
 
-        Returns the :class:`Generation`; errors show in the widget and are raised. Overrides are
-        trait names: ``width``, ``height``, ``steps``, ``seed``, ``randomize_seed``.
+        Returns the :class:`Generation`, or a list of them when ``count`` is more than 1; errors
+        show in the widget and are raised. Overrides are trait names: ``width``, ``height``,
+        ``steps``, ``seed``, ``randomize_seed``, ``guidance``, ``count``. A batch shows as a grid
+        while its images arrive, each enters the history, and the first failure cancels the rest.
         """
         home = self._loop()
         if home is asyncio.get_running_loop():
             return await self._start(prompt, overrides)
 
-        async def on_home_loop() -> Generation:
+        async def on_home_loop() -> Generation | list[Generation]:
             return await self._start(prompt, overrides)
 
         return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(on_home_loop(), home))
@@ -256,12 +275,19 @@ class FluxWidget(anywidget.AnyWidget):
         """
         generation = self._history[index]
         with self.hold_sync():
+            self.batch, self.batch_size = [], 0  # the entry alone, not the last batch's grid
             self._show(generation, index % len(self._history))
             self.prompt = generation.prompt
             self.width, self.height, self.steps = generation.width, generation.height, generation.steps
             self.seed = generation.seed
             if generation.guidance is not None:
                 self.guidance = generation.guidance
+        return generation
+
+    def show(self, index: int) -> Generation:
+        """Show history entry ``index`` full size, leaving the controls as they are (the full-size view's arrows)."""
+        generation = self._history[index]
+        self._show(generation, index % len(self._history))
         return generation
 
     def remove(self, index: int) -> Generation:
@@ -273,6 +299,12 @@ class FluxWidget(anywidget.AnyWidget):
             shown = self.current.get("index") if self.current else None
             if shown is not None and shown >= position:
                 self.current = {**self.current, "index": None if shown == position else shown - 1}
+            if self.batch:
+                self.batch = [
+                    {**tile, "index": tile["index"] - (tile["index"] > position)}
+                    for tile in self.batch
+                    if tile["index"] != position
+                ]
         return generation
 
     def clear_history(self) -> None:
@@ -280,6 +312,7 @@ class FluxWidget(anywidget.AnyWidget):
         self._history.clear()
         with self.hold_sync():
             self.history = []
+            self.batch = []
             self.current = {**self.current, "index": None} if self.current else {}
 
     def save_all(self, folder: str | Path, suffix: str | None = None) -> list[Path]:
@@ -311,7 +344,7 @@ class FluxWidget(anywidget.AnyWidget):
 
     # ------------------------------------------------------------------ running a generation
 
-    def _start(self, prompt: str | None, overrides: dict[str, Any]) -> asyncio.Task[Generation]:
+    def _start(self, prompt: str | None, overrides: dict[str, Any]) -> asyncio.Task[Generation | list[Generation]]:
         if self.busy:
             raise FluxError("A generation is already running: wait for it or cancel it first.")
         unknown = set(overrides) - set(_CONTROL_TYPES)  # the prompt has a parameter of its own
@@ -339,58 +372,93 @@ class FluxWidget(anywidget.AnyWidget):
         else:
             home.call_soon_threadsafe(callback)
 
-    async def _run(self) -> Generation:
+    async def _run(self) -> Generation | list[Generation]:
+        count = self.count
+        slots = batch_seeds(self.seed, self.randomize_seed, count)
+        self._job_events = {}
         with self.hold_sync():
-            self.error = ""
+            self.error, self.retry_at = "", None
             self.status = "queued"
             self.queue_position, self.eta = None, None
             self.step, self.total_steps, self.progress = 0, self.steps, 0.0
+            self.batch, self.batch_size, self.batch_done = [], count if count > 1 else 0, 0
+        arrived: dict[int, Generation] = {}
         try:
             if not self.space_parameters:  # a widget made outside a running loop learns them now
                 await self._discover()
-            generation = await self._client.generate(
-                self.prompt,
-                width=self.width,
-                height=self.height,
-                steps=self.steps,
-                seed=self.seed,
-                randomize_seed=self.randomize_seed,
-                guidance=self.guidance,
-                on_progress=self._on_progress,
-            )
-            entry = self._history.add(generation)
+            jobs = [
+                partial(
+                    self._client.generate,
+                    self.prompt,
+                    width=self.width,
+                    height=self.height,
+                    steps=self.steps,
+                    seed=slot.seed,
+                    randomize_seed=slot.randomize,
+                    guidance=self.guidance,
+                    on_progress=partial(self._on_progress, number),
+                )
+                for number, slot in enumerate(slots)
+            ]
+            async with run_batch(jobs) as outcomes:
+                async for number, outcome in outcomes:
+                    if isinstance(outcome, BaseException):
+                        raise outcome  # leaving the block cancels the rest, on the Space too
+                    arrived[number] = outcome
+                    with self.hold_sync():  # the last image and "idle" in one message
+                        self._arrived(number, outcome, count, keep_seed=not slots[number].randomize)
+                        if len(arrived) == count:
+                            self._finish("idle")
         except asyncio.CancelledError:
             self._finish("idle")
             raise
         except FluxError as exc:
             self._finish("error", str(exc))
+            if isinstance(exc, QuotaExceededError) and exc.retry_after is not None:
+                self.retry_at = time.time() + exc.retry_after
             raise
         except Exception as exc:
             self._finish("error", f"Unexpected error ({type(exc).__name__}): {exc}")
             raise
+        return arrived[0] if count == 1 else [arrived[number] for number in range(count)]
+
+    def _arrived(self, number: int, generation: Generation, count: int, *, keep_seed: bool) -> None:
+        """Record a finished image: into the history, on show, and into the batch's grid."""
+        entry = self._history.add(generation)
+        index = len(self._history) - 1
+        self._flush_progress()
+        self._job_events.pop(number, None)
         # The new entry's model (a small text thumbnail) and the list of references, then the
         # image alone with its parameters: the image's message is its own bytes and an envelope.
         self.history = [*self.history, entry]
         with self.hold_sync():
-            self._show(generation, len(self._history) - 1)
-            self.seed = generation.seed
+            if count > 1:
+                self.batch = [*self.batch, {"slot": number + 1, "index": index}]
+                self.batch_done += 1
+            self._show(generation, index)
+            if not keep_seed:
+                self.seed = generation.seed
             self.width, self.height, self.steps = generation.width, generation.height, generation.steps
-            self._finish("idle")
-        return generation
 
     def _finish(self, status: str, error: str = "") -> None:
-        if self._progress_timer is not None:
-            self._progress_timer.cancel()
-        self._show_progress()  # the last state the Space reported, before the outcome
+        self._flush_progress()
         with self.hold_sync():
             self.status = status
             self.error = error
             self.queue_position, self.eta = None, None
             self.progress = 1.0 if status == "idle" and self.step else 0.0
+        self._job_events = {}
 
-    def _on_progress(self, event: ProgressEvent) -> None:
-        """Show progress at most every ``PROGRESS_INTERVAL`` seconds; the latest event always wins."""
-        self._pending_progress = event
+    def _flush_progress(self) -> None:
+        """Show the last state the Space reported now, before an outcome replaces it."""
+        if self._progress_timer is not None:
+            self._progress_timer.cancel()
+        self._show_progress()
+
+    def _on_progress(self, number: int, event: ProgressEvent) -> None:
+        """Show progress at most every ``PROGRESS_INTERVAL`` seconds; the latest events always win."""
+        self._job_events[number] = event
+        self._pending_progress = True
         if self._progress_timer is not None:
             return  # already due: it will show this event
         loop = asyncio.get_running_loop()
@@ -401,27 +469,40 @@ class FluxWidget(anywidget.AnyWidget):
             self._progress_timer = loop.call_later(wait, self._show_progress)
 
     def _show_progress(self) -> None:
+        """Show the jobs' latest events: running if any job runs (with the furthest step), else queued."""
         self._progress_timer = None
-        event, self._pending_progress = self._pending_progress, None
-        if event is None:
+        if not self._pending_progress:
             return
+        self._pending_progress = False
         self._progress_shown_at = asyncio.get_running_loop().time()
+        events = list(self._job_events.values())
+        running = [event for event in events if isinstance(event, (Started, Step))]
+        queued = [event for event in events if isinstance(event, Queued)]
         with self.hold_sync():
-            if isinstance(event, Queued):
-                self.status, self.queue_position, self.eta = "queued", event.rank, event.eta
-            elif isinstance(event, Started):
-                self.status, self.queue_position, self.eta = "running", None, event.eta
-            elif isinstance(event, Step):
-                self.status = "running"
-                self.step = event.index
-                self.total_steps = event.length or self.total_steps
-                self.progress = event.fraction or 0.0
+            if running:
+                self.status, self.queue_position = "running", None
+                started = [event for event in running if isinstance(event, Started)]
+                self.eta = started[-1].eta if started else None
+                steps = [event for event in running if isinstance(event, Step)]
+                if steps:
+                    furthest = max(steps, key=lambda event: (event.fraction or 0.0, event.index))
+                    self.step = furthest.index
+                    self.total_steps = furthest.length or self.total_steps
+                    fractions = sum(event.fraction or 0.0 for event in steps)
+                    self.progress = (self.batch_done + fractions) / max(1, self.batch_size)
+            elif queued:
+                self.status = "queued"
+                self.queue_position = min(event.rank for event in queued)
+                etas = [event.eta for event in queued if event.eta is not None]
+                self.eta = min(etas) if etas else None
 
     def _show(self, generation: Generation, index: int) -> None:
+        tile = next((tile for tile in self.batch if tile["index"] == index), None)
+        place = {"slot": tile["slot"], "of": self.batch_size} if tile else {}
         with self.hold_sync():
             self.image = generation.image_bytes
             self.image_type = generation.mime_type
-            self.current = {**generation.parameters, "index": index, "elapsed": round(generation.elapsed, 1)}
+            self.current = {**generation.parameters, "index": index, "elapsed": round(generation.elapsed, 1), **place}
 
     # ------------------------------------------------------------------ messages from the frontend
 
@@ -438,9 +519,10 @@ class FluxWidget(anywidget.AnyWidget):
         elif kind == "remove" and isinstance(content.get("index"), int) and 0 <= content["index"] < len(self._history):
             position = content["index"]
             self._on_home_loop(lambda: self.remove(position))
-        elif kind == "select" and isinstance(content.get("index"), int) and 0 <= content["index"] < len(self._history):
+        elif kind in ("select", "show") and isinstance(content.get("index"), int):
             index = content["index"]
-            self._on_home_loop(lambda: self.select(index))
+            action = self.select if kind == "select" else self.show
+            self._on_home_loop(lambda: action(index) if 0 <= index < len(self._history) else None)
 
     def _start_from_frontend(self, overrides: dict[str, Any]) -> None:
         if not self.busy:  # a second click while running is ignored, as the disabled button says
@@ -459,7 +541,7 @@ class FluxWidget(anywidget.AnyWidget):
         }
 
     @staticmethod
-    def _log_outcome(task: asyncio.Task[Generation]) -> None:
+    def _log_outcome(task: asyncio.Task[Generation | list[Generation]]) -> None:
         # The widget already shows the error; retrieve it so asyncio does not report it again.
         if not task.cancelled() and task.exception() is not None:
             logger.debug("generation failed: %s", task.exception())

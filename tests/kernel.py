@@ -56,3 +56,17 @@ def pngs(outputs: list[dict[str, Any]]) -> list[Image.Image]:
         for kind in IMAGE_TYPES
         if kind in output.get("data", {})
     ]
+
+
+def grid_images(outputs: list[dict[str, Any]]) -> list[Image.Image]:
+    """The images of the grids shown (``%flux -n``, ``%%flux``): each ``data:`` picture in their HTML, in order."""
+    import re
+
+    return [
+        Image.open(io.BytesIO(base64.b64decode(encoded)))
+        for output in outputs
+        if output["output_type"] in {"display_data", "execute_result"}
+        for encoded in re.findall(
+            r'src="data:image/[a-z]+;base64,([^"]+)"', output.get("data", {}).get("text/html", "")
+        )
+    ]

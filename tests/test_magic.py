@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from kernel import pngs, run_cells, texts
+from kernel import grid_images, pngs, run_cells, texts
 from picture import mean_difference, parameters, render_picture
 from PIL import Image
 
@@ -42,8 +42,10 @@ def test_without_seed_the_space_picks_one_and_the_caption_shows_it(in_kernel) ->
 
 def test_cell_magic_runs_lines_in_order_and_a_failure_is_one_line(in_kernel) -> None:
     _, cell = in_kernel("%%flux --width 256 --height 256 --seed 5 --concurrency 3\none\n\n[quota] two\nthree\n")
-    images = pngs(cell)
+    images = grid_images(cell)  # one grid, in the order of the lines
     assert [parameters(img)["prompt"] for img in images] == ["one", "three"]
+    [grid] = [o["data"] for o in cell if "text/html" in o.get("data", {})]
+    assert grid["text/plain"].splitlines()[1] == "[quota] two · failed"
     assert all(parameters(img)["seed"] == "5" for img in images)
     assert mean_difference(images[1], render_picture("three", 5, 256, 256)) < 6
     [error] = texts(cell, "stderr")
