@@ -13,8 +13,9 @@ const SIZE_STEP = 32;
 const MIN_SIZE = 256;
 const MAX_SIZE = 2048;
 const MAX_SEED = 2147483647;
-const CONTROLS = ["prompt", "width", "height", "steps", "seed", "randomize_seed", "guidance"];
-const ENTRY_FIELDS = ["prompt", "seed", "width", "height", "steps", "thumbnail"];
+const MAX_COUNT = 8;
+const CONTROLS = ["prompt", "width", "height", "steps", "seed", "randomize_seed", "guidance", "count"];
+const ENTRY_FIELDS = ["prompt", "seed", "width", "height", "steps", "guidance", "elapsed", "thumbnail"];
 const MODEL_REF = "IPY_MODEL_";
 const DISCONNECTED_AFTER_MS = 4000;
 const SUPPRESS = "data-lm-suppress-shortcuts";
@@ -94,7 +95,33 @@ async function copyPicture(img) {
   }
 }
 
+/** "12:31" (or "1:02:03"): a wait in whole seconds, as the Space writes it. */
+function clock(seconds) {
+  const s = Math.max(0, Math.ceil(seconds));
+  const mm = String(Math.floor((s % 3600) / 60)).padStart(s >= 3600 ? 2 : 1, "0");
+  const ss = String(s % 60).padStart(2, "0");
+  return s >= 3600 ? `${Math.floor(s / 3600)}:${mm}:${ss}` : `${mm}:${ss}`;
+}
+
+/** The caption's parameters: "2/4 · seed 1 · 1024×1024 · 4 steps · 2.1 s". */
+function describeParams(current) {
+  return (
+    ` · seed ${current.seed} · ${current.width}×${current.height} · ${current.steps} steps` +
+    (current.guidance != null ? ` · guidance ${current.guidance}` : "") +
+    (current.elapsed != null ? ` · ${Number(current.elapsed).toFixed(1)} s` : "")
+  );
+}
+
 function describeStatus(model) {
+  const size = model.get("batch_size");
+  const running = describeJob(model);
+  if (size > 1 && (model.get("status") === "queued" || model.get("status") === "running")) {
+    return `${model.get("batch_done")} of ${size} done${running ? ` · ${running}` : ""}`;
+  }
+  return running;
+}
+
+function describeJob(model) {
   const status = model.get("status");
   if (status === "queued") {
     const position = model.get("queue_position");
@@ -127,6 +154,12 @@ function render({ model, el }) {
   let rovingIndex = null; // the history entry that is the list's one tab stop
   let pendingFocus = null; // the entry to focus once the list is drawn again
   let answerTimer = null;
+  let retryTimer = null;
+  let resolvedEntries = []; // the history's entries, resolved, by index
+  let viewerIndex = null; // the history entry the full-size view shows
+  let viewerOpener = null; // what had focus when the view opened
+  let viewerRequest = null; // the entry last asked of the kernel
+  let viewerShown = null; // the entry whose full image the view holds: { index, url, current }
   let lastStatus = model.get("status");
   let announcedIndex = (model.get("current") || {}).index;
 
@@ -149,6 +182,8 @@ function render({ model, el }) {
   const guidance = numberField("Guidance", "guidance", 0, 100, 0.1);
   guidance.input.placeholder = "Space default";
   guidance.field.classList.add("flux-guidance-field");
+  const count = numberField("Images", "count", 1, MAX_COUNT, 1);
+  count.field.classList.add("flux-count-field");
   const seed = numberField("Seed", "seed", 0, MAX_SEED, 1);
   seed.field.classList.add("flux-seed-field");
   const presetButtons = PRESETS.map(([label, w, hgt]) =>
@@ -172,7 +207,7 @@ function render({ model, el }) {
     promptField,
     examples,
     h("div", { className: "flux-row" }, [width.field, height.field, presets]),
-    h("div", { className: "flux-row" }, [steps.field, guidance.field, seed.field, randomizeField]),
+    h("div", { className: "flux-row" }, [steps.field, guidance.field, count.field, seed.field, randomizeField]),
     h("div", { className: "flux-row flux-actions" }, [generateButton, cancelButton]),
   ]);
 
@@ -188,19 +223,56 @@ function render({ model, el }) {
   const errorText = h("span", { className: "flux-error-text" });
   const dismissError = h("button", { type: "button", className: "flux-link flux-dismiss", textContent: "Dismiss" });
   dismissError.setAttribute("aria-label", "Dismiss error");
-  const errorBox = h("div", { className: "flux-error", "@role": "alert" }, [errorText, dismissError]);
+  // After a quota error: a countdown from the Space's "try again in", then Retry.
+  const retryText = h("span", { className: "flux-retry-text" });
+  const retryButton = h("button", { type: "button", className: "flux-link flux-retry", textContent: "Retry" });
+  const retryRow = h("span", { className: "flux-retry" }, [retryText, retryButton]);
+  const errorBox = h("div", { className: "flux-error", "@role": "alert" }, [
+    h("span", { className: "flux-error-body" }, [errorText, retryRow]),
+    dismissError,
+  ]);
 
   const image = h("img", { className: "flux-image", alt: "" });
+  // The image is a button: a click, Enter or Space opens the full-size view.
+  const imageButton = h("button", { type: "button", className: "flux-image-button" }, [image]);
   const caption = h("span", { className: "flux-caption" });
   const download = h("a", { className: "flux-link flux-download", textContent: "Download" });
   const copySeed = h("button", { type: "button", className: "flux-link flux-copy-seed", textContent: "Copy seed" });
   const reuseSeed = h("button", { type: "button", className: "flux-link flux-reuse-seed", textContent: "Reuse seed" });
   const copyImage = h("button", { type: "button", className: "flux-link flux-copy-image", textContent: "Copy image" });
   const result = h("figure", { className: "flux-result" }, [
-    image,
+    imageButton,
     h("figcaption", { className: "flux-figcaption" }, [caption, h("span", { className: "flux-result-actions" }, [download, copyImage, copySeed, reuseSeed])]),
   ]);
+  const batchGrid = h("ul", { className: "flux-batch", "@role": "list", "@aria-label": "Batch" });
   const historyList = h("ul", { className: "flux-history", "@role": "list", "@aria-label": "History" });
+  // Shading at either end says there is more to scroll.
+  const historyStrip = h("div", { className: "flux-history-strip" }, [historyList]);
+
+  // The full-size view: a modal dialog, named by the prompt, in the page's top layer (so no
+  // output area clips it and the notebook does not scroll).
+  const viewerTitleId = `flux-viewer-title-${Math.random().toString(36).slice(2)}`;
+  const viewerTitle = h("h2", { className: "flux-viewer-title", id: viewerTitleId, dir: "auto" });
+  const viewerImage = h("img", { className: "flux-viewer-image", alt: "" });
+  const viewerCaption = h("p", { className: "flux-viewer-caption" });
+  const viewerPrevious = h("button", { type: "button", className: "flux-button flux-viewer-nav", textContent: "‹ Previous" });
+  const viewerNext = h("button", { type: "button", className: "flux-button flux-viewer-nav", textContent: "Next ›" });
+  viewerPrevious.setAttribute("aria-label", "Previous image");
+  viewerNext.setAttribute("aria-label", "Next image");
+  const viewerClose = h("button", { type: "button", className: "flux-button flux-viewer-close", textContent: "Close" });
+  const viewerDownload = h("a", { className: "flux-link", textContent: "Download" });
+  const viewerCopy = h("button", { type: "button", className: "flux-link", textContent: "Copy image" });
+  const viewerReuse = h("button", { type: "button", className: "flux-link", textContent: "Reuse seed" });
+  const viewer = h("dialog", { className: "flux-viewer", "@aria-labelledby": viewerTitleId }, [
+    h("div", { className: "flux-viewer-top" }, [viewerTitle, viewerClose]),
+    viewerImage,
+    viewerCaption,
+    h("div", { className: "flux-viewer-bottom" }, [
+      viewerPrevious,
+      h("span", { className: "flux-result-actions" }, [viewerDownload, viewerCopy, viewerReuse]),
+      viewerNext,
+    ]),
+  ]);
   // Always present (the status row hides when idle), so outcomes are announced to screen readers.
   const announcer = h("div", { className: "flux-offscreen", "@aria-live": "polite", "@role": "status" });
   const notice = h("div", { className: "flux-notice", "@role": "alert" });
@@ -213,9 +285,11 @@ function render({ model, el }) {
     errorBox,
     notice,
     result,
-    historyList,
+    batchGrid,
+    historyStrip,
     source,
     announcer,
+    viewer,
   ]);
   el.replaceChildren(root);
 
@@ -277,6 +351,7 @@ function render({ model, el }) {
     [width.input, "width"],
     [height.input, "height"],
     [steps.input, "steps"],
+    [count.input, "count"],
     [seed.input, "seed"],
   ]) {
     listen(input, "change", () => {
@@ -321,22 +396,87 @@ function render({ model, el }) {
   });
   listen(root, "keydown", (event) => {
     const status = model.get("status");
-    if (event.key === "Escape" && (status === "queued" || status === "running")) {
+    if (event.key === "Escape" && !viewer.open && (status === "queued" || status === "running")) {
       event.preventDefault();
       model.send({ type: "cancel" });
     }
   });
-  listen(copyImage, "click", async () => {
-    copyImage.textContent = await copyPicture(image);
-    clearTimeout(copiedImageTimer);
-    copiedImageTimer = setTimeout(() => {
-      copyImage.textContent = "Copy image";
-    }, 1500);
+  for (const [button, picture] of [
+    [copyImage, image],
+    [viewerCopy, viewerImage],
+  ]) {
+    listen(button, "click", async () => {
+      button.textContent = await copyPicture(picture);
+      clearTimeout(copiedImageTimer);
+      copiedImageTimer = setTimeout(() => {
+        copyImage.textContent = "Copy image";
+        viewerCopy.textContent = "Copy image";
+      }, 1500);
+    });
+  }
+  for (const button of [reuseSeed, viewerReuse]) {
+    listen(button, "click", () => {
+      const current = button === viewerReuse ? viewerShown?.current || {} : model.get("current") || {};
+      if (current.seed != null) setTraits({ seed: current.seed, randomize_seed: false });
+    });
+  }
+  listen(retryButton, "click", generate);
+
+  // ---------------------------------------------------------------- the full-size view
+  const openViewer = (index) => {
+    if (index == null) return;
+    viewerIndex = index;
+    if (!viewer.open) viewerRequest = (model.get("current") || {}).index;
+    if (viewerRequest !== index) {
+      model.send({ type: "show", index });
+      viewerRequest = index;
+    }
+    drawViewer();
+    if (!viewer.open) {
+      viewerOpener = document.activeElement;
+      viewer.showModal();
+      viewerClose.focus({ preventScroll: true });
+    }
+  };
+  const stepViewer = (by) => {
+    const next = viewerIndex + by;
+    if (viewerIndex != null && next >= 0 && next < (model.get("history") || []).length) openViewer(next);
+  };
+  listen(imageButton, "click", () => openViewer((model.get("current") || {}).index));
+  listen(viewerPrevious, "click", () => stepViewer(-1));
+  listen(viewerNext, "click", () => stepViewer(1));
+  listen(viewerClose, "click", () => viewer.close());
+  listen(viewer, "keydown", (event) => {
+    if (event.key === "ArrowLeft" || event.key === "ArrowRight") {
+      event.preventDefault();
+      stepViewer(event.key === "ArrowLeft" ? -1 : 1);
+    }
   });
-  listen(reuseSeed, "click", () => {
-    const current = model.get("current") || {};
-    if (current.seed != null) setTraits({ seed: current.seed, randomize_seed: false });
+  // A click on the backdrop (outside the dialog's box) closes it, as Esc does.
+  listen(viewer, "click", (event) => {
+    if (event.target === viewer) viewer.close();
   });
+  listen(viewer, "close", () => {
+    viewerIndex = null;
+    forgetViewerImage();
+    const back = viewerOpener && viewerOpener.isConnected ? viewerOpener : imageButton;
+    viewerOpener = null;
+    back.focus({ preventScroll: true });
+  });
+  listen(batchGrid, "click", (event) => {
+    const tile = event.target.closest("[data-index]");
+    if (tile) openViewer(Number(tile.dataset.index));
+  });
+
+  // ---------------------------------------------------------------- more to scroll
+  const markScroll = () => {
+    const { scrollLeft, scrollWidth, clientWidth } = historyList;
+    historyStrip.classList.toggle("flux-more-before", scrollLeft > 1);
+    historyStrip.classList.toggle("flux-more-after", scrollLeft + clientWidth < scrollWidth - 1);
+  };
+  listen(historyList, "scroll", markScroll);
+  const resizes = typeof ResizeObserver === "undefined" ? null : new ResizeObserver(markScroll);
+  resizes?.observe(historyList);
   listen(historyList, "click", (event) => {
     const item = event.target.closest("[data-index]");
     if (!item) return;
@@ -381,7 +521,8 @@ function render({ model, el }) {
     guidance.input.value = value == null ? "" : String(value);
     guidance.field.hidden = !(model.get("space_parameters") || []).includes("guidance_scale");
   });
-  watch(["width", "height", "steps", "seed"], () => {
+  watch(["width", "height", "steps", "seed", "count"], () => {
+    count.input.value = String(model.get("count"));
     width.input.value = String(model.get("width"));
     height.input.value = String(model.get("height"));
     steps.input.value = String(model.get("steps"));
@@ -427,6 +568,23 @@ function render({ model, el }) {
     errorText.textContent = model.get("error");
     errorBox.hidden = !model.get("error");
   });
+  // The quota countdown: "Try again in 12:31", then Retry is enabled.
+  const tickRetry = () => {
+    const at = model.get("retry_at");
+    const left = at == null ? 0 : at - Date.now() / 1000;
+    retryRow.hidden = at == null || !model.get("error");
+    retryText.textContent = left > 0 ? `Try again in ${clock(left)}` : "You can try again now.";
+    retryButton.disabled = left > 0;
+    if (left <= 0 || retryRow.hidden) {
+      clearInterval(retryTimer);
+      retryTimer = null;
+    }
+  };
+  watch(["retry_at", "error"], () => {
+    clearInterval(retryTimer);
+    retryTimer = setInterval(tickRetry, 1000);
+    tickRetry();
+  });
   watch(["image", "image_type", "current"], () => {
     const bytes = model.get("image");
     const current = model.get("current") || {};
@@ -443,20 +601,18 @@ function render({ model, el }) {
     image.alt = current.prompt || "";
     image.width = current.width || 0;
     image.height = current.height || 0;
+    const place = current.slot != null ? `${current.slot}/${current.of} · ` : "";
     caption.replaceChildren(
+      ...(place ? [h("span", { className: "flux-caption-slot", textContent: place })] : []),
       h("bdi", { className: "flux-caption-prompt", textContent: current.prompt || "", dir: "auto" }),
-      h("span", {
-        className: "flux-caption-params",
-        textContent:
-          ` · seed ${current.seed} · ${current.width}×${current.height} · ${current.steps} steps` +
-          (current.guidance != null ? ` · guidance ${current.guidance}` : "") +
-          (current.elapsed != null ? ` · ${Number(current.elapsed).toFixed(1)} s` : ""),
-      }),
+      h("span", { className: "flux-caption-params", textContent: describeParams(current) }),
     );
     caption.title = current.prompt || "";
+    imageButton.setAttribute("aria-label", `View full size: ${current.prompt || "image"}`);
     download.href = imageUrl;
     download.download = `flux-${current.seed}.${EXTENSIONS[type] || "img"}`;
-    result.hidden = false;
+    drawBatch();
+    drawViewer();
     for (const item of historyList.querySelectorAll("[data-index]")) {
       const shown = Number(item.dataset.index) === current.index;
       item.setAttribute("aria-current", String(shown));
@@ -464,6 +620,94 @@ function render({ model, el }) {
       if (rovingIndex == null && current.index != null) item.querySelector(".flux-history-button").tabIndex = shown ? 0 : -1;
     }
   });
+  // The batch: one tile per image asked for, filled as each arrives; a tile opens the full-size view.
+  function drawBatch() {
+    const size = model.get("batch_size");
+    const hasImage = (model.get("image")?.byteLength || 0) > 0;
+    result.hidden = !hasImage || size > 1;
+    batchGrid.hidden = size <= 1;
+    if (size <= 1) {
+      batchGrid.replaceChildren();
+      return;
+    }
+    const status = model.get("status");
+    const busy = status === "queued" || status === "running";
+    const bySlot = new Map((model.get("batch") || []).map((tile) => [tile.slot, tile.index]));
+    const tiles = [];
+    for (let slot = 1; slot <= size; slot++) {
+      const index = bySlot.get(slot);
+      const entry = index == null ? null : resolvedEntries[index];
+      const place = `${slot}/${size}`;
+      if (!entry) {
+        const state = index != null ? "arriving…" : busy ? "waiting…" : "not made";
+        tiles.push(
+          h("li", { className: "flux-batch-item flux-batch-pending" }, [
+            h("div", { className: "flux-batch-placeholder" }),
+            h("span", { className: "flux-batch-caption", textContent: `${place} · ${state}` }),
+          ]),
+        );
+        continue;
+      }
+      const label = `Open ${place} full size: ${entry.prompt} (seed ${entry.seed})`;
+      const button = h("button", { type: "button", className: "flux-batch-button", "@aria-label": label }, [
+        h("img", { className: "flux-batch-thumb", src: entry.thumbnail || "", alt: "", width: entry.width, height: entry.height }),
+      ]);
+      const item = h("li", { className: "flux-batch-item" }, [
+        button,
+        h("span", { className: "flux-batch-caption", textContent: `${place} · seed ${entry.seed}` }),
+      ]);
+      item.dataset.index = String(index);
+      tiles.push(item);
+    }
+    const focusedSlot = batchGrid.contains(document.activeElement)
+      ? [...batchGrid.children].indexOf(document.activeElement.closest("li"))
+      : -1;
+    batchGrid.replaceChildren(...tiles);
+    if (focusedSlot >= 0) batchGrid.children[focusedSlot]?.querySelector("button")?.focus({ preventScroll: true });
+  }
+  watch(["batch", "batch_size", "batch_done", "status", "image"], drawBatch);
+
+  // The view keeps its own copy of the image it shows: the one on show in the widget may change
+  // meanwhile (a batch arriving, an answer to an earlier arrow press).
+  function forgetViewerImage() {
+    if (viewerShown) URL.revokeObjectURL(viewerShown.url);
+    viewerShown = null;
+  }
+  function drawViewer() {
+    if (viewerIndex == null) return;
+    const current = model.get("current") || {};
+    const bytes = model.get("image");
+    if (current.index === viewerIndex && bytes?.byteLength && viewerShown?.index !== viewerIndex) {
+      forgetViewerImage();
+      const url = URL.createObjectURL(new Blob([bytes], { type: model.get("image_type") || "image/webp" }));
+      viewerShown = { index: viewerIndex, url, current: { ...current } };
+    }
+    const ready = viewerShown?.index === viewerIndex;
+    const entry = resolvedEntries[viewerIndex] || {};
+    const shown = ready ? viewerShown.current : entry;
+    viewerTitle.textContent = shown.prompt || "";
+    // Until the full image arrives from the kernel, its thumbnail stands in.
+    const src = ready ? viewerShown.url : entry.thumbnail || "";
+    if (viewerImage.getAttribute("src") !== src) viewerImage.src = src;
+    viewerImage.alt = shown.prompt || "";
+    viewerImage.width = shown.width || 0;
+    viewerImage.height = shown.height || 0;
+    if (shown.width && shown.height) viewerImage.style.setProperty("--flux-aspect", String(shown.width / shown.height));
+    const total = (model.get("history") || []).length;
+    const place = ready && shown.slot != null ? `${shown.slot}/${shown.of} · ` : "";
+    viewerCaption.textContent = `${place}${viewerIndex + 1} of ${total}${describeParams(shown)}`;
+    viewerPrevious.disabled = viewerIndex <= 0;
+    viewerNext.disabled = viewerIndex >= total - 1;
+    if (ready) {
+      viewerDownload.href = viewerShown.url;
+      viewerDownload.download = `flux-${shown.seed}.${EXTENSIONS[model.get("image_type")] || "img"}`;
+    }
+    for (const action of [viewerDownload, viewerCopy, viewerReuse]) action.hidden = !ready;
+    viewer.setAttribute("aria-busy", String(!ready));
+    // A button that disables itself would drop focus out of the dialog.
+    if (document.activeElement?.disabled) viewerClose.focus({ preventScroll: true });
+  }
+
   // Each history entry is a model of its own, sent once; `history` lists references to them
   // ("IPY_MODEL_…"). Resolved entries are kept by reference, so a new generation resolves one.
   // Plain objects (a notebook saved by an older version) are shown as they are.
@@ -487,6 +731,7 @@ function render({ model, el }) {
     const ticket = ++historyTicket;
     const resolved = await Promise.all((model.get("history") || []).map(resolveEntry));
     if (ticket !== historyTicket || controller.signal.aborted) return; // a newer list, or the view is gone
+    resolvedEntries = resolved;
     const current = model.get("current") || {};
     const valid = (index) => index != null && index >= 0 && index < resolved.length && resolved[index];
     const tabStop = valid(rovingIndex) ? rovingIndex : valid(current.index) ? current.index : resolved.length - 1;
@@ -508,6 +753,9 @@ function render({ model, el }) {
       .reverse();
     historyList.replaceChildren(...items);
     historyList.hidden = items.length === 0;
+    markScroll();
+    drawBatch();
+    drawViewer();
     if (pendingFocus != null) {
       historyList.querySelector(`[data-index="${pendingFocus}"] .flux-history-button`)?.focus();
       pendingFocus = null;
@@ -520,6 +768,10 @@ function render({ model, el }) {
     clearTimeout(copiedTimer);
     clearTimeout(copiedImageTimer);
     clearTimeout(answerTimer);
+    clearInterval(retryTimer);
+    resizes?.disconnect();
+    if (viewer.open) viewer.close();
+    forgetViewerImage();
     if (imageUrl) URL.revokeObjectURL(imageUrl);
     el.replaceChildren();
   };

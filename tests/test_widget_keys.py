@@ -9,47 +9,15 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from jupyter import ARTIFACTS, BROWSER_TESTS, WIDGET_CELL, browser, jupyter_server, write_notebook
+from jupyter import ARTIFACTS, BROWSER_TESTS
 from notebook_page import NotebookPage, generate_and_wait
 
 pytestmark = BROWSER_TESTS
 LONG_RTL_PROMPT = "قطة صغيرة ترتدي قبعة حمراء وتجلس على سطح منزل قديم تحت ضوء القمر " * 4
-
-
-@pytest.fixture(scope="module")
-def server(space: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    root = tmp_path_factory.mktemp("keys")
-    with jupyter_server(root, {"FLUX_WIDGET_SPACE": space}) as url:
-        yield url, root
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    with browser() as instance:
-        yield instance
-
-
-@pytest.fixture
-def opened(server: tuple[str, Path], chromium: Any, request: pytest.FixtureRequest) -> Iterator[NotebookPage]:
-    url, root = server
-    name = f"{request.node.name.replace('[', '-').replace(']', '')}.ipynb"
-    write_notebook(root / name, [WIDGET_CELL, "print('second cell')"])
-    page = chromium.new_page(viewport={"width": 1100, "height": 1000})
-    notebook = NotebookPage(page, url)
-    app = request.node.callspec.params.get("app", "lab") if hasattr(request.node, "callspec") else "lab"
-    notebook.open_widget(name, app=app, workspace=Path(name).stem)  # its own workspace: no other notebook's tabs
-    notebook.name = name  # type: ignore[attr-defined]
-    yield notebook
-    if getattr(request.node, "report_call", None) is not None and request.node.report_call.failed:
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=ARTIFACTS / f"{request.node.name}.png", full_page=True)
-    page.close()
 
 
 def cell_count(notebook: NotebookPage) -> int:

@@ -1,0 +1,175 @@
+"""Issue 11's features in real JupyterLab 4 and Notebook 7 (Debian Chromium), used as a person would.
+
+Batches with a grid while they arrive, the full-size view, the quota countdown with Retry, and the
+history's "more to scroll" shading: found by role and name, driven by clicks and keys.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+import pytest
+from jupyter import ARTIFACTS, BROWSER_TESTS
+from notebook_page import NotebookPage, expect_count, generate_and_wait, history_items
+
+from flux_widget import FluxClient
+from flux_widget.runner import run_sync
+from flux_widget.types import Queued
+
+pytestmark = BROWSER_TESTS
+
+
+def set_number(widget: Any, name: str, value: int) -> None:
+    field = widget.get_by_role("spinbutton", name=name, exact=True)
+    field.fill(str(value))
+    field.press("Tab")
+
+
+def batch_tiles(widget: Any) -> Any:
+    return widget.get_by_role("list", name="Batch").get_by_role("listitem")
+
+
+def scroll_top(notebook: NotebookPage) -> float:
+    """How far the notebook's own scroller is scrolled (Lab and Notebook 7 alike)."""
+    return notebook.page.evaluate(
+        "() => Math.max(...[...document.querySelectorAll('.jp-WindowedPanel-outer, .jp-Notebook')]"
+        ".map(e => e.scrollTop))"
+    )
+
+
+def test_a_batch_shows_as_a_grid_while_it_arrives_and_each_enters_the_history(opened: NotebookPage) -> None:
+    widget = opened.widget(0)
+    set_number(widget, "Images", 4)
+    set_number(widget, "Steps", 3)
+    widget.get_by_label("Prompt", exact=True).fill("[slow] four paper boats")
+    widget.get_by_role("button", name="Generate").click()
+    status = widget.locator(".flux-status-text")
+    status.filter(has_text=re.compile(r"^[1-3] of 4 done · Step \d\/3$")).wait_for(timeout=30_000)
+    # While it arrives: some tiles are images that open full size, the rest are waiting.
+    assert widget.get_by_role("list", name="Batch").get_by_text(re.compile(r"\d\/4 · waiting…")).count() >= 1
+    expect_count(widget.get_by_role("button", name=re.compile(r"^Open \d\/4 full size: \[slow\] four paper boats")), 4)
+    expect_count(history_items(widget), 4)
+    captions = batch_tiles(widget).all_inner_texts()
+    assert [c.split(" · ")[0] for c in captions] == ["1/4", "2/4", "3/4", "4/4"]
+    assert widget.get_by_role("button", name="Generate").is_enabled()
+    ARTIFACTS.mkdir(exist_ok=True)
+    widget.screenshot(path=ARTIFACTS / "widget-batch.png")
+
+
+def test_cancel_from_the_browser_frees_the_space_of_the_whole_batch(opened: NotebookPage, space: str) -> None:
+    widget = opened.widget(0)
+    set_number(widget, "Images", 4)
+    set_number(widget, "Steps", 12)
+    widget.get_by_label("Prompt", exact=True).fill("[slow] a batch to stop")
+    widget.get_by_role("button", name="Generate").click()
+    widget.locator(".flux-status-text", has_text=re.compile(r"0 of 4 done · Step [1-9]")).wait_for(timeout=30_000)
+    widget.get_by_role("button", name="Cancel").click()
+    widget.get_by_role("button", name="Generate").wait_for(state="visible")
+    opened.page.wait_for_function("() => !document.querySelector('.flux-generate').disabled", timeout=10_000)
+
+    async def next_job() -> tuple[list[Queued], float]:
+        queued: list[Queued] = []
+        begin = time.monotonic()
+        async with FluxClient(space) as client:
+            await client.generate(
+                "after the browser's cancel", width=256, height=256, steps=1,
+                on_progress=lambda e: queued.append(e) if isinstance(e, Queued) else None,
+            )  # fmt: skip
+        return queued, time.monotonic() - begin
+
+    queued, waited = run_sync(next_job)
+    assert queued and queued[0].rank == 0 and waited < 4, (queued, waited)  # the one-slot Space is free at once
+    assert history_items(widget).count() == 0
+    assert widget.get_by_role("list", name="Batch").get_by_text("not made").count() == 4
+
+
+@pytest.mark.parametrize("app", ["lab", "notebook"])
+def test_full_size_view_opens_steps_through_history_and_closes(opened: NotebookPage, app: str) -> None:
+    widget = opened.widget(0)
+    for prompt in ("a first lighthouse", "a second lighthouse", "a third lighthouse"):
+        generate_and_wait(widget, prompt)
+    page = opened.page
+    before = scroll_top(opened)
+    opener = widget.get_by_role("button", name="View full size: a third lighthouse")
+    opener.focus()
+    opener_element = opener.element_handle()  # its name follows the image on show, which the arrows change
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog", name="a third lighthouse")
+    dialog.wait_for(timeout=10_000)
+    image = dialog.get_by_role("img", name="a third lighthouse")
+    box, viewport = image.bounding_box(), page.viewport_size
+    assert box["width"] > 256 and box["y"] >= 0 and box["y"] + box["height"] <= viewport["height"]  # fitted, not 256
+    assert re.match(r"3 of 3 · seed \d+ · 256×256 · 2 steps", dialog.locator(".flux-viewer-caption").inner_text())
+    for name in ("Download", "Copy image", "Reuse seed"):
+        assert dialog.get_by_role("link" if name == "Download" else "button", name=name).is_visible()
+    page.keyboard.press("ArrowLeft")
+    page.get_by_role("dialog", name="a second lighthouse").wait_for(timeout=10_000)
+    page.keyboard.press("ArrowLeft")
+    page.get_by_role("dialog", name="a first lighthouse").wait_for(timeout=10_000)
+    assert page.get_by_role("dialog").get_by_role("button", name="Previous image").is_disabled()
+    page.keyboard.press("ArrowRight")
+    page.get_by_role("dialog", name="a second lighthouse").wait_for(timeout=10_000)
+    page.locator("dialog[aria-busy=false]").wait_for(timeout=10_000)  # its full image has arrived
+    if app == "lab":
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=ARTIFACTS / "widget-full-size.png")
+    page.keyboard.press("Escape")
+    page.get_by_role("dialog").wait_for(state="hidden", timeout=5_000)
+    assert opener_element.evaluate("b => b === document.activeElement")  # focus back where it was
+    assert opener_element.get_attribute("aria-label") == "View full size: a second lighthouse"  # last one viewed
+    assert abs(scroll_top(opened) - before) <= 1  # the notebook did not jump
+    assert widget.get_by_label("Prompt", exact=True).input_value() == "a third lighthouse"  # the form is untouched
+    # A click opens it too; the batch grid's tiles do as well (see the batch test).
+    opener_element.click()
+    page.get_by_role("dialog", name=re.compile("lighthouse")).get_by_role("button", name="Close").click()
+    page.get_by_role("dialog").wait_for(state="hidden", timeout=5_000)
+
+
+@pytest.mark.cells("import time\nw.retry_at = time.time() + 3")
+def test_quota_error_counts_down_then_offers_retry(opened: NotebookPage) -> None:
+    widget = opened.widget(0)
+    widget.get_by_label("Prompt", exact=True).fill("[quota] too much")
+    widget.get_by_role("button", name="Generate").click()
+    alert = widget.get_by_role("alert").filter(has_text="quota")
+    alert.wait_for(timeout=20_000)
+    countdown = alert.locator(".flux-retry-text")
+    first = countdown.inner_text()
+    assert re.fullmatch(r"Try again in 12:3[0-4]", first), first  # the Space said "Try again in 0:12:34"
+    retry = alert.get_by_role("button", name="Retry")
+    assert retry.is_disabled()
+    time.sleep(1.2)
+    assert countdown.inner_text() != first  # live
+    opened.run_cell(1)  # the wait ends in 3 s (the kernel moves retry_at, as a real quota reset would)
+    alert.get_by_text("You can try again now.").wait_for(timeout=10_000)
+    assert retry.is_enabled()
+    widget.get_by_label("Prompt", exact=True).fill("within quota again")
+    retry.click()
+    expect_count(history_items(widget), 1)
+    assert widget.get_by_role("alert").filter(has_text="quota").count() == 0
+
+
+@pytest.mark.cells("for i in range(14):\n    await w.generate(f'strip {i}')")
+def test_history_strip_shows_there_is_more_to_scroll(opened: NotebookPage) -> None:
+    widget = opened.widget(0)
+    opened.run_cell(1)
+    expect_count(history_items(widget), 14, timeout=60)
+    strip = widget.locator(".flux-history-strip")
+    widget.evaluate("e => { e.parentElement.style.width = '500px'; }")
+    opened.page.wait_for_function(
+        "() => document.querySelector('.flux-history-strip').classList.contains('flux-more-after')", timeout=5_000
+    )
+    assert "flux-more-before" not in strip.get_attribute("class")
+    shade = strip.evaluate("e => getComputedStyle(e, '::after').opacity")
+    assert shade == "1"
+    # Keys move through the strip and it scrolls along; at the end the shading is on the other side.
+    widget.get_by_role("list", name="History").get_by_role("button").first.focus()
+    opened.page.keyboard.press("End")
+    opened.page.wait_for_function(
+        "() => { const c = document.querySelector('.flux-history-strip').classList;"
+        " return c.contains('flux-more-before') && !c.contains('flux-more-after'); }",
+        timeout=5_000,
+    )
+    ARTIFACTS.mkdir(exist_ok=True)
+    widget.screenshot(path=ARTIFACTS / "widget-history-scroll.png")
