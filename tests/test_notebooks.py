@@ -8,7 +8,7 @@ from typing import Any
 
 import nbformat
 import pytest
-from kernel import pngs, run_notebook, texts
+from kernel import grid_images, pngs, run_notebook, texts
 from picture import parameters
 from PIL import Image
 
@@ -40,9 +40,11 @@ def check_batch_variations(notebook: Any, folder: Path) -> None:
     last = notebook.cells[-1].outputs
     assert texts(last, "stdout") == ["reused seed True\n"]
     assert [img.size for img in pngs(last)] == [(512, 512), (1024, 1024)]
-    same_seed = pngs(notebook.cells[4].outputs)
+    same_seed = grid_images(notebook.cells[4].outputs)
     assert [parameters(img)["prompt"].split()[1] for img in same_seed] == ["red", "blue", "green"]
     assert {parameters(img)["seed"] for img in same_seed} == {"1234"}
+    new_seeds = grid_images(notebook.cells[6].outputs)
+    assert len(new_seeds) == 3 and len({parameters(img)["seed"] for img in new_seeds}) == 3
 
 
 SPECIFIC_CHECKS: dict[str, Callable[[Any, Path], None]] = {
