@@ -30,7 +30,7 @@ def caption(generation: Generation) -> str:
     """The one-line caption under an image: prompt, seed, size, steps."""
     return (
         f"{generation.prompt} · seed {generation.seed} · {generation.width}×{generation.height} · "
-        f"{generation.steps} steps"
+        f"{generation.steps} step{'' if generation.steps == 1 else 's'}"
     )
 
 

@@ -106,7 +106,7 @@ function clock(seconds) {
 /** The caption's parameters: "2/4 · seed 1 · 1024×1024 · 4 steps · 2.1 s". */
 function describeParams(current) {
   return (
-    ` · seed ${current.seed} · ${current.width}×${current.height} · ${current.steps} steps` +
+    ` · seed ${current.seed} · ${current.width}×${current.height} · ${current.steps} step${current.steps === 1 ? "" : "s"}` +
     (current.guidance != null ? ` · guidance ${current.guidance}` : "") +
     (current.elapsed != null ? ` · ${Number(current.elapsed).toFixed(1)} s` : "")
   );
@@ -255,6 +255,7 @@ function render({ model, el }) {
   const viewerTitle = h("h2", { className: "flux-viewer-title", id: viewerTitleId, dir: "auto" });
   const viewerImage = h("img", { className: "flux-viewer-image", alt: "" });
   const viewerCaption = h("p", { className: "flux-viewer-caption" });
+  const viewerCounter = h("span", { className: "flux-viewer-counter" });
   const viewerPrevious = h("button", { type: "button", className: "flux-button flux-viewer-nav", textContent: "‹ Previous" });
   const viewerNext = h("button", { type: "button", className: "flux-button flux-viewer-nav", textContent: "Next ›" });
   viewerPrevious.setAttribute("aria-label", "Previous image");
@@ -264,15 +265,21 @@ function render({ model, el }) {
   const viewerCopy = h("button", { type: "button", className: "flux-link", textContent: "Copy image" });
   const viewerReuse = h("button", { type: "button", className: "flux-link", textContent: "Reuse seed" });
   const viewer = h("dialog", { className: "flux-viewer", "@aria-labelledby": viewerTitleId }, [
-    h("div", { className: "flux-viewer-top" }, [viewerTitle, viewerClose]),
-    viewerImage,
-    viewerCaption,
-    h("div", { className: "flux-viewer-bottom" }, [
-      viewerPrevious,
-      h("span", { className: "flux-result-actions" }, [viewerDownload, viewerCopy, viewerReuse]),
-      viewerNext,
+    h("div", { className: "flux-viewer-panel" }, [
+      h("div", { className: "flux-viewer-top" }, [viewerTitle, viewerClose]),
+      viewerImage,
+      viewerCaption,
+      h("div", { className: "flux-viewer-bottom" }, [
+        viewerPrevious,
+        h("span", { className: "flux-viewer-middle" }, [
+          viewerCounter,
+          h("span", { className: "flux-result-actions" }, [viewerDownload, viewerCopy, viewerReuse]),
+        ]),
+        viewerNext,
+      ]),
     ]),
   ]);
+
   // Always present (the status row hides when idle), so outcomes are announced to screen readers.
   const announcer = h("div", { className: "flux-offscreen", "@aria-live": "polite", "@role": "status" });
   const notice = h("div", { className: "flux-notice", "@role": "alert" });
@@ -452,7 +459,7 @@ function render({ model, el }) {
       stepViewer(event.key === "ArrowLeft" ? -1 : 1);
     }
   });
-  // A click on the backdrop (outside the dialog's box) closes it, as Esc does.
+  // A click on the shade around the panel closes the view, as Esc does.
   listen(viewer, "click", (event) => {
     if (event.target === viewer) viewer.close();
   });
@@ -695,7 +702,12 @@ function render({ model, el }) {
     if (shown.width && shown.height) viewerImage.style.setProperty("--flux-aspect", String(shown.width / shown.height));
     const total = (model.get("history") || []).length;
     const place = ready && shown.slot != null ? `${shown.slot}/${shown.of} · ` : "";
-    viewerCaption.textContent = `${place}${viewerIndex + 1} of ${total}${describeParams(shown)}`;
+    viewerCaption.replaceChildren(
+      place,
+      h("bdi", { textContent: shown.prompt || "", dir: "auto" }),
+      describeParams(shown),
+    );
+    viewerCounter.textContent = `${viewerIndex + 1} of ${total} in history`;
     viewerPrevious.disabled = viewerIndex <= 0;
     viewerNext.disabled = viewerIndex >= total - 1;
     if (ready) {

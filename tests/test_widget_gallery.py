@@ -6,6 +6,7 @@ history's "more to scroll" shading: found by role and name, driven by clicks and
 
 from __future__ import annotations
 
+import io
 import re
 import time
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 from jupyter import ARTIFACTS, BROWSER_TESTS
 from notebook_page import NotebookPage, expect_count, generate_and_wait, history_items
+from PIL import Image
 
 from flux_widget import FluxClient
 from flux_widget.runner import run_sync
@@ -100,8 +102,14 @@ def test_full_size_view_opens_steps_through_history_and_closes(opened: NotebookP
     dialog.wait_for(timeout=10_000)
     image = dialog.get_by_role("img", name="a third lighthouse")
     box, viewport = image.bounding_box(), page.viewport_size
+    shot = Image.open(io.BytesIO(page.screenshot()))
+    assert max(shot.getpixel((8, viewport["height"] // 2))) < 90  # the page around the view is shaded
     assert box["width"] > 256 and box["y"] >= 0 and box["y"] + box["height"] <= viewport["height"]  # fitted, not 256
-    assert re.match(r"3 of 3 · seed \d+ · 256×256 · 2 steps", dialog.locator(".flux-viewer-caption").inner_text())
+    assert re.fullmatch(
+        r"a third lighthouse · seed \d+ · 256×256 · 2 steps · \d+\.\d s",
+        dialog.locator(".flux-viewer-caption").inner_text(),
+    )
+    assert dialog.get_by_text("3 of 3 in history").is_visible()
     for name in ("Download", "Copy image", "Reuse seed"):
         assert dialog.get_by_role("link" if name == "Download" else "button", name=name).is_visible()
     page.keyboard.press("ArrowLeft")
