@@ -410,15 +410,15 @@ class FluxWidget(anywidget.AnyWidget):
                         if len(arrived) == count:
                             self._finish("idle")
         except asyncio.CancelledError:
-            self._finish("idle")
+            self._finish("idle", batch_made=bool(arrived))
             raise
         except FluxError as exc:
-            self._finish("error", str(exc))
+            self._finish("error", str(exc), batch_made=bool(arrived))
             if isinstance(exc, QuotaExceededError) and exc.retry_after is not None:
                 self.retry_at = time.time() + exc.retry_after
             raise
         except Exception as exc:
-            self._finish("error", f"Unexpected error ({type(exc).__name__}): {exc}")
+            self._finish("error", f"Unexpected error ({type(exc).__name__}): {exc}", batch_made=bool(arrived))
             raise
         return arrived[0] if count == 1 else [arrived[number] for number in range(count)]
 
@@ -440,9 +440,12 @@ class FluxWidget(anywidget.AnyWidget):
                 self.seed = generation.seed
             self.width, self.height, self.steps = generation.width, generation.height, generation.steps
 
-    def _finish(self, status: str, error: str = "") -> None:
+    def _finish(self, status: str, error: str = "", *, batch_made: bool = True) -> None:
+        """Show the outcome; a batch that made no image leaves no grid (the last image stays on show)."""
         self._flush_progress()
         with self.hold_sync():
+            if not batch_made:
+                self.batch_size = 0
             self.status = status
             self.error = error
             self.queue_position, self.eta = None, None

@@ -80,6 +80,7 @@ async def test_cancelling_a_batch_cancels_every_job_on_the_space(space: str) -> 
     with pytest.raises(asyncio.CancelledError):
         await task
     assert widget.status == "idle" and widget.history == [] and widget.error == ""
+    assert widget.batch_size == 0  # nothing was made: no grid of empty places
     # The one-slot stand-in has nothing left of the batch: the next job is first in line and runs at once.
     queued: list[Queued] = []
     begin = time.monotonic()

@@ -15,6 +15,7 @@ import pytest
 from jupyter import ARTIFACTS, BROWSER_TESTS
 from notebook_page import NotebookPage, expect_count, generate_and_wait, history_items
 from PIL import Image
+from playwright.sync_api import expect
 
 from flux_widget import FluxClient
 from flux_widget.runner import run_sync
@@ -84,7 +85,7 @@ def test_cancel_from_the_browser_frees_the_space_of_the_whole_batch(opened: Note
     queued, waited = run_sync(next_job)
     assert queued and queued[0].rank == 0 and waited < 4, (queued, waited)  # the one-slot Space is free at once
     assert history_items(widget).count() == 0
-    assert widget.get_by_role("list", name="Batch").get_by_text("not made").count() == 4
+    assert widget.get_by_role("list", name="Batch").count() == 0  # no grid of empty places is left behind
 
 
 @pytest.mark.parametrize("app", ["lab", "notebook"])
@@ -126,7 +127,8 @@ def test_full_size_view_opens_steps_through_history_and_closes(opened: NotebookP
     page.keyboard.press("Escape")
     page.get_by_role("dialog").wait_for(state="hidden", timeout=5_000)
     assert opener_element.evaluate("b => b === document.activeElement")  # focus back where it was
-    assert opener_element.get_attribute("aria-label") == "View full size: a second lighthouse"  # last one viewed
+    # The widget ends on the last image viewed (answers to quick arrow presses may arrive in between).
+    expect(widget.locator(".flux-image-button")).to_have_attribute("aria-label", "View full size: a second lighthouse")
     assert abs(scroll_top(opened) - before) <= 1  # the notebook did not jump
     assert widget.get_by_label("Prompt", exact=True).input_value() == "a third lighthouse"  # the form is untouched
     # A click opens it too; the batch grid's tiles do as well (see the batch test).
