@@ -649,7 +649,7 @@ function render({ model, el }) {
         const state = index != null ? "arriving…" : busy ? "waiting…" : "not made";
         tiles.push(
           h("li", { className: "flux-batch-item flux-batch-pending" }, [
-            h("div", { className: "flux-batch-placeholder" }),
+            h("div", { className: "flux-batch-placeholder", style: `aspect-ratio: ${model.get("width")} / ${model.get("height")}` }),
             h("span", { className: "flux-batch-caption", textContent: `${place} · ${state}` }),
           ]),
         );

@@ -133,23 +133,30 @@ def test_guidance_shows_for_a_dev_space_and_hides_for_schnell(
 
 
 @pytest.mark.parametrize("theme", ["JupyterLab Light", "JupyterLab Dark"])
-def test_readme_scene_mid_generation(space: str, tmp_path: Path, chromium: Any, theme: str) -> None:
-    """The README's screenshot, taken for real: three images made, a fourth at step 5 of 12."""
+def test_readme_scene_mid_batch(space: str, tmp_path: Path, chromium: Any, theme: str) -> None:
+    """The README's screenshots, taken for real: a batch of four arriving in its grid, then the full-size view."""
     write_notebook(tmp_path / "scene.ipynb", ["from flux_widget import FluxWidget\nw = FluxWidget(steps=4)\nw"])
     with jupyter_server(tmp_path, {"FLUX_WIDGET_SPACE": space}, theme=theme) as server:
         page = chromium.new_page(viewport={"width": 1000, "height": 1100})
         widget = NotebookPage(page, server).open_widget("scene.ipynb")
         widget.get_by_role("button", name="16:9").click()
-        for prompt in ("a watercolor lighthouse at dusk", "a tiny astronaut on the moon", "a paper-cut fox at night"):
+        for prompt in ("a watercolor lighthouse at dusk", "a tiny astronaut on the moon"):
             generate_and_wait(widget, prompt)
-        steps = widget.get_by_role("spinbutton", name="Steps")
-        steps.fill("12")
-        steps.press("Tab")
+        for name, value in (("Steps", "8"), ("Images", "4")):
+            field = widget.get_by_role("spinbutton", name=name, exact=True)
+            field.fill(value)
+            field.press("Tab")
         widget.get_by_label("Prompt", exact=True).fill("[slow] a koi pond in the rain, ukiyo-e")
         widget.get_by_role("button", name="Generate").click()
-        widget.locator(".flux-status-text", has_text="Step 5/12").wait_for(timeout=30_000)
+        midway = re.compile(r"^2 of 4 done · Step [3-6]\/8$")
+        widget.locator(".flux-status-text", has_text=midway).wait_for(timeout=60_000)
         assert widget.get_by_role("progressbar").is_visible()
         ARTIFACTS.mkdir(exist_ok=True)
-        widget.screenshot(path=ARTIFACTS / f"readme-{theme.split()[-1].lower()}.png")
+        shade = theme.split()[-1].lower()
+        widget.screenshot(path=ARTIFACTS / f"readme-{shade}.png")
+        widget.get_by_role("list", name="Batch").get_by_role("button").first.click()
+        page.locator("dialog[aria-busy=false]").wait_for(timeout=10_000)
+        page.screenshot(path=ARTIFACTS / f"readme-full-size-{shade}.png")
+        page.keyboard.press("Escape")
         widget.get_by_role("button", name="Cancel").click()
         page.close()
