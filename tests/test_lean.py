@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from kernel import pngs, run_cells, texts
+from kernel import grid_images, pngs, run_cells, texts
 from misbehaving import Seen, misbehaving_space
 from picture import mean_difference, parameters, render_picture
 from PIL import Image
@@ -71,7 +71,7 @@ def test_magics_and_generate_in_a_kernel_reuse_one_client(bad_space: tuple[str, 
         tmp_path,
     )
     assert texts(outputs[-1], "stdout") == ["7\n"]
-    assert len([img for cell in outputs for img in pngs(cell)]) == 4
+    assert len([img for cell in outputs for img in [*pngs(cell), *grid_images(cell)]]) == 4
     assert seen.paths("/reuse-kernel/config") == ["/reuse-kernel/config"]
 
 
