@@ -7,7 +7,10 @@ image taking about 1.2 s (``[slow]``, 2 steps). Measured in the same run:
 - two at a time (what ``count=N`` does): the next job waits in the queue while one runs;
 - all at once: every image joins the queue at the start.
 
-Run:  python bench/bench_batch.py [--count 4] [--runs 3]
+With ``--space-workers 2`` the stand-in serves two jobs at once (a Space with more than one
+worker), where running more than one at a time pays off.
+
+Run:  python bench/bench_batch.py [--count 4] [--runs 3] [--space-workers 1]
 """
 
 from __future__ import annotations
@@ -58,7 +61,7 @@ async def one_batch(client: FluxClient, count: int, concurrency: int) -> tuple[f
     return time.perf_counter() - begin, most
 
 
-async def measure(url: str, count: int, runs: int) -> None:
+async def measure(url: str, count: int, runs: int, workers: int) -> None:
     async with FluxClient(url) as client:
         await client.generate("warm up", width=256, height=256, steps=1)
         rows = {}
@@ -66,7 +69,7 @@ async def measure(url: str, count: int, runs: int) -> None:
             results = [await one_batch(client, count, concurrency) for _ in range(runs)]
             rows[name] = (statistics.median(r[0] for r in results), max(r[1] for r in results))
     base = rows["two at a time (count=N)"][0]
-    print(f"{count} images of ~1.2 s each, one-job-at-a-time Space, median of {runs} runs:")
+    print(f"{count} images of ~1.2 s each, a Space serving {workers} job(s) at once, median of {runs} runs:")
     for name, (seconds, most) in rows.items():
         ratio = seconds / base
         print(f"  {name:26s} {seconds:6.2f} s  ({ratio:4.2f}× two at a time)  most at the Space at once: {most}")
@@ -76,11 +79,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=4)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--space-workers", type=int, default=1, help="jobs the stand-in Space runs at once")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        process, url = start_standin(Path(tmp))
+        process, url = start_standin(Path(tmp), "--concurrency", str(args.space_workers))
         try:
-            asyncio.run(measure(url, args.count, args.runs))
+            asyncio.run(measure(url, args.count, args.runs, args.space_workers))
         finally:
             stop(process)
 
