@@ -38,6 +38,14 @@ def space_env(space: str, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 @pytest.fixture
+def in_kernel(space_env: str, tmp_path: Path) -> Any:
+    """Run cells in a fresh kernel after ``%load_ext flux_widget`` (the Space: the stand-in); their outputs."""
+    from kernel import run_cells
+
+    return lambda *cells: run_cells(["%load_ext flux_widget", *cells], tmp_path)
+
+
+@pytest.fixture
 def anyio_backend() -> str:
     """Async tests run on asyncio, the loop Jupyter kernels use."""
     return "asyncio"

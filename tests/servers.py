@@ -102,3 +102,21 @@ def served(make_app: Callable[[int], Any]) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+async def next_job_on(space: str) -> tuple[int | None, float]:
+    """Run one quick job on ``space`` with a client of its own: the queue rank it first got, and seconds it took.
+
+    On the one-slot stand-in, rank 0 and a short wait prove that nothing before it still holds the slot.
+    """
+    from flux_widget import FluxClient
+    from flux_widget.types import Queued
+
+    ranks: list[int] = []
+    begin = time.monotonic()
+    async with FluxClient(space) as client:
+        await client.generate(
+            "next in line", width=256, height=256, steps=1,
+            on_progress=lambda event: ranks.append(event.rank) if isinstance(event, Queued) else None,
+        )  # fmt: skip
+    return (ranks[0] if ranks else None), time.monotonic() - begin

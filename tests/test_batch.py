@@ -13,14 +13,15 @@ import time
 from pathlib import Path
 
 import pytest
-from kernel import grid_images, run_cells, texts
+from kernel import grid_images, texts
 from picture import mean_difference, parameters, render_picture
 from PIL import Image
+from servers import next_job_on
 
 import flux_widget
-from flux_widget import FluxClient, InvalidRequestError, QuotaExceededError
+from flux_widget import InvalidRequestError, QuotaExceededError
 from flux_widget.batch import MAX_COUNT, SlotSeed, batch_seeds
-from flux_widget.types import MAX_SEED, Queued
+from flux_widget.types import MAX_SEED
 from flux_widget.widget import FluxWidget
 
 pytestmark = pytest.mark.anyio
@@ -82,19 +83,9 @@ async def test_cancelling_a_batch_cancels_every_job_on_the_space(space: str) -> 
     assert widget.status == "idle" and widget.history == [] and widget.error == ""
     assert widget.batch_size == 0  # nothing was made: no grid of empty places
     # The one-slot stand-in has nothing left of the batch: the next job is first in line and runs at once.
-    queued: list[Queued] = []
-    begin = time.monotonic()
-    async with FluxClient(space) as client:
-        await client.generate(
-            "after the batch",
-            width=256,
-            height=256,
-            steps=1,
-            on_progress=lambda e: queued.append(e) if isinstance(e, Queued) else None,
-        )
-    waited = time.monotonic() - begin
+    rank, waited = await next_job_on(space)
     widget.close()
-    assert queued and queued[0].rank == 0, queued
+    assert rank == 0
     assert waited < 4, f"the next job waited {waited:.1f} s: part of the batch kept the Space busy"
 
 
@@ -137,11 +128,6 @@ def test_sync_generate_returns_a_list_for_a_batch(space_env: str) -> None:
     assert isinstance(generations, list) and [g.seed for g in generations] == [5, 6, 7]
     single = flux_widget.generate("single", width=256, height=256, steps=1, seed=5, randomize_seed=False)
     assert single.seed == 5
-
-
-@pytest.fixture
-def in_kernel(space_env: str, tmp_path: Path):
-    return lambda *cells: run_cells(["%load_ext flux_widget", *cells], tmp_path)
 
 
 def test_line_magic_n_shows_a_grid_and_returns_the_list(in_kernel) -> None:

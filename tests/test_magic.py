@@ -7,17 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-from kernel import grid_images, pngs, run_cells, texts
+from kernel import grid_images, pngs, texts
 from picture import mean_difference, parameters, render_picture
 from PIL import Image
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-
-
-@pytest.fixture
-def in_kernel(space_env: str, tmp_path: Path):
-    return lambda *cells: run_cells(["%load_ext flux_widget", *cells], tmp_path)
 
 
 def test_line_magic_shows_png_and_caption_and_returns_the_generation(in_kernel) -> None:

@@ -309,3 +309,18 @@ async def test_remove_keeps_the_kernel_record_and_the_widget_state_in_step(widge
     assert widget.generations == [generations[0]] and widget.current["index"] is None
     widget._handle_message(widget, {"type": "remove", "index": 5}, [])  # out of range: ignored
     assert len(widget.history) == 1
+
+
+async def test_quota_error_names_the_paid_way_out_only_with_a_token(space: str) -> None:
+    with_token = FluxWidget(space, token=SECRET, width=256, height=256, steps=1)
+    without = FluxWidget(space, width=256, height=256, steps=1)
+    try:
+        for widget in (with_token, without):
+            with pytest.raises(QuotaExceededError):
+                await widget.generate("[quota] once more")
+    finally:
+        with_token.close()
+        without.close()
+    assert 'Inference Providers: backend="inference"' in with_token.error and SECRET not in with_token.error
+    assert "Inference Providers" not in without.error and "HF_TOKEN" in without.error
+    assert with_token.retry_at is not None and without.retry_at is not None  # both count down to "Try again"

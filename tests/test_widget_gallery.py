@@ -16,10 +16,9 @@ from jupyter import ARTIFACTS, BROWSER_TESTS
 from notebook_page import NotebookPage, expect_count, generate_and_wait, history_items
 from PIL import Image
 from playwright.sync_api import expect
+from servers import next_job_on
 
-from flux_widget import FluxClient
 from flux_widget.runner import run_sync
-from flux_widget.types import Queued
 
 pytestmark = BROWSER_TESTS
 
@@ -72,18 +71,8 @@ def test_cancel_from_the_browser_frees_the_space_of_the_whole_batch(opened: Note
     widget.get_by_role("button", name="Generate").wait_for(state="visible")
     opened.page.wait_for_function("() => !document.querySelector('.flux-generate').disabled", timeout=10_000)
 
-    async def next_job() -> tuple[list[Queued], float]:
-        queued: list[Queued] = []
-        begin = time.monotonic()
-        async with FluxClient(space) as client:
-            await client.generate(
-                "after the browser's cancel", width=256, height=256, steps=1,
-                on_progress=lambda e: queued.append(e) if isinstance(e, Queued) else None,
-            )  # fmt: skip
-        return queued, time.monotonic() - begin
-
-    queued, waited = run_sync(next_job)
-    assert queued and queued[0].rank == 0 and waited < 4, (queued, waited)  # the one-slot Space is free at once
+    rank, waited = run_sync(lambda: next_job_on(space))
+    assert rank == 0 and waited < 4, (rank, waited)  # the one-slot Space is free at once
     assert history_items(widget).count() == 0
     assert widget.get_by_role("list", name="Batch").count() == 0  # no grid of empty places is left behind
 
