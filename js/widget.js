@@ -637,6 +637,8 @@ function render({ model, el }) {
       batchGrid.replaceChildren();
       return;
     }
+    // Balanced rows: 2 → 2, 3 → 3, 4 → 2×2, 6 → 3×2, 8 → 4×2.
+    batchGrid.style.setProperty("--flux-columns", String(size <= 3 ? size : Math.min(4, Math.ceil(size / 2))));
     const status = model.get("status");
     const busy = status === "queued" || status === "running";
     const bySlot = new Map((model.get("batch") || []).map((tile) => [tile.slot, tile.index]));
