@@ -6,7 +6,8 @@ make it misbehave the way the hosted Space does:
 - ``[quota]`` raises the ZeroGPU quota ``gr.Error`` (with its HTML link and "Try again in 0:12:34");
 - ``[crash]`` raises a plain exception (its text is hidden, as on hosted Spaces);
 - ``[gr-error]`` raises a ``gr.Error`` whose text the client must show;
-- ``[slow]`` sleeps a while per step and reports per-step progress.
+- ``[slow]`` sleeps a while per step and reports per-step progress;
+- ``[odd-seed-error]`` raises a ``gr.Error`` for odd seeds (one image of a batch fails, the next works).
 
 Run it as ``python tests/standin_space.py --port 7861``; the tests start it once per session.
 """
@@ -50,6 +51,8 @@ def infer(
         raise gr.Error("The prompt was refused by the safety checker.")
     if "[crash]" in prompt:
         raise RuntimeError("model exploded")
+    if "[odd-seed-error]" in prompt and int(seed) % 2:
+        raise gr.Error(f"Seed {int(seed)} is odd, and this stand-in refuses odd seeds.")
     steps = int(num_inference_steps)
     for _ in progress.tqdm(range(steps), desc="denoising", unit="steps"):
         if "[slow]" in prompt:

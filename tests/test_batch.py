@@ -19,7 +19,7 @@ from PIL import Image
 from servers import next_job_on
 
 import flux_widget
-from flux_widget import InvalidRequestError, QuotaExceededError
+from flux_widget import GenerationError, InvalidRequestError, QuotaExceededError
 from flux_widget.batch import MAX_COUNT, SlotSeed, batch_seeds
 from flux_widget.types import MAX_SEED
 from flux_widget.widget import FluxWidget
@@ -181,3 +181,31 @@ async def test_step_events_reach_the_widget_from_both_running_jobs(space: str) -
         widget.close()
     running = statuses.index("running")
     assert "queued" not in statuses[running:], statuses  # once running, the batch stays running until done
+
+
+async def test_one_failing_image_stops_the_batch_and_keeps_what_arrived(space: str) -> None:
+    widget = FluxWidget(space, width=256, height=256, steps=1)
+    try:
+        await widget.generate("kept before", seed=10, randomize_seed=False)
+        # Seeds 2, 3, 4, 5: the second is refused; the rest of the batch is cancelled on the Space.
+        with pytest.raises(GenerationError, match="Seed 3 is odd"):
+            await widget.generate("[odd-seed-error] a batch", count=4, seed=2, randomize_seed=False)
+    finally:
+        widget.close()
+    seeds = [entry["seed"] for entry in widget.history]
+    assert seeds[0] == 10 and 3 not in seeds and set(seeds[1:]) <= {2, 4}  # nothing lost, nothing made up
+    assert widget.status == "error" and "Seed 3 is odd" in widget.error
+    # The grid keeps the places of the images that arrived (seed 2 is place 1, seed 4 place 3); with
+    # none (the Space may take seed 3 first), no grid of empty places: the last image stays on show.
+    assert {tile["slot"] for tile in widget.batch} == {seed - 1 for seed in seeds[1:]}
+    assert widget.batch_size == (4 if seeds[1:] else 0)
+    assert widget.image == widget.generations[-1].image_bytes
+    rank, waited = await next_job_on(space)
+    assert rank == 0 and waited < 4  # the cancelled images hold no place
+
+
+def test_magics_show_the_images_of_a_batch_that_worked(in_kernel) -> None:
+    _, cell = in_kernel("%flux -n 3 [odd-seed-error] x --seed 2 --width 256 --height 256 --steps 1")
+    assert [parameters(image)["seed"] for image in grid_images(cell)] == ["2", "4"]
+    [error] = texts(cell, "stderr")
+    assert error.startswith("flux ([odd-seed-error] x): The Space failed to generate the image: Seed 3 is odd")
