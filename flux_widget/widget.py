@@ -406,23 +406,23 @@ class FluxWidget(anywidget.AnyWidget):
                         raise outcome  # leaving the block cancels the rest, on the Space too
                     arrived[number] = outcome
                     with self.hold_sync():  # the last image and "idle" in one message
-                        self._arrived(number, outcome, count, keep_seed=not slots[number].randomize)
+                        self._arrived(number, outcome, keep_seed=not slots[number].randomize)
                         if len(arrived) == count:
                             self._finish("idle")
         except asyncio.CancelledError:
-            self._finish("idle", batch_made=bool(arrived))
+            self._finish("idle")
             raise
         except FluxError as exc:
-            self._finish("error", str(exc), batch_made=bool(arrived))
+            self._finish("error", str(exc))
             if isinstance(exc, QuotaExceededError) and exc.retry_after is not None:
                 self.retry_at = time.time() + exc.retry_after
             raise
         except Exception as exc:
-            self._finish("error", f"Unexpected error ({type(exc).__name__}): {exc}", batch_made=bool(arrived))
+            self._finish("error", f"Unexpected error ({type(exc).__name__}): {exc}")
             raise
         return arrived[0] if count == 1 else [arrived[number] for number in range(count)]
 
-    def _arrived(self, number: int, generation: Generation, count: int, *, keep_seed: bool) -> None:
+    def _arrived(self, number: int, generation: Generation, *, keep_seed: bool) -> None:
         """Record a finished image: into the history, on show, and into the batch's grid."""
         entry = self._history.add(generation)
         index = len(self._history) - 1
@@ -432,7 +432,7 @@ class FluxWidget(anywidget.AnyWidget):
         # image alone with its parameters: the image's message is its own bytes and an envelope.
         self.history = [*self.history, entry]
         with self.hold_sync():
-            if count > 1:
+            if self.batch_size:
                 self.batch = [*self.batch, {"slot": number + 1, "index": index}]
                 self.batch_done += 1
             self._show(generation, index)
@@ -440,11 +440,11 @@ class FluxWidget(anywidget.AnyWidget):
                 self.seed = generation.seed
             self.width, self.height, self.steps = generation.width, generation.height, generation.steps
 
-    def _finish(self, status: str, error: str = "", *, batch_made: bool = True) -> None:
+    def _finish(self, status: str, error: str = "") -> None:
         """Show the outcome; a batch that made no image leaves no grid (the last image stays on show)."""
         self._flush_progress()
         with self.hold_sync():
-            if not batch_made:
+            if not self.batch:
                 self.batch_size = 0
             self.status = status
             self.error = error
@@ -519,12 +519,10 @@ class FluxWidget(anywidget.AnyWidget):
             self._on_home_loop(self.cancel)
         elif kind == "dismiss":
             self._on_home_loop(self.dismiss_error)
-        elif kind == "remove" and isinstance(content.get("index"), int) and 0 <= content["index"] < len(self._history):
-            position = content["index"]
-            self._on_home_loop(lambda: self.remove(position))
-        elif kind in ("select", "show") and isinstance(content.get("index"), int):
+        elif kind in ("select", "show", "remove") and isinstance(content.get("index"), int):
             index = content["index"]
-            action = self.select if kind == "select" else self.show
+            action = {"select": self.select, "show": self.show, "remove": self.remove}[kind]
+            # Checked when it runs: the history may have changed since the browser sent it.
             self._on_home_loop(lambda: action(index) if 0 <= index < len(self._history) else None)
 
     def _start_from_frontend(self, overrides: dict[str, Any]) -> None:

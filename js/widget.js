@@ -674,7 +674,7 @@ function render({ model, el }) {
     batchGrid.replaceChildren(...tiles);
     if (focusedSlot >= 0) batchGrid.children[focusedSlot]?.querySelector("button")?.focus({ preventScroll: true });
   }
-  watch(["batch", "batch_size", "batch_done", "status", "image"], drawBatch);
+  watch(["batch", "batch_size", "batch_done", "status"], drawBatch); // and with each image, from its watcher
 
   // The view keeps its own copy of the image it shows: the one on show in the widget may change
   // meanwhile (a batch arriving, an answer to an earlier arrow press).

@@ -6,6 +6,7 @@ import io
 import re
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -203,20 +204,28 @@ def test_download_saves_the_image_bytes_and_copy_seed_copies_the_seed(lab: Noteb
     assert lab.page.evaluate("() => navigator.clipboard.readText()") == str(seed)
 
 
+@contextmanager
+def clipboard_refuses(lab: NotebookPage, method: str) -> Iterator[None]:
+    """``navigator.clipboard[method]`` rejects inside the block, as in VS Code's iframes or without permission."""
+    lab.page.evaluate(
+        "m => { window.__flux_saved = navigator.clipboard[m];"
+        " navigator.clipboard[m] = () => Promise.reject(new Error('denied')); }",
+        method,
+    )
+    try:
+        yield
+    finally:
+        lab.page.evaluate("m => { navigator.clipboard[m] = window.__flux_saved; }", method)
+
+
 def test_copy_seed_falls_back_when_the_clipboard_api_is_refused(lab: NotebookPage) -> None:
     widget = lab.widget(0)
     seed = seed_in_caption(widget)
     lab.page.evaluate("() => navigator.clipboard.writeText('something else')")
     # As in VS Code's iframes: the asynchronous clipboard API refuses.
-    lab.page.evaluate(
-        "() => { window.__flux_write = navigator.clipboard.writeText;"
-        " navigator.clipboard.writeText = () => Promise.reject(new Error('denied')); }"
-    )
-    try:
+    with clipboard_refuses(lab, "writeText"):
         widget.get_by_role("button", name="Copy seed").click()
         widget.get_by_role("button", name="Copied").wait_for()
-    finally:
-        lab.page.evaluate("() => { navigator.clipboard.writeText = window.__flux_write; }")
     assert lab.page.evaluate("() => navigator.clipboard.readText()") == str(seed)
 
 
@@ -249,12 +258,6 @@ def test_copy_image_puts_the_picture_on_the_clipboard_or_says_it_cannot(lab: Not
     assert copied.format == "PNG" and copied.size == (256, 256)
     assert mean_difference(copied, render_picture(prompt, seed, 256, 256)) < 6
     # Where the browser refuses (VS Code's iframes, no permission), the button says so.
-    lab.page.evaluate(
-        "() => { window.__flux_copy = navigator.clipboard.write;"
-        " navigator.clipboard.write = () => Promise.reject(new Error('denied')); }"
-    )
-    try:
+    with clipboard_refuses(lab, "write"):
         widget.get_by_role("button", name="Copy image").click()
         widget.get_by_role("button", name="Copy not allowed here").wait_for()
-    finally:
-        lab.page.evaluate("() => { navigator.clipboard.write = window.__flux_copy; }")
