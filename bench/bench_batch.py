@@ -21,15 +21,14 @@ import statistics
 import sys
 import tempfile
 import time
-from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from servers import start_standin, stop
 
 from flux_widget import FluxClient
-from flux_widget.batch import batch_seeds, run_batch
-from flux_widget.types import Queued
+from flux_widget.batch import batch_requests, run_batch
+from flux_widget.types import GenerationRequest, Queued
 
 
 async def one_batch(client: FluxClient, count: int, concurrency: int) -> tuple[float, int]:
@@ -37,25 +36,17 @@ async def one_batch(client: FluxClient, count: int, concurrency: int) -> tuple[f
     waiting: set[int] = set()
     most = 0
 
-    def seen(number: int, event: object) -> None:
+    def seen(slot: int, event: object) -> None:
         nonlocal most
         if isinstance(event, Queued):
-            waiting.add(number)
+            waiting.add(slot)
             most = max(most, len(waiting))
 
-    async def job(number: int, seed: int) -> object:
-        try:
-            return await client.generate(
-                "[slow] bench", width=256, height=256, steps=2, seed=seed, randomize_seed=False,
-                on_progress=partial(seen, number),
-            )  # fmt: skip
-        finally:
-            waiting.discard(number)
-
-    jobs = [partial(job, number, slot.seed) for number, slot in enumerate(batch_seeds(1, False, count))]
+    request = GenerationRequest.build("[slow] bench", width=256, height=256, steps=2, seed=1, randomize_seed=False)
     begin = time.perf_counter()
-    async with run_batch(jobs, concurrency) as outcomes:
-        async for _, outcome in outcomes:
+    async with run_batch(client, batch_requests(request, count), concurrency=concurrency, on_progress=seen) as outcomes:
+        async for slot, outcome in outcomes:
+            waiting.discard(slot)
             if isinstance(outcome, BaseException):
                 raise outcome
     return time.perf_counter() - begin, most

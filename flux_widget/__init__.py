@@ -1,8 +1,8 @@
 """flux-widget: make images with FLUX.1-schnell from a notebook.
 
-The public face: :class:`FluxClient` (async), :class:`FluxWidget` (the notebook widget),
-:func:`generate` (synchronous, works in scripts and cells), the provider class, the error family
-and the ``%flux`` magics (``%load_ext flux_widget``).
+The public face: :class:`FluxWidget` (the notebook widget), :func:`generate` (it waits; works in
+scripts and cells) and :func:`agenerate` (its async twin), :class:`FluxClient` (the Space's async
+client), the provider class, the error family and the ``%flux`` magics (``%load_ext flux_widget``).
 
 Names are handed out lazily: ``from flux_widget import FluxClient`` (or ``generate``, or the
 command line) loads httpx and Pillow but never the widget stack (anywidget, ipywidgets, IPython).
@@ -14,7 +14,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .client import DEFAULT_SPACE, FluxClient, space_url
+    from .client import FluxClient, space_url
+    from .config import DEFAULT_SPACE
+    from .entry import agenerate, generate
     from .errors import (
         AuthenticationError,
         FluxError,
@@ -25,7 +27,6 @@ if TYPE_CHECKING:
         SpaceUnavailableError,
     )
     from .provider import BlackForestLabs_Flux1Schnell, ImageResponse
-    from .sync import generate
     from .types import Generation, GenerationRequest, ProgressEvent, Queued, Started, Step
     from .widget import FluxWidget
 
@@ -33,7 +34,7 @@ __version__ = "0.1.0"
 
 #: Each public name and the module that defines it.
 _HOMES = {
-    "DEFAULT_SPACE": "client",
+    "DEFAULT_SPACE": "config",
     "FluxClient": "client",
     "space_url": "client",
     "AuthenticationError": "errors",
@@ -45,7 +46,8 @@ _HOMES = {
     "SpaceUnavailableError": "errors",
     "BlackForestLabs_Flux1Schnell": "provider",
     "ImageResponse": "provider",
-    "generate": "sync",
+    "agenerate": "entry",
+    "generate": "entry",
     "Generation": "types",
     "GenerationRequest": "types",
     "ProgressEvent": "types",
@@ -75,6 +77,7 @@ __all__ = [
     "Started",
     "Step",
     "__version__",
+    "agenerate",
     "generate",
     "space_url",
 ]

@@ -9,16 +9,16 @@ from pathlib import Path
 
 from . import images
 from .batch import MAX_COUNT
+from .entry import generate
 from .errors import FluxError
+from .options import add_options, backend_from, request_from
 from .progress_text import describe
-from .sync import generate
 from .types import ProgressEvent
 
-__all__ = ["main"]
+__all__ = ["main", "numbered"]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Parse the command line, generate, save; progress goes to stderr, the seed to stdout."""
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m flux_widget",
         description="Generate an image with FLUX.1-schnell on a Hugging Face Space.",
@@ -33,17 +33,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="where to save; the suffix picks the format (default: flux.webp, the Space's own bytes); "
         "with -n, out.png becomes out-1.png, out-2.png, …",
     )
-    parser.add_argument("-n", "--count", type=int, default=1, help=f"how many images, 1–{MAX_COUNT} (default 1)")
-    parser.add_argument("--width", type=int, default=1024)
-    parser.add_argument("--height", type=int, default=1024)
-    parser.add_argument("--steps", type=int, default=4)
-    parser.add_argument("--seed", type=int, default=None, help="use this seed (default: a random one)")
-    parser.add_argument("--backend", default=None, help="space (default) or inference (needs HF_TOKEN)")
-    parser.add_argument("--model", default=None, help="inference: model id or endpoint URL")
-    parser.add_argument("--provider", default=None, help="inference: provider (default auto)")
-    parser.add_argument("--guidance", type=float, default=None, help="guidance scale, for Spaces that take it")
-    parser.add_argument("--deadline", type=float, default=None, help="seconds the whole generation may take (600)")
-    parser.add_argument("--space", default=None, help="owner/name or URL of the Space")
+    add_options(parser.add_argument)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line, generate, save; progress goes to stderr, the seed to stdout."""
+    parser = _parser()
     args = parser.parse_args(argv)
     if not 1 <= args.count <= MAX_COUNT:
         parser.error(f"-n must be from 1 to {MAX_COUNT}")
@@ -62,21 +58,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(describe(event), file=sys.stderr)
 
     try:
+        request = request_from(args.prompt, args)
         made = generate(
-            args.prompt,
-            width=args.width,
-            height=args.height,
-            steps=args.steps,
-            seed=args.seed if args.seed is not None else 0,
-            randomize_seed=args.seed is None,
-            guidance=args.guidance,
-            deadline=args.deadline,
-            space=args.space,
-            backend=args.backend,
-            model=args.model,
-            inference_provider=args.provider,
-            on_progress=on_progress,
-            count=args.count,
+            request, count=args.count, deadline=args.deadline, on_progress=on_progress, **backend_from(args)
         )
         generations = made if isinstance(made, list) else [made]
         paths = [

@@ -1,21 +1,22 @@
 """Choosing where images come from: the Space (default, free) or Hugging Face Inference Providers.
 
-The widget, the magics, :func:`~flux_widget.generate` and the command line take ``backend=`` and
-its options, build the backend here and never branch on which one it is.
+Every entry point (the widget, the magics, :func:`~flux_widget.generate`, :func:`~flux_widget.agenerate`,
+the command line, the provider) builds one :class:`~flux_widget.GenerationRequest` and hands it to a
+:class:`Backend` made here; nothing above this module branches on which backend it is.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Protocol
+from typing import Protocol, TypedDict, Unpack
 
-from .client import DEFAULT_DEADLINE, FluxClient, ProgressCallback
+from .client import FluxClient
+from .config import BACKEND_ENV, DEFAULT_DEADLINE, DEFAULT_TIMEOUT
 from .errors import InvalidRequestError
-from .types import Generation
+from .types import Generation, GenerationRequest, ProgressCallback
 
-__all__ = ["BACKENDS", "BACKEND_ENV", "Backend", "backend_kind", "make_backend"]
+__all__ = ["BACKENDS", "Backend", "BackendOptions", "backend_kind", "make_backend"]
 
-BACKEND_ENV = "FLUX_WIDGET_BACKEND"
 BACKENDS = ("space", "inference")
 
 
@@ -34,18 +35,13 @@ class Backend(Protocol):
 
     async def generate(
         self,
-        prompt: str,
+        request: GenerationRequest,
+        /,
         *,
-        width: int = 1024,
-        height: int = 1024,
-        steps: int = 4,
-        seed: int = 0,
-        randomize_seed: bool = True,
-        guidance: float | None = None,
         deadline: float | None = None,
         on_progress: ProgressCallback | None = None,
     ) -> Generation:
-        """Generate one image."""
+        """Generate the image ``request`` describes; ``deadline`` overrides the backend's own."""
         ...
 
     async def parameter_names(self) -> frozenset[str]:
@@ -57,6 +53,23 @@ class Backend(Protocol):
         ...
 
 
+class BackendOptions(TypedDict, total=False):
+    """Where images come from, as every entry point takes it.
+
+    ``backend`` is ``"space"`` (default, or ``FLUX_WIDGET_BACKEND``) or ``"inference"``; ``space``
+    (``owner/name`` or URL) and ``proxy`` are the Space's; ``model`` and ``inference_provider``
+    are Inference Providers'; ``token`` defaults to ``HF_TOKEN``.
+    """
+
+    backend: str | None
+    space: str | None
+    token: str | None
+    model: str | None
+    inference_provider: str | None
+    proxy: str | None
+    timeout: float
+
+
 def backend_kind(backend: str | None = None) -> str:
     """``backend``, else ``FLUX_WIDGET_BACKEND``, else ``"space"``; anything else is refused."""
     kind = (backend or os.environ.get(BACKEND_ENV) or "space").strip().lower()
@@ -65,22 +78,18 @@ def backend_kind(backend: str | None = None) -> str:
     return kind
 
 
-def make_backend(
-    backend: str | None = None,
-    *,
-    space: str | None = None,
-    token: str | None = None,
-    model: str | None = None,
-    inference_provider: str | None = None,
-    proxy: str | None = None,
-    timeout: float = 60.0,
-    deadline: float = DEFAULT_DEADLINE,
-) -> Backend:
-    """The backend chosen: the Space (``space``, ``proxy``) or Inference Providers (``model``, ``provider``)."""
-    if backend_kind(backend) == "inference":
+def make_backend(deadline: float = DEFAULT_DEADLINE, **options: Unpack[BackendOptions]) -> Backend:
+    """The backend ``options`` choose, with ``deadline`` as its default for each generation."""
+    timeout = options.get("timeout", DEFAULT_TIMEOUT)
+    token = options.get("token")
+    if backend_kind(options.get("backend")) == "inference":
         from .inference import InferenceBackend  # huggingface_hub, imported only when chosen
 
         return InferenceBackend(
-            model, token=token, inference_provider=inference_provider, timeout=timeout, deadline=deadline
+            options.get("model"),
+            token=token,
+            inference_provider=options.get("inference_provider"),
+            timeout=timeout,
+            deadline=deadline,
         )
-    return FluxClient(space, token=token, proxy=proxy, timeout=timeout, deadline=deadline)
+    return FluxClient(options.get("space"), token=token, proxy=options.get("proxy"), timeout=timeout, deadline=deadline)

@@ -1,22 +1,45 @@
-"""Batches: several images from one request, run a few at a time, each job cancelled on any stop."""
+"""The one batch driver: several images from one request, a few at a time, every job cancelled on any stop.
+
+The widget, :func:`~flux_widget.generate` / :func:`~flux_widget.agenerate` with ``count=``, and the
+magics all run their images through :func:`run_batch`; :func:`batch_requests` gives each image of a
+request its seed.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import NamedTuple
+from functools import partial
+from typing import TYPE_CHECKING, NamedTuple
 
 from .errors import InvalidRequestError
-from .types import MAX_SEED, Generation
+from .types import MAX_SEED, Generation, GenerationRequest, ProgressEvent
 
-__all__ = ["BATCH_CONCURRENCY", "MAX_COUNT", "SlotSeed", "batch_seeds", "check_count", "run_batch"]
+if TYPE_CHECKING:
+    from .backends import Backend
+
+__all__ = [
+    "BATCH_CONCURRENCY",
+    "MAX_COUNT",
+    "SlotProgress",
+    "SlotSeed",
+    "batch_requests",
+    "batch_seeds",
+    "check_count",
+    "generate_all",
+    "run_batch",
+]
 
 #: The most images one request may ask for.
 MAX_COUNT = 8
 #: Jobs of one batch in the Space's queue at once: one running and the next waiting, so the Space
 #: never idles between two images, and a batch of 8 never takes 8 places in a shared queue.
 BATCH_CONCURRENCY = 2
+
+#: Progress of one image of a batch: its place (from 0) and the event; a function or coroutine function.
+SlotProgress = Callable[[int, ProgressEvent], "Awaitable[None] | None"]
+Outcome = tuple[int, "Generation | BaseException"]
 
 
 class SlotSeed(NamedTuple):
@@ -43,25 +66,35 @@ def batch_seeds(seed: int, randomize: bool, count: int) -> list[SlotSeed]:
     return [SlotSeed((seed + slot) % (MAX_SEED + 1), False) for slot in range(count)]
 
 
-Outcome = tuple[int, "Generation | BaseException"]
+def batch_requests(request: GenerationRequest, count: int) -> list[GenerationRequest]:
+    """One request per image of a batch of ``count``, each with its seed (see :func:`batch_seeds`)."""
+    slots = batch_seeds(request.seed, request.randomize_seed, check_count(count))
+    return [request.with_seed(slot.seed, slot.randomize) for slot in slots]
 
 
 @asynccontextmanager
 async def run_batch(
-    jobs: Sequence[Callable[[], Awaitable[Generation]]], concurrency: int = BATCH_CONCURRENCY
+    backend: Backend,
+    requests: Sequence[GenerationRequest],
+    *,
+    concurrency: int = BATCH_CONCURRENCY,
+    deadline: float | None = None,
+    on_progress: SlotProgress | None = None,
 ) -> AsyncIterator[AsyncIterator[Outcome]]:
-    """Run ``jobs``, at most ``concurrency`` at a time; iterate for ``(slot, generation or error)`` as each ends.
+    """Generate ``requests``, at most ``concurrency`` at a time; iterate for ``(slot, generation or error)``.
 
+    Outcomes come as each job ends. ``on_progress(slot, event)`` hears every job's events.
     Leaving the block for any reason (done, an error, a ``break``, cancellation) cancels the jobs
-    still queued or running, and waits until each has cancelled its job on the Space.
+    still queued or running, and waits until each has cancelled its job on the backend.
     """
     limit = asyncio.Semaphore(max(1, concurrency))
 
-    async def bounded(job: Callable[[], Awaitable[Generation]]) -> Generation:
+    async def job(slot: int, request: GenerationRequest) -> Generation:
         async with limit:
-            return await job()
+            heard = None if on_progress is None else partial(on_progress, slot)
+            return await backend.generate(request, deadline=deadline, on_progress=heard)
 
-    tasks = {asyncio.ensure_future(bounded(job)): slot for slot, job in enumerate(jobs)}
+    tasks = {asyncio.ensure_future(job(slot, request)): slot for slot, request in enumerate(requests)}
 
     async def outcomes() -> AsyncIterator[Outcome]:
         pending = set(tasks)
@@ -79,3 +112,20 @@ async def run_batch(
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def generate_all(
+    backend: Backend,
+    requests: Sequence[GenerationRequest],
+    *,
+    deadline: float | None = None,
+    on_progress: SlotProgress | None = None,
+) -> list[Generation]:
+    """Every image of ``requests`` in their order; the first failure cancels the rest and is raised."""
+    results: dict[int, Generation] = {}
+    async with run_batch(backend, requests, deadline=deadline, on_progress=on_progress) as outcomes:
+        async for slot, outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+            results[slot] = outcome
+    return [results[slot] for slot in range(len(requests))]

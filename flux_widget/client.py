@@ -1,77 +1,51 @@
-"""``FluxClient``: one Space, one ``httpx.AsyncClient``, the Gradio queue API.
+"""``FluxClient``: one Space, the Gradio queue API.
 
 The client discovers the Space's ``/config`` once (API prefix, ``fn_index`` and ``trigger_id`` of
 ``infer``), joins the queue, reads the server-sent events of the job, cancels it when the caller
 gives up, and fetches the image from the Space's own origin. It knows nothing of widgets or
 IPython and works from any script.
 
-Nothing a server sends is trusted: every body is read with a size limit (``bodies``), every value
-is checked (``wire``), every failure is a :class:`FluxError` whose text never holds the token, and
-a whole generation has a deadline. Every way of stopping a job (cancelling the task, leaving
+Nothing a server sends is trusted: every body is read with a size limit (``space_http``), every
+value is checked (``wire``), every failure is a :class:`FluxError` whose text never holds the token,
+and a whole generation has a deadline. Every way of stopping a job (cancelling the task, leaving
 :meth:`FluxClient.stream` early, the deadline, :meth:`FluxClient.aclose`) cancels it on the Space.
 """
 
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
-import math
 import os
 import re
 import secrets
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Unpack
 
 import httpx
-from httpx_sse import EventSource
 
-from .bodies import ACCEPT_ENCODING, bounded_events, decoded_chunks, read_body
-from .errors import (
-    FluxError,
-    GenerationError,
-    InvalidRequestError,
-    QuotaExceededError,
-    SpaceUnavailableError,
-    error_from_space_message,
-    plain_text,
-)
-from .types import Generation, GenerationRequest, ProgressEvent, space_seed
-from .wire import API_NAME, SpaceInfo, load_json, name_parameters, parse_config, progress_event
+from .config import DEFAULT_DEADLINE, DEFAULT_SPACE, DEFAULT_TIMEOUT, SPACE_ENV, env_token, positive_seconds
+from .errors import FluxError, GenerationError, InvalidRequestError, QuotaExceededError, SpaceUnavailableError
+from .space_http import SpaceHTTP
+from .types import Generation, GenerationRequest, ProgressCallback, ProgressEvent, RequestParameters, notify
+from .wire import API_NAME, SpaceInfo, completed_output, name_parameters, parse_config, progress_event, whole_or
 
 __all__ = ["DEFAULT_DEADLINE", "DEFAULT_SPACE", "FluxClient", "SpaceInfo", "space_url"]
 
 logger = logging.getLogger("flux_widget")
 
-DEFAULT_SPACE = "black-forest-labs/FLUX.1-schnell"
-SPACE_ENV = "FLUX_WIDGET_SPACE"
-TOKEN_ENV = "HF_TOKEN"
-#: Seconds a whole generation may take, queue included, before it is cancelled.
-DEFAULT_DEADLINE = 600.0
-#: Size limits for what the Space sends.
+#: Size limits for what the Space sends besides events and images (``space_http`` has those).
 MAX_CONFIG_BYTES = 8 * 1024 * 1024
 MAX_JOIN_BYTES = 64 * 1024
-MAX_EVENT_BYTES = 1024 * 1024
-#: A 2048×2048 lossless WebP or PNG of noise stays below this.
-MAX_IMAGE_BYTES = 32 * 1024 * 1024
-MAX_ERROR_BODY_BYTES = 64 * 1024
 _CANCEL_TIMEOUT = 5.0
-_SPACE_STATES = ("sleeping", "paused", "building", "starting", "restarting", "runtime error")
 #: Hugging Face repo names: letters, digits, "-", "_" and ".", not starting with punctuation.
 _SPACE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
-
-ProgressCallback = Callable[[ProgressEvent], "Awaitable[None] | None"]
-
-
-async def notify(on_progress: ProgressCallback | None, event: ProgressEvent) -> None:
-    """Give ``event`` to ``on_progress`` (a function or coroutine function), if there is one."""
-    if on_progress is not None:
-        outcome = on_progress(event)
-        if inspect.isawaitable(outcome):
-            await outcome
+_PAID_WAY_OUT = (
+    'With your token you can also use Hugging Face Inference Providers: backend="inference" '
+    "(billed to your account; never chosen for you)."
+)
 
 
 def space_url(space: str | None = None) -> str:
@@ -91,50 +65,6 @@ def space_url(space: str | None = None) -> str:
         )
     subdomain = re.sub(r"[._/]", "-", chosen.lower())
     return f"https://{subdomain}.hf.space"
-
-
-def _positive_seconds(name: str, value: object) -> float:
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0:
-        return float(value)
-    raise InvalidRequestError(f"{name} must be a positive number of seconds, not {value!r}.")
-
-
-class _SpaceTokenAuth(httpx.Auth):
-    """Adds the Hugging Face token to requests for the Space's origin, and to no other."""
-
-    def __init__(self, token: str, origin: tuple[str, str, int | None]) -> None:
-        self._token = token
-        self._origin = origin
-
-    def __repr__(self) -> str:
-        return "_SpaceTokenAuth(<hidden>)"
-
-    def redact(self, text: str) -> str:
-        """``text`` with the token replaced by a placeholder."""
-        return text.replace(self._token, "hf_…(hidden)")
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        if _origin(request.url) == self._origin:
-            request.headers["Authorization"] = f"Bearer {self._token}"
-            # What the app behind the Hugging Face proxy sees (gradio_client sends it too).
-            request.headers["X-HF-Authorization"] = f"Bearer {self._token}"
-        yield request
-
-
-def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
-    default_port = {"http": 80, "https": 443}.get(url.scheme)
-    return (url.scheme, url.host, url.port or default_port)
-
-
-class _ChunkStream(httpx.AsyncByteStream):
-    """Already-checked bytes, as the body of a response that ``httpx_sse`` can read."""
-
-    def __init__(self, chunks: AsyncIterator[bytes]) -> None:
-        self._chunks = chunks
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._chunks:
-            yield chunk
 
 
 @dataclass(eq=False)
@@ -166,6 +96,8 @@ class FluxClient:
     inputs are filled by name (``prompt``, ``seed``, ``randomize_seed``, ``width``, ``height``,
     ``num_inference_steps``, ``guidance_scale``) and fitted to the ranges the Space declares, so
     any FLUX-like Space works. ``transport`` replaces the network (for tests).
+
+    It is the ``space`` backend: :meth:`generate` also takes a ready :class:`GenerationRequest`.
     """
 
     def __init__(
@@ -174,7 +106,7 @@ class FluxClient:
         *,
         token: str | None = None,
         proxy: str | None = None,
-        timeout: float = 60.0,
+        timeout: float = DEFAULT_TIMEOUT,
         deadline: float = DEFAULT_DEADLINE,
         retries: int = 3,
         backoff: float = 2.0,
@@ -183,23 +115,16 @@ class FluxClient:
     ) -> None:
         self.base_url = space_url(space)
         self.endpoint = "/" + endpoint.strip().lstrip("/")
-        base = httpx.URL(self.base_url)
-        if base.scheme not in {"http", "https"} or not base.host:
-            raise InvalidRequestError(f"A Space URL must be http(s) with a host, not {self.base_url!r}.")
-        self.timeout = _positive_seconds("timeout", timeout)
-        self.deadline = _positive_seconds("deadline", deadline)
-        self.retries = max(0, retries)
-        self.backoff = backoff
-        secret = token if token is not None else os.environ.get(TOKEN_ENV)
-        self._auth = _SpaceTokenAuth(secret, _origin(base)) if secret else None
-        self._http = httpx.AsyncClient(
-            auth=self._auth,
+        self.timeout = positive_seconds("timeout", timeout)
+        self.deadline = positive_seconds("deadline", deadline)
+        self._space = SpaceHTTP(
+            self.base_url,
+            token=env_token(token),
             proxy=proxy,
+            timeout=self.timeout,
+            retries=retries,
+            backoff=backoff,
             transport=transport,
-            # No pool timeout: waiting for one of our own connections is not the Space's silence.
-            timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, 10.0), pool=None),
-            headers={"User-Agent": "flux-widget", "Accept-Encoding": ACCEPT_ENCODING},
-            follow_redirects=False,
         )
         self._info: SpaceInfo | None = None
         self._info_lock = asyncio.Lock()
@@ -207,8 +132,7 @@ class FluxClient:
         self._cleanups: set[asyncio.Future[None]] = set()
 
     def __repr__(self) -> str:
-        token = "set" if self._auth is not None else "none"
-        return f"FluxClient({self.base_url!r}, token={token})"
+        return f"FluxClient({self.base_url!r}, token={'set' if self._space.has_token else 'none'})"
 
     async def __aenter__(self) -> FluxClient:
         return self
@@ -225,12 +149,12 @@ class FluxClient:
             self._start_cleanup(job)
         if self._cleanups:
             await asyncio.wait(set(self._cleanups), timeout=3 * _CANCEL_TIMEOUT)
-        await self._http.aclose()
+        await self._space.aclose()
 
     @property
     def closed(self) -> bool:
         """Whether :meth:`aclose` was called."""
-        return self._http.is_closed
+        return self._space.closed
 
     # ------------------------------------------------------------------ discovery
 
@@ -239,27 +163,28 @@ class FluxClient:
         try:
             async with self._info_lock:
                 if self._info is None:
-                    response, body = await self._send(
-                        "GET", f"{self.base_url}/config", idempotent=True, limit=MAX_CONFIG_BYTES, what="/config"
-                    )
-                    info = parse_config(self._json(response, body, "/config"), self.base_url, self.endpoint[1:])
+                    config = await self._get_json("/config")
+                    info = parse_config(config, self.base_url, self.endpoint[1:])
                     self._info = name_parameters(info, await self._api_info(info))
                     logger.debug("discovered %s: %s", self.base_url, self._info)
                 return self._info
         except FluxError as exc:
-            raise self._public(exc) from None
+            raise self._space.public(exc) from None
 
     async def parameter_names(self) -> frozenset[str]:
         """The names of the Space endpoint's inputs (``guidance_scale`` for FLUX.1-dev Spaces)."""
         return (await self.info()).parameter_names
 
+    async def _get_json(self, path: str) -> Any:
+        response, body = await self._space.send(
+            "GET", f"{self.base_url}{path}", idempotent=True, limit=MAX_CONFIG_BYTES, what=path
+        )
+        return self._space.json(response, body, path)
+
     async def _api_info(self, info: SpaceInfo) -> object:
         """The Space's ``/info`` (its endpoints' parameter names), or ``None`` if it does not serve one."""
         try:
-            response, body = await self._send(
-                "GET", f"{self.base_url}{info.api_prefix}/info", idempotent=True, limit=MAX_CONFIG_BYTES, what="/info"
-            )
-            return self._json(response, body, "/info")
+            return await self._get_json(f"{info.api_prefix}/info")
         except FluxError as exc:
             logger.debug("no usable /info at %s: %s", self.base_url, exc)
             return None
@@ -268,35 +193,23 @@ class FluxClient:
 
     async def generate(
         self,
-        prompt: str,
+        prompt: str | GenerationRequest,
         *,
-        width: int = 1024,
-        height: int = 1024,
-        steps: int = 4,
-        seed: int = 0,
-        randomize_seed: bool = True,
-        guidance: float | None = None,
         deadline: float | None = None,
         on_progress: ProgressCallback | None = None,
+        **parameters: Unpack[RequestParameters],
     ) -> Generation:
         """Generate one image and return it with the parameters that reproduce it.
 
-        ``on_progress`` (a function or coroutine function) receives :class:`Queued`,
-        :class:`Started` and :class:`Step` events. ``guidance`` is sent as ``guidance_scale`` to a
-        Space that has it (FLUX.1-dev) and refused for one that has not; unset, the Space's default
-        is used. ``deadline`` overrides the client's for this generation. Cancelling the awaiting
-        task cancels the job on the Space, which frees its queue at once.
+        ``prompt`` is the text (with ``width``, ``height``, ``steps``, ``seed``, ``randomize_seed``
+        and ``guidance`` as keywords) or a ready :class:`GenerationRequest`. ``on_progress`` (a
+        function or coroutine function) receives :class:`Queued`, :class:`Started` and
+        :class:`Step` events. ``guidance`` is sent as ``guidance_scale`` to a Space that has it
+        (FLUX.1-dev) and refused for one that has not; unset, the Space's default is used.
+        ``deadline`` overrides the client's for this generation. Cancelling the awaiting task
+        cancels the job on the Space, which frees its queue at once.
         """
-        items = self.stream(
-            prompt,
-            width=width,
-            height=height,
-            steps=steps,
-            seed=seed,
-            randomize_seed=randomize_seed,
-            guidance=guidance,
-            deadline=deadline,
-        )
+        items = self.stream(GenerationRequest.of(prompt, **parameters), deadline=deadline)
         async with aclosing(items):
             async for item in items:
                 if isinstance(item, Generation):
@@ -306,25 +219,19 @@ class FluxClient:
 
     async def stream(
         self,
-        prompt: str,
+        prompt: str | GenerationRequest,
         *,
-        width: int = 1024,
-        height: int = 1024,
-        steps: int = 4,
-        seed: int = 0,
-        randomize_seed: bool = True,
-        guidance: float | None = None,
         deadline: float | None = None,
+        **parameters: Unpack[RequestParameters],
     ) -> AsyncGenerator[ProgressEvent | Generation, None]:
         """Yield progress events as the Space sends them, then the :class:`Generation`.
 
-        Leaving the loop early (``break``, an exception, cancellation) cancels the Space job, and
-        so does passing the deadline, which then raises :class:`SpaceUnavailableError`.
+        Takes what :meth:`generate` takes. Leaving the loop early (``break``, an exception,
+        cancellation) cancels the Space job, and so does passing the deadline, which then raises
+        :class:`SpaceUnavailableError`.
         """
-        request = GenerationRequest.build(
-            prompt, width=width, height=height, steps=steps, seed=seed, randomize_seed=randomize_seed, guidance=guidance
-        )
-        seconds = self.deadline if deadline is None else _positive_seconds("deadline", deadline)
+        request = GenerationRequest.of(prompt, **parameters)
+        seconds = self.deadline if deadline is None else positive_seconds("deadline", deadline)
         when = asyncio.get_running_loop().time() + seconds
         started = time.perf_counter()
         try:
@@ -340,20 +247,19 @@ class FluxClient:
                     # Shielded: a job cancelled while it joins is still learnt of, then cancelled.
                     event_id = await asyncio.shield(job.join)
                 output: list[Any] | None = None
-                async with aclosing(self._messages(info, job.session_hash)) as messages:
+                stream_url = f"{self.base_url}{info.api_prefix}/queue/data"
+                messages = self._space.events(stream_url, {"session_hash": job.session_hash})
+                async with aclosing(messages):
                     while output is None:
                         async with self._within(when, seconds):
                             message = await anext(messages, None)
-                        if message is None:
+                        if message is None or message.get("msg") == "close_stream":
                             break
                         if message.get("event_id") not in (None, event_id):
                             continue
-                        kind = message.get("msg")
-                        if kind in {"process_completed", "unexpected_error"}:
+                        if message.get("msg") in {"process_completed", "unexpected_error"}:
                             job.over = True
-                            output = self._completed_output(message)
-                        elif kind == "close_stream":
-                            break
+                            output = self._completed(message)
                         elif (event := progress_event(message)) is not None:
                             yield event
                 if output is None:
@@ -365,10 +271,10 @@ class FluxClient:
                 if not job.over:
                     await self._abandon(job)
         except FluxError as exc:
-            raise self._public(exc) from None
+            raise self._space.public(exc) from None
         except Exception as exc:  # a last net: whatever escaped the checks is still one of ours
             logger.debug("unexpected error from %s", self.base_url, exc_info=True)
-            raise self._public(
+            raise self._space.public(
                 GenerationError(f"Unexpected error while talking to the Space ({type(exc).__name__}): {exc}")
             ) from None
         yield generation
@@ -381,110 +287,40 @@ class FluxClient:
             "trigger_id": info.trigger_id,
             "session_hash": session_hash,
         }
-        response, body = await self._send(
-            "POST",
-            f"{self.base_url}{info.api_prefix}/queue/join",
-            idempotent=False,
-            limit=MAX_JOIN_BYTES,
-            what="answer to joining the queue",
-            json=payload,
+        what = "answer to joining the queue"
+        url = f"{self.base_url}{info.api_prefix}/queue/join"
+        response, body = await self._space.send(
+            "POST", url, idempotent=False, limit=MAX_JOIN_BYTES, what=what, json=payload
         )
-        answer = self._json(response, body, "answer to joining the queue")
+        answer = self._space.json(response, body, what)
         event_id = answer.get("event_id") if isinstance(answer, dict) else None
         if not isinstance(event_id, str) or not event_id or len(event_id) > 200:
-            raise GenerationError(f"The Space's answer to joining the queue is malformed: {self._server_text(body)!r}")
+            raise GenerationError(f"The Space's {what} is malformed: {self._space.server_text(body)!r}")
         return event_id
 
-    async def _messages(self, info: SpaceInfo, session_hash: str) -> AsyncGenerator[dict[str, Any], None]:
-        """The session's event stream as dicts, each event at most ``MAX_EVENT_BYTES``."""
-        url = f"{self.base_url}{info.api_prefix}/queue/data"
-        headers = {"Accept": "text/event-stream", "Cache-Control": "no-store"}
+    def _completed(self, message: dict[str, Any]) -> list[Any]:
+        """The result of a finished job; a quota error names the paid way out when a token is set."""
         try:
-            params = {"session_hash": session_hash}
-            async with self._http.stream("GET", url, params=params, headers=headers) as response:
-                content_type = response.headers.get("content-type", "")
-                if response.status_code != 200 or "text/event-stream" not in content_type:
-                    body = await read_body(response, MAX_ERROR_BODY_BYTES, what="error page", truncate=True)
-                    if response.status_code >= 500 or "text/html" in content_type:
-                        raise SpaceUnavailableError(self._describe_unavailable(response, body))
-                    raise GenerationError(
-                        f"The Space refused the event stream (HTTP {response.status_code}, {content_type[:60]!r})."
-                    )
-                checked = bounded_events(decoded_chunks(response), MAX_EVENT_BYTES)
-                source = EventSource(
-                    httpx.Response(200, headers={"content-type": "text/event-stream"}, stream=_ChunkStream(checked))
-                )
-                async for sse in source.aiter_sse():
-                    if sse.data:
-                        yield self._event_message(sse.data)
-        except httpx.TimeoutException:
-            raise SpaceUnavailableError(
-                f"The Space sent nothing for {self.timeout:g} s while the job ran ({self.base_url}). "
-                "Try again, or raise the client's timeout."
-            ) from None
-        except httpx.TransportError as exc:
-            raise GenerationError(
-                f"The connection to the Space was cut before the image was ready ({exc or type(exc).__name__}). "
-                "Try again."
-            ) from None
-
-    def _event_message(self, data: str) -> dict[str, Any]:
-        try:
-            message = load_json(data.encode("utf-8", "replace"))
-        except ValueError:
-            raise GenerationError(
-                f"The Space sent a malformed event (not JSON): {self._server_text(data, 200)!r}"
-            ) from None
-        if not isinstance(message, dict) or not isinstance(message.get("msg"), str):
-            raise GenerationError(
-                f"The Space sent a malformed event (no 'msg' field): {self._server_text(data, 200)!r}"
-            )
-        return message
-
-    def _completed_output(self, message: dict[str, Any]) -> list[Any]:
-        """The result of a finished job, or the error it finished with."""
-        if message.get("msg") == "unexpected_error":
-            raise GenerationError(
-                f"The Space reported an unexpected error: {self._server_text(message.get('message'), 500)}"
-            )
-        output = message.get("output")
-        if not isinstance(output, dict):
-            raise GenerationError(f"The Space sent a malformed result (output is {self._server_text(output, 200)}).")
-        if not message.get("success", False):
-            error = output.get("error")
-            failure = error_from_space_message(self._server_text(error, 5000) if error else error)
-            if isinstance(failure, QuotaExceededError) and self._auth is not None:
-                failure.args = (
-                    f"{failure} With your token you can also use Hugging Face Inference Providers: "
-                    'backend="inference" (billed to your account; never chosen for you).',
-                )
-            raise failure
-        data = output.get("data")
-        if not data:
-            raise GenerationError("The job was cancelled on the Space before it produced an image.")
-        if not isinstance(data, list):
-            raise GenerationError(f"The Space sent a malformed result: {self._server_text(data, 200)}")
-        return data
+            return completed_output(message, self._space.server_text)
+        except QuotaExceededError as failure:
+            if self._space.has_token:
+                failure.args = (f"{failure} {_PAID_WAY_OUT}",)
+            raise
 
     async def _fetch_result(
         self, info: SpaceInfo, request: GenerationRequest, sent: dict[str, object], output: list[Any], started: float
     ) -> Generation:
+        text = self._space.server_text
         if len(output) <= info.image_output:
-            raise GenerationError(f"The Space sent a malformed result: {self._server_text(output, 200)}")
+            raise GenerationError(f"The Space sent a malformed result: {text(output, 200)}")
         file_data = output[info.image_output]
-        if info.seed_output is not None and info.seed_output < len(output):
-            try:
-                seed = space_seed(output[info.seed_output])
-            except ValueError as exc:
-                raise GenerationError(f"The Space's result has no usable seed ({exc}).") from None
-        else:  # a Space that does not report its seed used the one sent
-            seed = _number(sent.get("seed"), request.seed)
+        seed = info.seed_from(output, fallback=whole_or(sent.get("seed"), request.seed))
         if not isinstance(file_data, dict) or not isinstance(file_data.get("url") or file_data.get("path"), str):
-            raise GenerationError(f"The Space's result has no image file: {self._server_text(file_data, 200)}.")
+            raise GenerationError(f"The Space's result has no image file: {text(file_data, 200)}.")
         from . import images  # Pillow, loaded when the first image arrives rather than at import
 
-        url = self._file_url(info, file_data)
-        downloaded = await self._download(url)
+        url = self._space.file_url(file_data.get("url"), str(file_data.get("path")), info.api_prefix)
+        downloaded = await self._space.download(url)
         try:
             image_bytes, mime_type = await asyncio.to_thread(images.accept, downloaded)
         except ValueError as exc:
@@ -493,45 +329,15 @@ class FluxClient:
         return Generation(  # the values the Space was sent, after fitting them to its ranges
             prompt=request.prompt,
             seed=seed,
-            width=_number(sent.get("width"), request.width),
-            height=_number(sent.get("height"), request.height),
-            steps=_number(sent.get("num_inference_steps"), request.steps),
+            width=whole_or(sent.get("width"), request.width),
+            height=whole_or(sent.get("height"), request.height),
+            steps=whole_or(sent.get("num_inference_steps"), request.steps),
             url=str(url),
             image_bytes=image_bytes,
             mime_type=mime_type,
             elapsed=time.perf_counter() - started,
             guidance=float(guidance) if isinstance(guidance, (int, float)) and not isinstance(guidance, bool) else None,
         )
-
-    def _file_url(self, info: SpaceInfo, file_data: dict[str, Any]) -> str:
-        """The result file's URL; a proxy's http:// for the Space's own https host is mended."""
-        url = file_data.get("url")
-        if not isinstance(url, str) or not url:
-            return f"{self.base_url}{info.api_prefix}/file={file_data['path']}"
-        try:
-            target, base = httpx.URL(url), httpx.URL(self.base_url)
-        except httpx.InvalidURL:
-            return url  # refused, with its reason, by _download
-        if target.scheme in {"http", "https"} and target.host == base.host and _origin(target) != _origin(base):
-            # Behind the Hugging Face proxy a Space may name itself http://…:80; it is the same host.
-            return str(target.copy_with(scheme=base.scheme, port=base.port))
-        return url
-
-    async def _download(self, url: str) -> bytes:
-        """Fetch a result file from the Space's own origin, refusing oversized bodies."""
-        try:
-            target = httpx.URL(url)
-        except httpx.InvalidURL:
-            raise GenerationError(f"The Space's image URL is not valid: {url[:200]!r}.") from None
-        if target.scheme not in {"http", "https"} or _origin(target) != _origin(httpx.URL(self.base_url)):
-            raise GenerationError(
-                f"The Space's image URL points outside the Space ({target.scheme}://{target.host}); "
-                "refusing to fetch it."
-            )
-        _, body = await self._send(
-            "GET", str(target), idempotent=True, limit=MAX_IMAGE_BYTES, what="image", statuses_ok=(200,)
-        )
-        return body
 
     # ------------------------------------------------------------------ stopping a job
 
@@ -557,13 +363,8 @@ class FluxClient:
         except (Exception, asyncio.CancelledError):
             return  # it never joined: nothing to cancel
         payload = {"session_hash": job.session_hash, "fn_index": job.info.fn_index, "event_id": event_id}
-        url = f"{self.base_url}{job.info.api_prefix}/cancel"
-        try:
-            async with asyncio.timeout(_CANCEL_TIMEOUT), self._http.stream("POST", url, json=payload):
-                pass  # the answer's body is not needed
+        if await self._space.post_quietly(f"{self.base_url}{job.info.api_prefix}/cancel", payload, _CANCEL_TIMEOUT):
             logger.debug("cancelled job %s on %s", event_id, self.base_url)
-        except (httpx.HTTPError, TimeoutError, RuntimeError) as exc:
-            logger.debug("could not cancel job %s on %s: %r", event_id, self.base_url, exc)
 
     @asynccontextmanager
     async def _within(self, when: float, seconds: float) -> AsyncIterator[None]:
@@ -576,112 +377,3 @@ class FluxClient:
                 f"No image within the {seconds:g} s deadline from {self.base_url}; the job was cancelled. "
                 "The Space may be busy: try again later, or allow more time with deadline=."
             ) from None
-
-    # ------------------------------------------------------------------ HTTP with limits and retries
-
-    async def _send(
-        self,
-        method: str,
-        url: str,
-        *,
-        idempotent: bool,
-        limit: int,
-        what: str,
-        statuses_ok: tuple[int, ...] = (200, 201, 202, 204),
-        **kwargs: Any,
-    ) -> tuple[httpx.Response, bytes]:
-        """Send one request and read its body (at most ``limit`` bytes).
-
-        503s are retried with backoff and, if ``idempotent``, one reset connection is retried.
-        """
-        attempt = 0
-        reset_retried = False
-        while True:
-            try:
-                async with self._http.stream(method, url, **kwargs) as response:
-                    failed = response.status_code not in statuses_ok
-                    body = await read_body(
-                        response, MAX_ERROR_BODY_BYTES if failed else limit, what=what, truncate=failed
-                    )
-            except httpx.TimeoutException:
-                raise SpaceUnavailableError(
-                    f"The Space did not answer within {self.timeout:g} s ({self.base_url}). It may be "
-                    "overloaded or waking up; try again, or raise the client's timeout."
-                ) from None
-            except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
-                # A server resets pooled connections after a 500: try once more on a fresh one.
-                if idempotent and not reset_retried:
-                    reset_retried = True
-                    continue
-                raise SpaceUnavailableError(f"The connection to {self.base_url} failed: {exc}.") from None
-            except httpx.TransportError as exc:
-                raise SpaceUnavailableError(
-                    f"Cannot reach the Space at {self.base_url} ({exc or type(exc).__name__}). "
-                    "Check the address and your network."
-                ) from None
-            status = response.status_code
-            if status == 503 and attempt < self.retries:
-                attempt += 1
-                delay = self.backoff * 2 ** (attempt - 1)
-                logger.info("%s answered 503; retry %d of %d in %.1f s", self.base_url, attempt, self.retries, delay)
-                await asyncio.sleep(delay)
-                continue
-            if not failed:
-                return response, body
-            if status == 404:
-                raise SpaceUnavailableError(
-                    f"Nothing at {response.request.url} (HTTP 404): check the Space's name or URL."
-                )
-            if status >= 500 or status == 429:
-                raise SpaceUnavailableError(self._describe_unavailable(response, body))
-            raise GenerationError(
-                f"The Space refused the request for its {what} (HTTP {status}): {self._server_text(body, 500)}"
-            )
-
-    def _json(self, response: httpx.Response, body: bytes, what: str) -> Any:
-        """The body as JSON; an HTML page instead means the Space is not up."""
-        try:
-            return load_json(body)
-        except ValueError:
-            if "text/html" in response.headers.get("content-type", "") or body.lstrip()[:1] == b"<":
-                raise SpaceUnavailableError(self._describe_unavailable(response, body)) from None
-            raise GenerationError(f"The Space's {what} is not JSON: {self._server_text(body, 200)!r}") from None
-
-    @staticmethod
-    def _describe_unavailable(response: httpx.Response, body: bytes) -> str:
-        """Name the state of a Space that answered with an error page or a server error."""
-        text = body[:20000].decode("utf-8", "replace").lower()
-        state = next((word for word in _SPACE_STATES if word in text), None)
-        if state is not None:
-            return f"The Space is {state} (HTTP {response.status_code}). Wait a minute and try again."
-        return (
-            f"The Space answered HTTP {response.status_code} {response.reason_phrase[:40]}: it may be "
-            "asleep, building or overloaded. Wait a minute and try again."
-        )
-
-    # ------------------------------------------------------------------ keeping secrets out of errors
-
-    def _server_text(self, value: object, limit: int = 500) -> str:
-        """Text a server sent, made safe for a message: plain, token removed, then cut to ``limit``."""
-        if isinstance(value, bytes):
-            value = value[: 4 * limit + 4096].decode("utf-8", "replace")
-        text = value if isinstance(value, str) else repr(value)
-        text = plain_text(text[: 4 * limit + 4096])
-        if self._auth is not None:
-            text = self._auth.redact(text)
-        return text[:limit]
-
-    def _public(self, error: FluxError) -> FluxError:
-        """``error`` fit to leave the client: the token redacted, no chain back to a request that holds it."""
-        if self._auth is not None:
-            error.args = tuple(self._auth.redact(arg) if isinstance(arg, str) else arg for arg in error.args)
-        error.__cause__ = None
-        error.__context__ = None
-        return error
-
-
-def _number(value: object, fallback: int) -> int:
-    """``value`` as a whole number if it is one (a Space's sliders send floats), else ``fallback``."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and float(value).is_integer():
-        return int(value)
-    return fallback

@@ -20,9 +20,10 @@ from . import images
 from .errors import GenerationError
 from .types import Generation
 
-__all__ = ["History", "HistoryEntry"]
+__all__ = ["ENTRY_FIELDS", "History", "HistoryEntry"]
 
-_FIELDS = ("prompt", "seed", "width", "height", "steps", "guidance", "elapsed", "thumbnail")
+#: What each entry tells the browser (the frontend reads exactly these).
+ENTRY_FIELDS = ("prompt", "seed", "width", "height", "steps", "guidance", "elapsed", "thumbnail")
 
 
 class HistoryEntry(ipywidgets.Widget):
@@ -51,13 +52,13 @@ class HistoryEntry(ipywidgets.Widget):
         )
 
     def __getitem__(self, name: str) -> Any:
-        if name not in _FIELDS:
+        if name not in ENTRY_FIELDS:
             raise KeyError(name)
         return getattr(self, name)
 
     def as_dict(self) -> dict[str, Any]:
         """The entry's fields as a plain dict."""
-        return {name: getattr(self, name) for name in _FIELDS}
+        return {name: getattr(self, name) for name in ENTRY_FIELDS}
 
     def __repr__(self) -> str:
         return f"HistoryEntry(prompt={self.prompt!r}, seed={self.seed}, size={self.width}x{self.height})"

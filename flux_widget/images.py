@@ -37,7 +37,8 @@ _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"GIF87a", "image/gif"),
     (b"GIF89a", "image/gif"),
 )
-_SUFFIX_FOR_MIME = {"image/webp": ".webp", "image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif"}
+#: The file suffix of each image type a Space may send (the frontend names downloads with these too).
+SUFFIX_FOR_MIME = {"image/webp": ".webp", "image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif"}
 
 
 def sniff_mime_type(data: bytes) -> str | None:
@@ -192,7 +193,7 @@ def check_suffix(path: str | Path) -> str:
 
 def suffix_for(mime_type: str) -> str:
     """The file suffix of an image MIME type (``.webp`` for ``image/webp``)."""
-    return _SUFFIX_FOR_MIME.get(mime_type, ".png")
+    return SUFFIX_FOR_MIME.get(mime_type, ".png")
 
 
 def save(data: bytes, path: str | Path, metadata: Mapping[str, object] | None = None) -> Path:
@@ -205,7 +206,7 @@ def save(data: bytes, path: str | Path, metadata: Mapping[str, object] | None = 
     target = Path(path).expanduser()
     suffix = check_suffix(target)
     mime_type = sniff_mime_type(data)
-    own = _SUFFIX_FOR_MIME.get(mime_type or "")
+    own = SUFFIX_FOR_MIME.get(mime_type or "")
     if suffix == own or (suffix == ".jpeg" and own == ".jpg"):
         _, size = check_image(data)
         target.write_bytes(with_metadata(data, metadata or {}, size))

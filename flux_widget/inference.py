@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import io
-import os
 import random
 import time
 from typing import Any
 
-from .client import ProgressCallback, notify
+from .config import DEFAULT_DEADLINE, DEFAULT_INFERENCE_MODEL, DEFAULT_TIMEOUT, env_token, positive_seconds
 from .errors import (
     AuthenticationError,
     FluxError,
@@ -25,13 +24,13 @@ from .errors import (
     ServiceUnavailableError,
     plain_text,
 )
-from .types import MAX_SEED, Generation, GenerationRequest, Started
+from .redaction import redact
+from .types import MAX_SEED, Generation, GenerationRequest, ProgressCallback, Started, notify
 from .wire import SCHNELL
 
 __all__ = ["DEFAULT_MODEL", "InferenceBackend"]
 
-DEFAULT_MODEL = "black-forest-labs/FLUX.1-schnell"
-TOKEN_ENV = "HF_TOKEN"
+DEFAULT_MODEL = DEFAULT_INFERENCE_MODEL
 #: What a text-to-image request to Inference Providers takes.
 PARAMETERS = frozenset({"prompt", "seed", "randomize_seed", "width", "height", "num_inference_steps", "guidance_scale"})
 _FITS = {parameter.name: parameter for parameter in SCHNELL}
@@ -52,8 +51,8 @@ class InferenceBackend:
         *,
         token: str | None = None,
         inference_provider: str | None = None,
-        timeout: float = 60.0,
-        deadline: float = 600.0,
+        timeout: float = DEFAULT_TIMEOUT,
+        deadline: float = DEFAULT_DEADLINE,
     ) -> None:
         try:
             from huggingface_hub import AsyncInferenceClient
@@ -61,14 +60,14 @@ class InferenceBackend:
             raise InvalidRequestError(
                 'The inference backend needs huggingface_hub: pip install "flux-widget[inference]".'
             ) from None
-        secret = token if token is not None else os.environ.get(TOKEN_ENV)
+        secret = env_token(token)
         if not secret:
             raise InvalidRequestError(
                 "The inference backend needs a Hugging Face token: set HF_TOKEN (or pass token=) to one "
                 "from https://huggingface.co/settings/tokens with permission to call Inference Providers."
             )
         self.model = (model or DEFAULT_MODEL).strip()
-        self.deadline = deadline
+        self.deadline = positive_seconds("deadline", deadline)
         self._secret = secret
         self._client = AsyncInferenceClient(
             model=self.model,
@@ -102,26 +101,18 @@ class InferenceBackend:
 
     async def generate(
         self,
-        prompt: str,
+        request: GenerationRequest,
+        /,
         *,
-        width: int = 1024,
-        height: int = 1024,
-        steps: int = 4,
-        seed: int = 0,
-        randomize_seed: bool = True,
-        guidance: float | None = None,
         deadline: float | None = None,
         on_progress: ProgressCallback | None = None,
     ) -> Generation:
-        """Generate one image; see :meth:`FluxClient.generate <flux_widget.FluxClient.generate>`."""
-        request = GenerationRequest.build(
-            prompt, width=width, height=height, steps=steps, seed=seed, randomize_seed=randomize_seed, guidance=guidance
-        )
+        """Generate the image ``request`` describes; ``deadline`` overrides the backend's own."""
         sent_seed = random.randint(0, MAX_SEED) if request.randomize_seed else request.seed
         # FLUX's own limits (what the schnell Space declares): sizes multiples of 32 within 256–2048.
         sent_width, sent_height = _fit("width", request.width), _fit("height", request.height)
         steps_sent = _fit("num_inference_steps", request.steps)
-        seconds = self.deadline if deadline is None else deadline
+        seconds = self.deadline if deadline is None else positive_seconds("deadline", deadline)
         started = time.perf_counter()
         await notify(on_progress, Started())
         failure: FluxError | None = None
@@ -184,7 +175,7 @@ class InferenceBackend:
         return GenerationError(f"{self.model} refused the request (HTTP {status}){detail}")
 
     def _server_text(self, text: str) -> str:
-        return plain_text(str(text)[:2000]).replace(self._secret, "hf_…(hidden)")[:300]
+        return redact(plain_text(str(text)[:2000]), self._secret)[:300]
 
 
 def _fit(name: str, value: int) -> int:

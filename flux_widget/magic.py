@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import sys
 from argparse import Namespace
-from functools import partial
+from collections.abc import Callable
 from typing import Any
 
 from IPython.core.magic import Magics, line_cell_magic, magics_class
@@ -13,17 +13,37 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 from IPython.display import DisplayHandle, display
 
 from . import images
-from .batch import MAX_COUNT, batch_seeds, check_count, run_batch
+from .batch import batch_requests, check_count, run_batch
+from .entry import generate
 from .errors import FluxError, GenerationError, unquoted
 from .gallery import Tile, caption, grid_bundle
+from .options import SHARED, Option, backend_from, request_from
 from .progress_text import describe
 from .runner import run_sync
 from .shared import shared_client
-from .sync import generate
 from .types import Generation
 from .widget import FluxWidget
 
 __all__ = ["FluxMagics"]
+
+#: The magics' own options, after the prompt and before the shared ones.
+_MAGIC_ONLY = (
+    Option(("prompt",), "What to draw (line magic). With none, a FluxWidget is shown.", settings={"nargs": "*"}),
+    Option(
+        ("--randomize",),
+        "Let the Space pick a random seed even with --seed.",
+        default=False,
+        settings={"action": "store_true"},
+    ),
+    Option(("--concurrency",), "How many images are made at once (%%%%flux, -n).", int, 2),
+)
+
+
+def _with_options(function: Callable[..., Any]) -> Any:
+    """``function`` with IPython's ``magic_arguments`` parser for the magics' and the shared options."""
+    for option in reversed((*_MAGIC_ONLY, *SHARED)):  # decorators apply bottom-up
+        function = argument(*option.flags, **option.arguments())(function)
+    return magic_arguments()(function)
 
 
 def show(generation: Generation) -> None:
@@ -80,21 +100,7 @@ class _Status:
 class FluxMagics(Magics):
     """``%flux PROMPT [options]`` and ``%%flux [options]`` (one prompt per line)."""
 
-    @magic_arguments()
-    @argument("prompt", nargs="*", help="What to draw (line magic). With none, a FluxWidget is shown.")
-    @argument("--width", type=int, default=1024, help="Width in pixels (snapped to 256–2048, step 32).")
-    @argument("--height", type=int, default=1024, help="Height in pixels (snapped to 256–2048, step 32).")
-    @argument("--steps", type=int, default=4, help="Denoising steps, 1–50.")
-    @argument("--seed", type=int, default=None, help="Use this seed as is (default: the Space picks one).")
-    @argument("--randomize", action="store_true", help="Let the Space pick a random seed.")
-    @argument("--space", default=None, help="owner/name or URL of the Space (default: FLUX_WIDGET_SPACE).")
-    @argument("--backend", default=None, help="space (default) or inference (Hugging Face Inference Providers).")
-    @argument("--model", default=None, help="inference: the model id or endpoint URL.")
-    @argument("--provider", default=None, help="inference: the provider (default auto).")
-    @argument("--guidance", type=float, default=None, help="Guidance scale, for Spaces that take it (FLUX.1-dev).")
-    @argument("--deadline", type=float, default=None, help="Seconds one generation may take (default 600).")
-    @argument("-n", "--count", type=int, default=1, help=f"Images per prompt, 1–{MAX_COUNT}, shown as a grid.")
-    @argument("--concurrency", type=int, default=2, help="How many images are made at once (%%%%flux, -n).")
+    @_with_options
     @line_cell_magic
     def flux(self, line: str, cell: str | None = None) -> Any:
         """Generate images with FLUX.1-schnell.
@@ -119,49 +125,38 @@ class FluxMagics(Magics):
             run_sync(lambda: self._grid(prompts, args))
             return None
         if not args.prompt:
-            options = {} if args.deadline is None else {"deadline": args.deadline}
-            widget = FluxWidget(
-                args.space,
-                width=args.width,
-                height=args.height,
-                steps=args.steps,
-                backend=args.backend,
-                model=args.model,
-                inference_provider=args.provider,
-                **options,
-            )
-            if args.seed is not None:
-                widget.seed, widget.randomize_seed = args.seed, args.randomize
-            return widget
+            return self._widget(args)
         prompt = unquoted(" ".join(args.prompt))
         if args.count == 1:
             return self._single(prompt, args)
         return [generation for generation in run_sync(lambda: self._grid([prompt], args)) if generation]
 
     @staticmethod
-    def _options(args: Namespace) -> dict[str, Any]:
-        return {
-            "width": args.width,
-            "height": args.height,
-            "steps": args.steps,
-            "seed": args.seed if args.seed is not None else 0,
-            "randomize_seed": args.seed is None or args.randomize,
-            "guidance": args.guidance,
-            "deadline": args.deadline,
-        }
+    def _widget(args: Namespace) -> FluxWidget:
+        options = {} if args.deadline is None else {"deadline": args.deadline}
+        widget = FluxWidget(
+            args.space,
+            width=args.width,
+            height=args.height,
+            steps=args.steps,
+            backend=args.backend,
+            model=args.model,
+            inference_provider=args.provider,
+            **options,
+        )
+        if args.seed is not None:
+            widget.seed, widget.randomize_seed = args.seed, args.randomize
+        return widget
 
     def _single(self, prompt: str, args: Namespace) -> Generation | None:
         status = _Status()
         status.update(f"{prompt}: sending")
         try:
             generation = generate(
-                prompt,
-                space=args.space,
-                backend=args.backend,
-                model=args.model,
-                inference_provider=args.provider,
+                request_from(prompt, args),
+                deadline=args.deadline,
                 on_progress=lambda event: status.update(f"{prompt}: {describe(event)}"),
-                **self._options(args),
+                **backend_from(args),
             )
             show(generation)
         except FluxError as exc:
@@ -178,33 +173,24 @@ class FluxMagics(Magics):
             return []
         try:
             count = check_count(args.count)
+            requests = [request for prompt in prompts for request in batch_requests(request_from(prompt, args), count)]
         except FluxError as exc:
             report(exc)
             return []
-        options = self._options(args)
-        client = shared_client(args.space, backend=args.backend, model=args.model, inference_provider=args.provider)
-        places = [
-            (prompt, f"{number + 1}/{count}" if count > 1 else "", slot)
-            for prompt in prompts
-            for number, slot in enumerate(batch_seeds(options["seed"], options["randomize_seed"], count))
-        ]
-        jobs = [
-            partial(client.generate, prompt, **{**options, "seed": slot.seed, "randomize_seed": slot.randomize})
-            for prompt, _, slot in places
-        ]
-        tiles = [Tile.pending(prompt, label) for prompt, label, _ in places]
-        results: list[Generation | None] = [None] * len(places)
+        labels = [f"{number + 1}/{count}" if count > 1 else "" for _ in prompts for number in range(count)]
+        tiles = [Tile.pending(request.prompt, label) for request, label in zip(requests, labels, strict=True)]
+        results: list[Generation | None] = [None] * len(requests)
         grid = display(grid_bundle(tiles), raw=True, display_id=True)
         status = _Status()
-        status.update(f"0 of {len(places)} done")
+        status.update(f"0 of {len(requests)} done")
+        backend = shared_client(**backend_from(args))
         done = 0
         try:
-            async with run_batch(jobs, args.concurrency) as outcomes:
+            async with run_batch(backend, requests, concurrency=args.concurrency, deadline=args.deadline) as outcomes:
                 async for place, outcome in outcomes:
-                    prompt, label, _ = places[place]
-                    tiles[place], results[place] = self._tile(prompt, label, outcome)
+                    tiles[place], results[place] = self._tile(requests[place].prompt, labels[place], outcome)
                     done += 1
-                    status.update(f"{done} of {len(places)} done")
+                    status.update(f"{done} of {len(requests)} done")
                     if grid is not None:
                         grid.update(grid_bundle(tiles), raw=True)
         finally:

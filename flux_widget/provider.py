@@ -8,9 +8,11 @@ from collections.abc import AsyncIterator, Generator, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, cast
 
+from .backends import BackendOptions
+from .config import DEFAULT_TIMEOUT
 from .errors import InvalidRequestError
 from .shared import shared_client
-from .types import Generation
+from .types import Generation, GenerationRequest, RequestParameters
 
 __all__ = ["BlackForestLabs_Flux1Schnell", "ImageResponse"]
 
@@ -164,38 +166,25 @@ class BlackForestLabs_Flux1Schnell:  # noqa: N801 - the name users know
         """
         cls.get_model(model)
         text = prompt if prompt is not None else _prompt_from_messages(messages)
-        return _AwaitableStream(
-            cls._responses(
-                text,
-                proxy=proxy,
-                width=width,
-                height=height,
-                steps=num_inference_steps,
-                seed=seed,
-                randomize_seed=randomize_seed,
-                space=kwargs.get("space"),
-                token=kwargs.get("token") or kwargs.get("api_key"),
-                timeout=kwargs.get("timeout", 60.0),
-            )
-        )
+        parameters: RequestParameters = {
+            "width": width,
+            "height": height,
+            "steps": num_inference_steps,
+            "seed": seed,
+            "randomize_seed": randomize_seed,
+        }
+        where: BackendOptions = {
+            "space": kwargs.get("space"),
+            "token": kwargs.get("token") or kwargs.get("api_key"),
+            "proxy": proxy,
+            "timeout": kwargs.get("timeout", DEFAULT_TIMEOUT),
+        }
+        return _AwaitableStream(cls._responses(text, parameters, where))
 
     @classmethod
     async def _responses(
-        cls,
-        prompt: str,
-        *,
-        proxy: str | None,
-        width: int,
-        height: int,
-        steps: int,
-        seed: int,
-        randomize_seed: bool,
-        space: str | None,
-        token: str | None,
-        timeout: float,
+        cls, prompt: str, parameters: RequestParameters, where: BackendOptions
     ) -> AsyncIterator[ImageResponse]:
-        client = shared_client(space, token=token, proxy=proxy, timeout=timeout)
-        generation = await client.generate(
-            prompt, width=width, height=height, steps=steps, seed=seed, randomize_seed=randomize_seed
-        )
+        request = GenerationRequest.build(prompt, **parameters)  # checked when iterated, as before
+        generation = await shared_client(**where).generate(request)
         yield _image_response(generation)

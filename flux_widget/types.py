@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
 import reprlib
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 from .errors import InvalidRequestError
 
@@ -22,10 +24,13 @@ __all__ = [
     "SIZE_STEP",
     "Generation",
     "GenerationRequest",
+    "ProgressCallback",
     "ProgressEvent",
     "Queued",
+    "RequestParameters",
     "Started",
     "Step",
+    "notify",
     "snap_size",
     "space_seed",
 ]
@@ -108,14 +113,31 @@ def space_seed(value: object) -> int:
     return seed
 
 
+class RequestParameters(TypedDict, total=False):
+    """The parameters of one image besides its prompt, as every public entry point takes them.
+
+    ``width`` and ``height`` in pixels (default 1024), ``steps`` (4), ``seed`` (0),
+    ``randomize_seed`` (True: the Space picks a new seed) and ``guidance`` (None: the Space's
+    default; only for Spaces that take ``guidance_scale``).
+    """
+
+    width: int
+    height: int
+    steps: int
+    seed: int
+    randomize_seed: bool
+    guidance: float | None
+
+
 @dataclass(frozen=True)
 class GenerationRequest:
     """Parameters of one generation, validated before anything is sent.
 
     Build it with :meth:`build`, which strips the prompt, checks sizes are positive whole numbers,
     steps at least 1, the seed within 0–2147483647 and ``guidance`` (optional) a positive number.
-    Each Space then fits the values to its own declared ranges (FLUX.1-schnell's: sizes snap to
-    multiples of 32 within 256–2048, steps 1–50).
+    Each backend then fits the values to its own declared ranges (FLUX.1-schnell's: sizes snap to
+    multiples of 32 within 256–2048, steps 1–50). Every entry point builds one and hands it to a
+    backend.
     """
 
     prompt: str
@@ -127,35 +149,43 @@ class GenerationRequest:
     guidance: float | None = None
 
     @classmethod
-    def build(
-        cls,
-        prompt: object,
-        *,
-        width: object = 1024,
-        height: object = 1024,
-        steps: object = 4,
-        seed: object = 0,
-        randomize_seed: object = True,
-        guidance: object = None,
-    ) -> GenerationRequest:
-        """Validate raw values and return the request."""
+    def build(cls, prompt: object, **parameters: Unpack[RequestParameters]) -> GenerationRequest:
+        """Validate raw values (see :class:`RequestParameters`) and return the request."""
+        unknown = set(parameters) - set(RequestParameters.__annotations__)
+        if unknown:
+            raise TypeError(f"unexpected keyword arguments: {sorted(unknown)}")
         if not isinstance(prompt, str):
             raise InvalidRequestError(f"The prompt must be text, not {type(prompt).__name__}.")
         text = _valid_text(prompt).strip()
         if not text:
             raise InvalidRequestError("The prompt is empty: describe the image you want.")
+        seed = parameters.get("seed", 0)
         seed_value = _whole_number("seed", 0 if seed is None else seed)
         if not 0 <= seed_value <= MAX_SEED:
             raise InvalidRequestError(f"seed must be between 0 and {MAX_SEED}, not {_shown(seed_value)}.")
+        guidance = parameters.get("guidance")
         return cls(
             prompt=text,
-            width=_pixels("width", width),
-            height=_pixels("height", height),
-            steps=max(1, _whole_number("steps", steps)),
+            width=_pixels("width", parameters.get("width", 1024)),
+            height=_pixels("height", parameters.get("height", 1024)),
+            steps=max(1, _whole_number("steps", parameters.get("steps", 4))),
             seed=seed_value,
-            randomize_seed=_flag("randomize_seed", randomize_seed),
+            randomize_seed=_flag("randomize_seed", parameters.get("randomize_seed", True)),
             guidance=None if guidance is None else _positive("guidance", guidance),
         )
+
+    @classmethod
+    def of(cls, prompt: str | GenerationRequest, **parameters: Unpack[RequestParameters]) -> GenerationRequest:
+        """``prompt`` itself if it is already a request (then no parameters may be given), else :meth:`build`."""
+        if not isinstance(prompt, GenerationRequest):
+            return cls.build(prompt, **parameters)
+        if parameters:
+            raise TypeError("give either a GenerationRequest or a prompt with parameters, not both")
+        return prompt
+
+    def with_seed(self, seed: int, randomize: bool) -> GenerationRequest:
+        """The same request with another seed (one image of a batch)."""
+        return replace(self, seed=seed, randomize_seed=randomize)
 
 
 @dataclass(frozen=True)
@@ -192,6 +222,16 @@ class Step:
 
 
 ProgressEvent = Queued | Started | Step
+#: What ``on_progress`` may be: a function or a coroutine function taking one event.
+ProgressCallback = Callable[[ProgressEvent], "Awaitable[None] | None"]
+
+
+async def notify(on_progress: ProgressCallback | None, event: ProgressEvent) -> None:
+    """Give ``event`` to ``on_progress`` (a function or coroutine function), if there is one."""
+    if on_progress is not None:
+        outcome = on_progress(event)
+        if inspect.isawaitable(outcome):
+            await outcome
 
 
 @dataclass(frozen=True)

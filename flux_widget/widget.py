@@ -6,10 +6,8 @@ import asyncio
 import base64
 import logging
 import math
-import sys
 import time
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,11 +17,21 @@ from ipywidgets import widget_serialization
 
 from . import images
 from .backends import Backend, make_backend
-from .batch import MAX_COUNT, batch_seeds, run_batch
-from .client import DEFAULT_DEADLINE
+from .batch import MAX_COUNT, batch_requests, run_batch
+from .batch_progress import BatchProgress, Throttle
+from .config import DEFAULT_DEADLINE
 from .errors import FluxError, QuotaExceededError
-from .history import History, HistoryEntry
-from .types import MAX_SEED, MAX_STEPS, ProgressEvent, Queued, Started, Step, snap_size
+from .history import ENTRY_FIELDS, History, HistoryEntry
+from .types import (
+    MAX_SEED,
+    MAX_SIZE,
+    MAX_STEPS,
+    MIN_SIZE,
+    SIZE_STEP,
+    GenerationRequest,
+    ProgressEvent,
+    snap_size,
+)
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -36,13 +44,41 @@ logger = logging.getLogger("flux_widget")
 
 _PACKAGE = Path(__file__).parent
 _STATUSES = ("idle", "queued", "running", "error")
-#: Seconds between two progress updates sent to the browser (about 20 a second at most).
-PROGRESS_INTERVAL = 0.05
 #: The controls a generate request may set, with the type each must have.
 _CONTROL_TYPES: dict[str, type | tuple[type, ...]] = {
     "prompt": str, "width": int, "height": int, "steps": int, "seed": int, "randomize_seed": bool,
     "guidance": (int, float, type(None)), "count": int,
 }  # fmt: skip
+
+
+def frontend_contract() -> dict[str, Any]:
+    """What the frontend must agree with Python on: limits, control names, entry fields, file extensions.
+
+    Sent once as the read-only ``limits`` trait, so the JS holds no copy of its own.
+    """
+    return {
+        "min_size": MIN_SIZE,
+        "max_size": MAX_SIZE,
+        "size_step": SIZE_STEP,
+        "max_steps": MAX_STEPS,
+        "max_seed": MAX_SEED,
+        "max_count": MAX_COUNT,
+        "controls": list(_CONTROL_TYPES),
+        "entry_fields": list(ENTRY_FIELDS),
+        "extensions": {mime: suffix.lstrip(".") for mime, suffix in images.SUFFIX_FOR_MIME.items()},
+    }
+
+
+def control_values(params: dict[str, Any]) -> dict[str, Any]:
+    """The well-typed control values a generate message carries; anything else is dropped."""
+    return {
+        name: value
+        for name, value in params.items()
+        if name in _CONTROL_TYPES
+        and isinstance(value, _CONTROL_TYPES[name])
+        and (_CONTROL_TYPES[name] is bool or not isinstance(value, bool))
+        and (not isinstance(value, float) or math.isfinite(value))
+    }
 
 
 def _frontend_file(name: str) -> Path:
@@ -58,16 +94,6 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
         return None
 
 
-def _enable_colab_widgets() -> None:
-    """Turn on Colab's custom widget manager, without which it shows no third-party widget."""
-    colab = sys.modules.get("google.colab")
-    if colab is not None:
-        try:
-            colab.output.enable_custom_widget_manager()
-        except Exception:  # pragma: no cover - only inside Colab
-            logger.debug("could not enable Colab's custom widget manager", exc_info=True)
-
-
 class FluxWidget(anywidget.AnyWidget):
     """Generate FLUX.1-schnell images in a notebook: prompt, size, steps, seed, history.
 
@@ -80,7 +106,8 @@ class FluxWidget(anywidget.AnyWidget):
     replaces the widget's own backend (it is then yours to close).
 
     Press Generate, or ``await widget.generate()`` in a cell; either runs on the kernel's event
-    loop, so other cells keep running meanwhile.
+    loop, so other cells keep running meanwhile. (In Colab, anywidget itself turns on the custom
+    widget manager that third-party widgets need.)
     """
 
     _esm = _frontend_file("widget.js")
@@ -95,6 +122,9 @@ class FluxWidget(anywidget.AnyWidget):
     count = traitlets.Int(1, help=f"Images per Generate, 1–{MAX_COUNT}.").tag(sync=True)
     guidance = traitlets.Float(
         None, allow_none=True, help="Guidance scale for Spaces that take one (FLUX.1-dev); None: the Space's default."
+    ).tag(sync=True)
+    limits = traitlets.Dict(
+        default_value=frontend_contract(), read_only=True, help="Limits and names the frontend shares with Python."
     ).tag(sync=True)
     source = traitlets.Unicode("", help="Where the images come from: the Space's URL or the model.").tag(sync=True)
     space_parameters = traitlets.List(
@@ -147,13 +177,12 @@ class FluxWidget(anywidget.AnyWidget):
         self._closing: asyncio.Task[None] | None = None
         self._history = History()
         self._task: asyncio.Task[Generation | list[Generation]] | None = None
-        self._pending_progress = False
-        self._job_events: dict[int, ProgressEvent] = {}
+        self._progress = BatchProgress(1)
+        self._throttle = Throttle()
         self._progress_timer: asyncio.TimerHandle | None = None
-        self._progress_shown_at = -math.inf
         self._owns_client = client is None
         self._client: Backend = client or make_backend(
-            backend, space=space, token=token, model=model, inference_provider=inference_provider, deadline=deadline
+            deadline, backend=backend, space=space, token=token, model=model, inference_provider=inference_provider
         )
         super().__init__(
             prompt=prompt,
@@ -164,7 +193,6 @@ class FluxWidget(anywidget.AnyWidget):
             randomize_seed=randomize_seed,
             **kwargs,
         )
-        _enable_colab_widgets()
         self.source = self._client.base_url
         # The loop generations run on: the kernel's own, where the widget was made. JupyterLab
         # may deliver this widget's messages on a kernel subshell, a thread with a loop of its
@@ -374,8 +402,7 @@ class FluxWidget(anywidget.AnyWidget):
 
     async def _run(self) -> Generation | list[Generation]:
         count = self.count
-        slots = batch_seeds(self.seed, self.randomize_seed, count)
-        self._job_events = {}
+        self._progress = BatchProgress(count)
         with self.hold_sync():
             self.error, self.retry_at = "", None
             self.status = "queued"
@@ -384,29 +411,25 @@ class FluxWidget(anywidget.AnyWidget):
             self.batch, self.batch_size, self.batch_done = [], count if count > 1 else 0, 0
         arrived: dict[int, Generation] = {}
         try:
+            request = GenerationRequest.build(
+                self.prompt,
+                width=self.width,
+                height=self.height,
+                steps=self.steps,
+                seed=self.seed,
+                randomize_seed=self.randomize_seed,
+                guidance=self.guidance,
+            )
             if not self.space_parameters:  # a widget made outside a running loop learns them now
                 await self._discover()
-            jobs = [
-                partial(
-                    self._client.generate,
-                    self.prompt,
-                    width=self.width,
-                    height=self.height,
-                    steps=self.steps,
-                    seed=slot.seed,
-                    randomize_seed=slot.randomize,
-                    guidance=self.guidance,
-                    on_progress=partial(self._on_progress, number),
-                )
-                for number, slot in enumerate(slots)
-            ]
-            async with run_batch(jobs) as outcomes:
-                async for number, outcome in outcomes:
+            requests = batch_requests(request, count)
+            async with run_batch(self._client, requests, on_progress=self._on_progress) as outcomes:
+                async for slot, outcome in outcomes:
                     if isinstance(outcome, BaseException):
                         raise outcome  # leaving the block cancels the rest, on the Space too
-                    arrived[number] = outcome
+                    arrived[slot] = outcome
                     with self.hold_sync():  # the last image and "idle" in one message
-                        self._arrived(number, outcome, keep_seed=not slots[number].randomize)
+                        self._arrived(slot, outcome, keep_seed=not requests[slot].randomize_seed)
                         if len(arrived) == count:
                             self._finish("idle")
         except asyncio.CancelledError:
@@ -420,14 +443,14 @@ class FluxWidget(anywidget.AnyWidget):
         except Exception as exc:
             self._finish("error", f"Unexpected error ({type(exc).__name__}): {exc}")
             raise
-        return arrived[0] if count == 1 else [arrived[number] for number in range(count)]
+        return arrived[0] if count == 1 else [arrived[slot] for slot in range(count)]
 
     def _arrived(self, number: int, generation: Generation, *, keep_seed: bool) -> None:
         """Record a finished image: into the history, on show, and into the batch's grid."""
         entry = self._history.add(generation)
         index = len(self._history) - 1
         self._flush_progress()
-        self._job_events.pop(number, None)
+        self._progress.arrived(number)
         # The new entry's model (a small text thumbnail) and the list of references, then the
         # image alone with its parameters: the image's message is its own bytes and an envelope.
         self.history = [*self.history, entry]
@@ -450,7 +473,6 @@ class FluxWidget(anywidget.AnyWidget):
             self.error = error
             self.queue_position, self.eta = None, None
             self.progress = 1.0 if status == "idle" and self.step else 0.0
-        self._job_events = {}
 
     def _flush_progress(self) -> None:
         """Show the last state the Space reported now, before an outcome replaces it."""
@@ -458,46 +480,27 @@ class FluxWidget(anywidget.AnyWidget):
             self._progress_timer.cancel()
         self._show_progress()
 
-    def _on_progress(self, number: int, event: ProgressEvent) -> None:
+    def _on_progress(self, slot: int, event: ProgressEvent) -> None:
         """Show progress at most every ``PROGRESS_INTERVAL`` seconds; the latest events always win."""
-        self._job_events[number] = event
-        self._pending_progress = True
+        self._progress.record(slot, event)
         if self._progress_timer is not None:
             return  # already due: it will show this event
         loop = asyncio.get_running_loop()
-        wait = self._progress_shown_at + PROGRESS_INTERVAL - loop.time()
+        wait = self._throttle.wait(loop.time())
         if wait <= 0:
             self._show_progress()
         else:
             self._progress_timer = loop.call_later(wait, self._show_progress)
 
     def _show_progress(self) -> None:
-        """Show the jobs' latest events: running if any job runs (with the furthest step), else queued."""
+        """Show the jobs' latest events, combined (see :class:`BatchProgress`)."""
         self._progress_timer = None
-        if not self._pending_progress:
+        if not self._progress.pending:
             return
-        self._pending_progress = False
-        self._progress_shown_at = asyncio.get_running_loop().time()
-        events = list(self._job_events.values())
-        running = [event for event in events if isinstance(event, (Started, Step))]
-        queued = [event for event in events if isinstance(event, Queued)]
+        self._throttle.shown(asyncio.get_running_loop().time())
         with self.hold_sync():
-            if running:
-                self.status, self.queue_position = "running", None
-                started = [event for event in running if isinstance(event, Started)]
-                self.eta = started[-1].eta if started else None
-                steps = [event for event in running if isinstance(event, Step)]
-                if steps:
-                    furthest = max(steps, key=lambda event: (event.fraction or 0.0, event.index))
-                    self.step = furthest.index
-                    self.total_steps = furthest.length or self.total_steps
-                    fractions = sum(event.fraction or 0.0 for event in steps)
-                    self.progress = (self.batch_done + fractions) / max(1, self.batch_size)
-            elif queued:
-                self.status = "queued"
-                self.queue_position = min(event.rank for event in queued)
-                etas = [event.eta for event in queued if event.eta is not None]
-                self.eta = min(etas) if etas else None
+            for name, value in self._progress.updates().items():
+                setattr(self, name, value)
 
     def _show(self, generation: Generation, index: int) -> None:
         tile = next((tile for tile in self.batch if tile["index"] == index), None)
@@ -513,7 +516,7 @@ class FluxWidget(anywidget.AnyWidget):
         kind = content.get("type") if isinstance(content, dict) else None
         if kind == "generate":
             params = content.get("params")
-            overrides = self._control_values(params if isinstance(params, dict) else {})
+            overrides = control_values(params if isinstance(params, dict) else {})
             self._on_home_loop(lambda: self._start_from_frontend(overrides))
         elif kind == "cancel":
             self._on_home_loop(self.cancel)
@@ -528,18 +531,6 @@ class FluxWidget(anywidget.AnyWidget):
     def _start_from_frontend(self, overrides: dict[str, Any]) -> None:
         if not self.busy:  # a second click while running is ignored, as the disabled button says
             self._start(overrides.pop("prompt", None), overrides).add_done_callback(self._log_outcome)
-
-    @staticmethod
-    def _control_values(params: dict[str, Any]) -> dict[str, Any]:
-        """The well-typed control values a generate message carries; anything else is dropped."""
-        return {
-            name: value
-            for name, value in params.items()
-            if name in _CONTROL_TYPES
-            and isinstance(value, _CONTROL_TYPES[name])
-            and (_CONTROL_TYPES[name] is bool or not isinstance(value, bool))
-            and (not isinstance(value, float) or math.isfinite(value))
-        }
 
     @staticmethod
     def _log_outcome(task: asyncio.Task[Generation | list[Generation]]) -> None:

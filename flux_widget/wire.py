@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, TypeGuard
 
-from .errors import GenerationError, InvalidRequestError, SpaceUnavailableError
+from .errors import GenerationError, InvalidRequestError, SpaceUnavailableError, error_from_space_message
 from .types import (
     MAX_SEED,
     MAX_SIZE,
@@ -24,9 +25,20 @@ from .types import (
     Queued,
     Started,
     Step,
+    space_seed,
 )
 
-__all__ = ["API_NAME", "Parameter", "SpaceInfo", "load_json", "name_parameters", "parse_config", "progress_event"]
+__all__ = [
+    "API_NAME",
+    "Parameter",
+    "SpaceInfo",
+    "completed_output",
+    "load_json",
+    "name_parameters",
+    "parse_config",
+    "progress_event",
+    "whole_or",
+]
 
 API_NAME = "infer"
 #: A route prefix such as ``/gradio_api``: path characters only, so it cannot change the host.
@@ -75,7 +87,6 @@ class SpaceInfo:
     (from ``/config``); ``image_output`` and ``seed_output`` are positions in its outputs.
     """
 
-    gradio_version: str
     api_prefix: str
     fn_index: int
     trigger_id: int | None
@@ -126,6 +137,15 @@ class SpaceInfo:
             for parameter in self.parameters
         ]
 
+    def seed_from(self, output: list[Any], *, fallback: int) -> int:
+        """The seed the Space reports in ``output``; a Space that reports none used ``fallback`` (the one sent)."""
+        if self.seed_output is None or self.seed_output >= len(output):
+            return fallback
+        try:
+            return space_seed(output[self.seed_output])
+        except ValueError as exc:
+            raise GenerationError(f"The Space's result has no usable seed ({exc}).") from None
+
 
 #: The public FLUX.1-schnell Space's ``infer`` (PROTOCOL.md), for a Space that does not describe itself.
 SCHNELL = (
@@ -145,6 +165,35 @@ def load_json(body: bytes) -> Any:
         return json.loads(body, parse_constant=lambda _constant: None)
     except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
         raise ValueError(str(exc)[:100]) from None
+
+
+#: Makes text a server sent fit for a message (plain, token removed, cut to the given length).
+ServerText = Callable[[object, int], str]
+
+
+def completed_output(message: dict[str, Any], server_text: ServerText) -> list[Any]:
+    """The output list of a finished job's message, or the error the job finished with."""
+    if message.get("msg") == "unexpected_error":
+        raise GenerationError(f"The Space reported an unexpected error: {server_text(message.get('message'), 500)}")
+    output = message.get("output")
+    if not isinstance(output, dict):
+        raise GenerationError(f"The Space sent a malformed result (output is {server_text(output, 200)}).")
+    if not message.get("success", False):
+        error = output.get("error")
+        raise error_from_space_message(server_text(error, 5000) if error else error)
+    data = output.get("data")
+    if not data:
+        raise GenerationError("The job was cancelled on the Space before it produced an image.")
+    if not isinstance(data, list):
+        raise GenerationError(f"The Space sent a malformed result: {server_text(data, 200)}")
+    return data
+
+
+def whole_or(value: object, fallback: int) -> int:
+    """``value`` as a whole number if it is one (a Space's sliders send floats), else ``fallback``."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and float(value).is_integer():
+        return int(value)
+    return fallback
 
 
 def _malformed_config(base_url: str, what: str) -> SpaceUnavailableError:
@@ -181,7 +230,6 @@ def parse_config(config: object, base_url: str, api_name: str = API_NAME) -> Spa
     first = targets[0] if isinstance(targets, list) and targets else None
     trigger_id = first[0] if isinstance(first, list) and first else None
     info = SpaceInfo(
-        gradio_version=str(config.get("version", "unknown"))[:40],
         api_prefix="/" + prefix.strip("/") if prefix.strip("/") else "",
         fn_index=fn_index,
         trigger_id=trigger_id if _is_count(trigger_id) else None,

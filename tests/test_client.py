@@ -265,7 +265,7 @@ async def test_token_is_sent_to_the_space_only_and_never_shown() -> None:
         "https://owner-name.hf.space", token=secret, transport=httpx.MockTransport(handler)
     ) as client:
         await client.info()
-        await client._http.get("https://elsewhere.example/x")  # another origin: no token
+        await client._space._http.get("https://elsewhere.example/x")  # another origin: no token
         assert secret not in repr(client)
     assert seen[0].headers["authorization"] == f"Bearer {secret}"
     assert seen[0].headers["x-hf-authorization"] == f"Bearer {secret}"

@@ -198,7 +198,7 @@ async def test_100_in_a_row_and_20_concurrent_leave_nothing_open(space: str) -> 
             )
         )
         assert [g.seed for g in results] == list(range(20))
-        pool = client._http._transport._pool  # httpcore's pool: what the client holds open
+        pool = client._space._http._transport._pool  # httpcore's pool: what the client holds open
     assert client.closed
     assert len(pool.connections) == 0, f"{len(pool.connections)} connections left open"
     assert len(asyncio.all_tasks()) == tasks_before, "a task outlived the client"

@@ -25,6 +25,7 @@ from flux_widget import (
     ServiceUnavailableError,
 )
 from flux_widget.inference import InferenceBackend
+from flux_widget.types import GenerationRequest
 from flux_widget.widget import FluxWidget
 
 TOKEN = "hf_" + "InferenceBackendSecret" * 2
@@ -42,7 +43,9 @@ async def test_generates_through_huggingface_hub_with_the_values_sent(endpoint: 
     backend = InferenceBackend(f"{base}/ok", token=TOKEN)
     events: list[object] = []
     generation = await backend.generate(
-        "an inferred fox", width=500, height=256, steps=3, seed=8, randomize_seed=False, guidance=2.5,
+        GenerationRequest.build(
+            "an inferred fox", width=500, height=256, steps=3, seed=8, randomize_seed=False, guidance=2.5
+        ),
         on_progress=events.append,
     )  # fmt: skip
     await backend.aclose()
@@ -64,7 +67,7 @@ async def test_generates_through_huggingface_hub_with_the_values_sent(endpoint: 
 async def test_a_randomized_seed_is_the_one_sent(endpoint: tuple[str, Calls]) -> None:
     base, calls = endpoint
     backend = InferenceBackend(f"{base}/ok", token=TOKEN)
-    generation = await backend.generate("random", width=256, height=256, randomize_seed=True)
+    generation = await backend.generate(GenerationRequest.build("random", width=256, height=256, randomize_seed=True))
     await backend.aclose()
     assert calls.seen[-1][2]["parameters"]["seed"] == generation.seed  # type: ignore[index]
 
@@ -84,7 +87,7 @@ async def test_errors_map_onto_the_family(endpoint: tuple[str, Calls], mode: str
     base, _ = endpoint
     backend = InferenceBackend(f"{base}/{mode}", token=TOKEN)
     with pytest.raises(kind, match=message.replace("(", r"\(").replace(")", r"\)")) as caught:
-        await backend.generate("refused", width=256, height=256)
+        await backend.generate(GenerationRequest.build("refused", width=256, height=256))
     await backend.aclose()
     assert TOKEN not in str(caught.value) and caught.value.__context__ is None
     if mode == "429":
@@ -97,7 +100,7 @@ async def test_unreachable_and_missing_token(endpoint: tuple[str, Calls], monkey
 
     nowhere = InferenceBackend(f"http://127.0.0.1:{free_port()}/ok", token=TOKEN)
     with pytest.raises(ServiceUnavailableError, match="Cannot reach"):
-        await nowhere.generate("nobody listens", width=256, height=256)
+        await nowhere.generate(GenerationRequest.build("nobody listens", width=256, height=256))
     await nowhere.aclose()
     monkeypatch.delenv("HF_TOKEN", raising=False)
     before = len(endpoint[1].seen)
@@ -109,7 +112,7 @@ async def test_unreachable_and_missing_token(endpoint: tuple[str, Calls], monkey
 @pytest.mark.anyio
 async def test_cancel_ends_the_request(endpoint: tuple[str, Calls]) -> None:
     backend = InferenceBackend(f"{endpoint[0]}/slow", token=TOKEN)
-    task = asyncio.ensure_future(backend.generate("too slow", width=256, height=256))
+    task = asyncio.ensure_future(backend.generate(GenerationRequest.build("too slow", width=256, height=256)))
     await asyncio.sleep(0.5)
     begin = time.monotonic()
     task.cancel()

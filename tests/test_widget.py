@@ -252,17 +252,27 @@ async def test_static_fallback_bundle_has_the_current_image(widget: FluxWidget) 
 
 
 def test_colab_custom_widget_manager_is_enabled(monkeypatch: pytest.MonkeyPatch) -> None:
+    # anywidget's own AnyWidget.__init__ turns it on (once per process); we rely on that, not a copy.
+    from anywidget._util import enable_custom_widget_manager_once
+
     calls: list[str] = []
-    colab = types.ModuleType("google.colab")
-    colab.output = types.SimpleNamespace(enable_custom_widget_manager=lambda: calls.append("enabled"))
+    output = types.ModuleType("google.colab.output")
+    output.enable_custom_widget_manager = lambda: calls.append("enabled")  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "google", types.ModuleType("google"))
-    monkeypatch.setitem(sys.modules, "google.colab", colab)
-    FluxWidget("http://127.0.0.1:9").close()
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    monkeypatch.setitem(sys.modules, "google.colab.output", output)
+    enable_custom_widget_manager_once.cache_clear()
+    try:
+        FluxWidget("http://127.0.0.1:9").close()
+        FluxWidget("http://127.0.0.1:9").close()
+    finally:
+        enable_custom_widget_manager_once.cache_clear()
     assert calls == ["enabled"]
 
 
 def test_outside_colab_nothing_is_enabled(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    monkeypatch.delitem(sys.modules, "google.colab.output", raising=False)
     FluxWidget("http://127.0.0.1:9").close()  # no AttributeError, no import of google.colab
     assert "google.colab" not in sys.modules
 
