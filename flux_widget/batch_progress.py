@@ -1,17 +1,20 @@
 """What a batch's progress looks like as one state, and how often it is shown.
 
-Pure logic, no widget: :class:`BatchProgress` folds the latest event of each running image into the
-widget's progress traits, and :class:`Throttle` keeps the updates to about 20 a second.
+:class:`BatchProgress` folds the latest event of each running image into the widget's progress
+traits, and :class:`Throttle` keeps the updates to about 20 a second: pure logic, no widget, no loop.
+:class:`ProgressPump` joins the two on the event loop for the widget.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
+from collections.abc import Callable
 from typing import Any
 
 from .types import ProgressEvent, Queued, Started, Step
 
-__all__ = ["PROGRESS_INTERVAL", "BatchProgress", "Throttle"]
+__all__ = ["PROGRESS_INTERVAL", "BatchProgress", "ProgressPump", "Throttle"]
 
 #: Seconds between two progress updates sent to the browser (about 20 a second at most).
 PROGRESS_INTERVAL = 0.05
@@ -86,3 +89,50 @@ class BatchProgress:
                 "eta": min(etas) if etas else None,
             }
         return {}
+
+
+class ProgressPump:
+    """Hands a batch's combined progress to ``show`` as it comes, at most once every ``interval`` seconds.
+
+    The latest events always win: an update held back by the throttle is shown when it is due, and
+    :meth:`flush` shows it at once (before an outcome replaces it). Runs on the event loop it is used from.
+    """
+
+    def __init__(self, show: Callable[[dict[str, Any]], None], interval: float = PROGRESS_INTERVAL) -> None:
+        self._show = show
+        self._throttle = Throttle(interval)
+        self._timer: asyncio.TimerHandle | None = None
+        self.progress = BatchProgress(1)
+
+    def start(self, size: int) -> None:
+        """Begin a batch of ``size`` images."""
+        self.progress = BatchProgress(size)
+
+    def record(self, slot: int, event: ProgressEvent) -> None:
+        """Image ``slot`` reported ``event``: show it now, or when the throttle allows."""
+        self.progress.record(slot, event)
+        if self._timer is not None:
+            return  # already due: it will show this event
+        loop = asyncio.get_running_loop()
+        wait = self._throttle.wait(loop.time())
+        if wait <= 0:
+            self._pump()
+        else:
+            self._timer = loop.call_later(wait, self._pump)
+
+    def arrived(self, slot: int) -> None:
+        """Image ``slot`` is done: what it last reported is shown first."""
+        self.flush()
+        self.progress.arrived(slot)
+
+    def flush(self) -> None:
+        """Show the latest state now, if anything is waiting to be shown."""
+        if self._timer is not None:
+            self._timer.cancel()
+        self._pump()
+
+    def _pump(self) -> None:
+        self._timer = None
+        if self.progress.pending:
+            self._throttle.shown(asyncio.get_running_loop().time())
+            self._show(self.progress.updates())

@@ -1,0 +1,196 @@
+"""The widget's synced state: every trait the frontend reads or sets, their validators, and the contract.
+
+:class:`WidgetState` declares the traits (the browser's whole view of the widget) and keeps them
+valid; :class:`~flux_widget.FluxWidget` adds what the widget does. :func:`frontend_contract` is the one
+source of the limits and names the JS uses, sent as the read-only ``limits`` trait.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import anywidget
+import traitlets
+from ipywidgets import widget_serialization
+
+from . import images
+from .batch import MAX_COUNT
+from .history import ENTRY_FIELDS, HistoryEntry
+from .types import MAX_SEED, MAX_SIZE, MAX_STEPS, MIN_SIZE, SIZE_STEP, snap_size
+
+if TYPE_CHECKING:
+    from .types import Generation
+
+__all__ = ["CONTROL_TYPES", "WidgetState", "control_values", "frontend_contract"]
+
+_PACKAGE = Path(__file__).parent
+_STATUSES = ("idle", "queued", "running", "error")
+#: The controls a generate request may set, with the type each must have.
+CONTROL_TYPES: dict[str, type | tuple[type, ...]] = {
+    "prompt": str, "width": int, "height": int, "steps": int, "seed": int, "randomize_seed": bool,
+    "guidance": (int, float, type(None)), "count": int,
+}  # fmt: skip
+
+
+def frontend_contract() -> dict[str, Any]:
+    """What the frontend must agree with Python on: limits, control names, entry fields, file extensions.
+
+    Sent once as the read-only ``limits`` trait, so the JS holds no copy of its own.
+    """
+    return {
+        "min_size": MIN_SIZE,
+        "max_size": MAX_SIZE,
+        "size_step": SIZE_STEP,
+        "max_steps": MAX_STEPS,
+        "max_seed": MAX_SEED,
+        "max_count": MAX_COUNT,
+        "controls": list(CONTROL_TYPES),
+        "entry_fields": list(ENTRY_FIELDS),
+        "extensions": {mime: suffix.lstrip(".") for mime, suffix in images.SUFFIX_FOR_MIME.items()},
+    }
+
+
+def control_values(params: dict[str, Any]) -> dict[str, Any]:
+    """The well-typed control values a generate message carries; anything else is dropped."""
+    return {
+        name: value
+        for name, value in params.items()
+        if name in CONTROL_TYPES
+        and isinstance(value, CONTROL_TYPES[name])
+        and (CONTROL_TYPES[name] is bool or not isinstance(value, bool))
+        and (not isinstance(value, float) or math.isfinite(value))
+    }
+
+
+def _frontend_file(name: str) -> Path:
+    """The built frontend file, or its source in ``js/`` when running from a source checkout."""
+    built = _PACKAGE / "static" / name
+    return built if built.exists() else _PACKAGE.parent / "js" / name
+
+
+
+class WidgetState(anywidget.AnyWidget):
+    """The traits of :class:`~flux_widget.FluxWidget`, each synced with the browser, kept valid on every set."""
+
+    _esm = _frontend_file("widget.js")
+    _css = _frontend_file("widget.css")
+
+    prompt = traitlets.Unicode("", help="The text to draw.").tag(sync=True)
+    width = traitlets.Int(1024, help="Width in pixels (snapped to 256–2048, step 32).").tag(sync=True)
+    height = traitlets.Int(1024, help="Height in pixels (snapped to 256–2048, step 32).").tag(sync=True)
+    steps = traitlets.Int(4, help="Denoising steps, 1–50.").tag(sync=True)
+    seed = traitlets.Int(0, help="The seed; after a generation, the seed the Space used.").tag(sync=True)
+    randomize_seed = traitlets.Bool(True, help="Let the Space pick a new seed each time.").tag(sync=True)
+    count = traitlets.Int(1, help=f"Images per Generate, 1–{MAX_COUNT}.").tag(sync=True)
+    guidance = traitlets.Float(
+        None, allow_none=True, help="Guidance scale for Spaces that take one (FLUX.1-dev); None: the Space's default."
+    ).tag(sync=True)
+    limits = traitlets.Dict(
+        default_value=frontend_contract(), read_only=True, help="Limits and names the frontend shares with Python."
+    ).tag(sync=True)
+    source = traitlets.Unicode("", help="Where the images come from: the Space's URL or the model.").tag(sync=True)
+    space_parameters = traitlets.List(
+        traitlets.Unicode(), help="The names of the Space's inputs, once discovered (the frontend shows what applies)."
+    ).tag(sync=True)
+
+    status = traitlets.Enum(_STATUSES, "idle", help="idle, queued, running or error.").tag(sync=True)
+    progress = traitlets.Float(0.0, help="Fraction of denoising steps done, 0–1.").tag(sync=True)
+    step = traitlets.Int(0, help="Denoising steps done.").tag(sync=True)
+    total_steps = traitlets.Int(0, help="Denoising steps in the running job.").tag(sync=True)
+    queue_position = traitlets.Int(None, allow_none=True, help="Jobs ahead in the queue.").tag(sync=True)
+    eta = traitlets.Float(None, allow_none=True, help="The Space's estimate in seconds.").tag(sync=True)
+    error = traitlets.Unicode("", help="The last error, as plain text.").tag(sync=True)
+    retry_at = traitlets.Float(
+        None, allow_none=True, help="After a quota error: when to try again, in seconds since the epoch."
+    ).tag(sync=True)
+    batch_size = traitlets.Int(0, help="Images in the running or last batch (0: the last run made one).").tag(sync=True)
+    batch_done = traitlets.Int(0, help="Images of the batch that have arrived.").tag(sync=True)
+    batch = traitlets.List(
+        traitlets.Dict(), help="The batch's images so far: ``{'slot': 1-based place, 'index': history index}``."
+    ).tag(sync=True)
+
+    image = traitlets.Bytes(b"", help="The image shown (travels as a binary buffer).").tag(sync=True)
+    image_type = traitlets.Unicode("", help="MIME type of ``image``.").tag(sync=True)
+    current = traitlets.Dict(help="Parameters of the image shown, with its history index.").tag(sync=True)
+    history = traitlets.List(
+        traitlets.Instance(HistoryEntry), help="One entry per generation, newest last (each a model of its own)."
+    ).tag(sync=True, **widget_serialization)
+
+    # ------------------------------------------------------------------ keeping controls valid
+
+    # Validators run before a value is stored: a value refused here leaves the old one in place.
+
+    @traitlets.validate("width", "height")
+    def _snap_size(self, proposal: dict[str, Any]) -> int:
+        return snap_size(proposal["trait"].name, max(1, proposal["value"]))
+
+    @traitlets.validate("steps")
+    def _clamp_steps(self, proposal: dict[str, Any]) -> int:
+        return min(MAX_STEPS, max(1, proposal["value"]))
+
+    @traitlets.validate("count")
+    def _clamp_count(self, proposal: dict[str, Any]) -> int:
+        return min(MAX_COUNT, max(1, proposal["value"]))
+
+    @traitlets.validate("seed")
+    def _clamp_seed(self, proposal: dict[str, Any]) -> int:
+        return min(MAX_SEED, max(0, proposal["value"]))
+
+    @traitlets.validate("eta")
+    def _finite_eta(self, proposal: dict[str, Any]) -> float | None:
+        # NaN or Infinity would reach the browser as invalid JSON.
+        value = proposal["value"]
+        return value if value is None or math.isfinite(value) else None
+
+    # ------------------------------------------------------------------ changes that always go together
+
+    def _set_traits(self, values: dict[str, Any]) -> None:
+        with self.hold_sync():
+            for name, value in values.items():
+                setattr(self, name, value)
+
+    def _show_image(self, generation: Generation, index: int) -> None:
+        tile = next((tile for tile in self.batch if tile["index"] == index), None)
+        place = {"slot": tile["slot"], "of": self.batch_size} if tile else {}
+        with self.hold_sync():
+            self.image = generation.image_bytes
+            self.image_type = generation.mime_type
+            self.current = {**generation.parameters, "index": index, "elapsed": round(generation.elapsed, 1), **place}
+
+    def _begin_run(self, count: int) -> None:
+        """A run of ``count`` images starts: queued, no error, progress and batch grid reset."""
+        with self.hold_sync():
+            self.error, self.retry_at = "", None
+            self.status = "queued"
+            self.queue_position, self.eta = None, None
+            self.step, self.total_steps, self.progress = 0, self.steps, 0.0
+            self.batch, self.batch_size, self.batch_done = [], count if count > 1 else 0, 0
+
+    def _forget_index(self, position: int) -> None:
+        """History entry ``position`` is gone: the image on show and the batch grid point past it."""
+        shown = self.current.get("index") if self.current else None
+        if shown is not None and shown >= position:
+            self.current = {**self.current, "index": None if shown == position else shown - 1}
+        if self.batch:
+            self.batch = [
+                {**tile, "index": tile["index"] - (tile["index"] > position)}
+                for tile in self.batch
+                if tile["index"] != position
+            ]
+
+    # ------------------------------------------------------------------ static fallback
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        """The live widget, plus the current image for viewers that have no widget manager (JPEG, as ``%flux``)."""
+        bundle = super()._repr_mimebundle_(**kwargs)
+        data = bundle[0] if isinstance(bundle, tuple) else bundle
+        if isinstance(data, dict) and self.image:
+            try:
+                shown, mime_type = images.display_bytes(self.image, self.current)
+            except ValueError:  # undecodable: the live widget still shows, the fallback does not
+                return bundle
+            data[mime_type] = base64.b64encode(shown).decode("ascii")
+        return bundle
