@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 
 __all__ = ["CONTROL_TYPES", "WidgetState", "control_values", "frontend_contract"]
 
-_PACKAGE = Path(__file__).parent
+#: The shipped frontend.
+_STATIC = Path(__file__).parent / "static"
 _STATUSES = ("idle", "queued", "running", "error")
 #: The controls a generate request may set, with the type each must have.
 CONTROL_TYPES: dict[str, type | tuple[type, ...]] = {
@@ -65,18 +66,12 @@ def control_values(params: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _frontend_file(name: str) -> Path:
-    """The built frontend file, or its source in ``js/`` when running from a source checkout."""
-    built = _PACKAGE / "static" / name
-    return built if built.exists() else _PACKAGE.parent / "js" / name
-
-
-
 class WidgetState(anywidget.AnyWidget):
     """The traits of :class:`~flux_widget.FluxWidget`, each synced with the browser, kept valid on every set."""
 
-    _esm = _frontend_file("widget.js")
-    _css = _frontend_file("widget.css")
+    # Built from js/src by esbuild (npm run build in js/) and committed: pip install needs no Node.
+    _esm = _STATIC / "widget.js"
+    _css = _STATIC / "widget.css"
 
     prompt = traitlets.Unicode("", help="The text to draw.").tag(sync=True)
     width = traitlets.Int(1024, help="Width in pixels (snapped to 256–2048, step 32).").tag(sync=True)

@@ -1,0 +1,125 @@
+// @ts-check
+// How the job is doing: the progress bar and its line, the error box (with the quota countdown and
+// Retry), the notice shown when no kernel answers, and the announcements for screen readers.
+
+import { h, listen, onAbort } from "./dom.js";
+import { clock, describeStatus, isBusy } from "./format.js";
+import { current, watch } from "./observe.js";
+
+/** @typedef {import("./types.js").Model} Model */
+
+/** A live kernel answers a request at once; after this long, the widget says none holds it. */
+const DISCONNECTED_AFTER_MS = 4000;
+
+/**
+ * @param {{ model: Model, signal: AbortSignal, onRetry: () => void, onDismiss: () => void }} props
+ */
+export function createStatus({ model, signal, onRetry, onDismiss }) {
+  const fill = h("div", { className: "flux-progress-fill" });
+  const bar = h(
+    "div",
+    { className: "flux-progress", "@role": "progressbar", "@aria-label": "Generation progress", "@aria-valuemin": "0", "@aria-valuemax": "100" },
+    [fill],
+  );
+  const line = h("span", { className: "flux-status-text", "@aria-live": "polite" });
+  const row = h("div", { className: "flux-status" }, [bar, line]);
+  const errorText = h("span", { className: "flux-error-text" });
+  const dismiss = h("button", { type: "button", className: "flux-link flux-dismiss", textContent: "Dismiss", "@aria-label": "Dismiss error" });
+  // After a quota error: a countdown from the Space's "try again in", then Retry.
+  const retryText = h("span", { className: "flux-retry-text" });
+  const retryButton = h("button", { type: "button", className: "flux-link flux-retry", textContent: "Retry" });
+  const retryRow = h("span", { className: "flux-retry" }, [retryText, retryButton]);
+  const errorBox = h("div", { className: "flux-error", "@role": "alert" }, [
+    h("span", { className: "flux-error-body" }, [errorText, retryRow]),
+    dismiss,
+  ]);
+  const notice = h("div", { className: "flux-notice", "@role": "alert" });
+  notice.hidden = true;
+  // Always present (the status row hides when idle), so outcomes are announced to screen readers.
+  const announcer = h("div", { className: "flux-offscreen", "@aria-live": "polite", "@role": "status" });
+
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let answerTimer;
+  /** @type {ReturnType<typeof setInterval> | undefined} */
+  let retryTimer;
+  onAbort(signal, () => {
+    clearTimeout(answerTimer);
+    clearInterval(retryTimer);
+  });
+  let lastStatus = model.get("status");
+  let announcedIndex = current(model).index;
+
+  listen(dismiss, "click", () => {
+    model.send({ type: "dismiss" });
+    onDismiss();
+  }, signal);
+  listen(retryButton, "click", onRetry, signal);
+
+  watch(model, ["status", "queue_position", "eta", "step", "total_steps", "progress", "error", "batch_size", "batch_done"], () => {
+    const status = model.get("status");
+    const busy = isBusy(status);
+    const wasBusy = isBusy(lastStatus);
+    if (status !== "idle" || wasBusy) {
+      notice.hidden = true; // the kernel answered
+      clearTimeout(answerTimer);
+    }
+    if (wasBusy && !busy) {
+      const shown = current(model).index;
+      announcer.textContent = status === "error" ? "" : shown != null && shown !== announcedIndex ? "Image ready" : "Cancelled";
+      announcedIndex = shown;
+    }
+    lastStatus = status;
+    row.hidden = !busy;
+    line.textContent = describeStatus({
+      status,
+      queue_position: model.get("queue_position"),
+      eta: model.get("eta"),
+      step: model.get("step"),
+      total_steps: model.get("total_steps"),
+      batch_size: model.get("batch_size"),
+      batch_done: model.get("batch_done"),
+    });
+    const percent = Math.round(model.get("progress") * 100);
+    bar.classList.toggle("flux-indeterminate", status === "queued" || (busy && !model.get("total_steps")));
+    bar.setAttribute("aria-valuenow", String(percent));
+    fill.style.width = `${percent}%`;
+    errorText.textContent = model.get("error");
+    errorBox.hidden = !model.get("error");
+  }, signal);
+
+  // The quota countdown: "Try again in 12:31", then Retry is enabled.
+  const tickRetry = () => {
+    const at = model.get("retry_at");
+    const left = at == null ? 0 : at - Date.now() / 1000;
+    retryRow.hidden = at == null || !model.get("error");
+    retryText.textContent = left > 0 ? `Try again in ${clock(left)}` : "You can try again now.";
+    retryButton.disabled = left > 0;
+    if (left <= 0 || retryRow.hidden) {
+      clearInterval(retryTimer);
+      retryTimer = undefined;
+    }
+  };
+  watch(model, ["retry_at", "error"], () => {
+    clearInterval(retryTimer);
+    retryTimer = setInterval(tickRetry, 1000);
+    tickRetry();
+  }, signal);
+
+  return {
+    /** In the widget's order: the progress row, the error box, the notice. */
+    nodes: [row, errorBox, notice],
+    announcer,
+    /** A request was sent: if the kernel does not answer, say that no running kernel holds the widget. */
+    expectAnswer() {
+      clearTimeout(answerTimer);
+      const before = model.get("status");
+      answerTimer = setTimeout(() => {
+        if (model.get("status") === before && !isBusy(before)) {
+          notice.textContent =
+            "This widget is not connected to a running kernel (was it restarted?). Re-run its cell to use it again.";
+          notice.hidden = false;
+        }
+      }, DISCONNECTED_AFTER_MS);
+    },
+  };
+}

@@ -1,0 +1,100 @@
+// @ts-check
+// The frontend's pure helpers, run with `node --test` (no browser, no DOM).
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import {
+  PRESETS,
+  clock,
+  describeJob,
+  describeParams,
+  describeStatus,
+  downloadName,
+  gridColumns,
+  hasAspect,
+  indexAfterRemoval,
+  isBusy,
+  pendingLabel,
+  presetSize,
+  snap,
+} from "../src/format.js";
+
+const LIMITS = { min_size: 256, max_size: 2048, size_step: 32 };
+/** @type {import("../src/format.js").JobState} */
+const IDLE = { status: "idle", queue_position: null, eta: null, step: 0, total_steps: 0, batch_size: 0, batch_done: 0 };
+
+test("busy means queued or running, nothing else", () => {
+  assert.deepEqual(["idle", "queued", "running", "error"].map(isBusy), [false, true, true, false]);
+});
+
+test("snap rounds to the step and clamps to the range", () => {
+  assert.equal(snap(1000, LIMITS), 992);
+  assert.equal(snap(1008, LIMITS), 1024);
+  assert.equal(snap(10, LIMITS), 256);
+  assert.equal(snap(1e9, LIMITS), 2048);
+  assert.equal(snap(300, { min_size: 64, max_size: 512, size_step: 64 }), 320);
+});
+
+test("a preset keeps the longer side and snaps the other", () => {
+  const wide = PRESETS.find(([label]) => label === "16:9");
+  const tall = PRESETS.find(([label]) => label === "9:16");
+  assert.ok(wide && tall);
+  assert.deepEqual(presetSize(1024, 1024, wide, LIMITS), { width: 1024, height: 576 });
+  assert.deepEqual(presetSize(1024, 768, tall, LIMITS), { width: 576, height: 1024 });
+  assert.ok(hasAspect(1024, 576, wide));
+  assert.ok(!hasAspect(1024, 1024, wide));
+});
+
+test("clock writes a wait as the Space does", () => {
+  assert.equal(clock(0), "0:00");
+  assert.equal(clock(5.2), "0:06");
+  assert.equal(clock(751), "12:31");
+  assert.equal(clock(3723), "1:02:03");
+  assert.equal(clock(-4), "0:00");
+});
+
+test("caption parameters name seed, size, steps, guidance and time", () => {
+  assert.equal(describeParams({ seed: 1, width: 1024, height: 768, steps: 1, elapsed: 2.06 }), " · seed 1 · 1024×768 · 1 step · 2.1 s");
+  assert.equal(describeParams({ seed: 9, width: 512, height: 512, steps: 4, guidance: 3.5, elapsed: null }), " · seed 9 · 512×512 · 4 steps · guidance 3.5");
+});
+
+test("the job line says where the job is", () => {
+  assert.equal(describeJob(IDLE), "");
+  assert.equal(describeJob({ ...IDLE, status: "queued" }), "Waiting for the Space");
+  assert.equal(describeJob({ ...IDLE, status: "queued", queue_position: 0, eta: 4.2 }), "Next in line · about 5 s");
+  assert.equal(describeJob({ ...IDLE, status: "queued", queue_position: 3 }), "3 ahead in the queue");
+  assert.equal(describeJob({ ...IDLE, status: "running" }), "Starting…");
+  assert.equal(describeJob({ ...IDLE, status: "running", step: 9, total_steps: 8 }), "Step 8/8");
+});
+
+test("a batch's status counts what is done", () => {
+  const running = { ...IDLE, status: /** @type {const} */ ("running"), step: 3, total_steps: 8, batch_size: 4, batch_done: 2 };
+  assert.equal(describeStatus(running), "2 of 4 done · Step 3/8");
+  assert.equal(describeStatus({ ...running, status: "idle" }), "");
+  assert.equal(describeStatus({ ...running, batch_size: 0 }), "Step 3/8");
+});
+
+test("batch grids come in balanced rows", () => {
+  assert.deepEqual([1, 2, 3, 4, 5, 6, 7, 8].map(gridColumns), [1, 2, 3, 2, 3, 3, 4, 4]);
+});
+
+test("downloads are named by seed and type", () => {
+  const extensions = { "image/webp": "webp", "image/png": "png" };
+  assert.equal(downloadName(42, "image/webp", extensions), "flux-42.webp");
+  assert.equal(downloadName(7, "image/avif", extensions), "flux-7.img");
+});
+
+test("a place without its image says why", () => {
+  assert.equal(pendingLabel(true, true), "arriving…");
+  assert.equal(pendingLabel(false, true), "waiting…");
+  assert.equal(pendingLabel(false, false), "not made");
+});
+
+test("focus after a removal goes to the next entry, else the one before, as renumbered", () => {
+  // The strip shows newest first: indexes 3, 2, 1, 0.
+  assert.equal(indexAfterRemoval([3, 2, 1, 0], 0), 2); // removed 3: the next, 2, keeps its index
+  assert.equal(indexAfterRemoval([3, 2, 1, 0], 1), 1); // removed 2: the next, 1, keeps its index
+  assert.equal(indexAfterRemoval([3, 2, 1, 0], 3), 0); // removed 0, shown last: the one before, 1, becomes 0
+  assert.equal(indexAfterRemoval([0], 0), null);
+});
