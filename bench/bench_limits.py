@@ -25,7 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from misbehaving import misbehaving_space
 
 from flux_widget import FluxClient, FluxError
-from flux_widget.client import MAX_CONFIG_BYTES, MAX_EVENT_BYTES, MAX_IMAGE_BYTES
+from flux_widget.client import MAX_CONFIG_BYTES
+from flux_widget.space_http import MAX_EVENT_BYTES, MAX_IMAGE_BYTES
 
 MiB = 1024 * 1024
 EVENTS = "/gradio_api/queue/data"
