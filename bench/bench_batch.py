@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from servers import start_standin, stop
+from support.servers import start_standin, stop
 
 from flux_widget import FluxClient
 from flux_widget.batch import batch_requests, run_batch

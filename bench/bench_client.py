@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from servers import start_standin, stop
+from support.servers import start_standin, stop
 
 from flux_widget import FluxClient
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from servers import start_standin, stop
+from support.servers import start_standin, stop
 
 HERE = Path(__file__).resolve().parent
 

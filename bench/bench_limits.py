@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from misbehaving import misbehaving_space
+from support.misbehaving import misbehaving_space
 
 from flux_widget import FluxClient, FluxError
 from flux_widget.client import MAX_CONFIG_BYTES

@@ -16,6 +16,7 @@ from .errors import FluxError, QuotaExceededError
 from .history import History
 from .types import (
     GenerationRequest,
+    RequestParameters,
 )
 
 if TYPE_CHECKING:
@@ -242,15 +243,8 @@ class FluxWidget(WidgetState):
         self._begin_run(count)
         arrived: dict[int, Generation] = {}
         try:
-            request = GenerationRequest.build(
-                self.prompt,
-                width=self.width,
-                height=self.height,
-                steps=self.steps,
-                seed=self.seed,
-                randomize_seed=self.randomize_seed,
-                guidance=self.guidance,
-            )
+            parameters = {name: getattr(self, name) for name in RequestParameters.__annotations__}
+            request = GenerationRequest.build(self.prompt, **parameters)
             if not self.space_parameters:  # a widget made outside a running loop learns them now
                 await self._discover()
             requests = batch_requests(request, count)

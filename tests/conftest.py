@@ -1,4 +1,4 @@
-"""Shared fixtures: a real Gradio stand-in Space started once per test session."""
+"""Shared fixtures: a real Gradio stand-in Space started once per test session, the misbehaving server."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jupyter import ARTIFACTS, WIDGET_CELL, browser, jupyter_server, write_notebook
-from notebook_page import NotebookPage
-from servers import start_standin, stop
+from support.misbehaving import Seen, misbehaving_space
+from support.servers import running_standin, start_standin, stop
 
 
 @pytest.fixture(scope="session")
@@ -24,9 +23,15 @@ def space(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def dev_space(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """A real FLUX.1-dev-like Gradio Space (``guidance_scale`` too): its URL and the folder of its calls log."""
     tmp = tmp_path_factory.mktemp("dev")
-    process, url = start_standin(tmp, "--variant", "dev", script="standin_variants.py")
-    yield url, tmp
-    stop(process)
+    with running_standin(tmp, "--variant", "dev", script="standin_variants.py") as url:
+        yield url, tmp
+
+
+@pytest.fixture(scope="module")
+def bad_space() -> Iterator[tuple[str, Seen]]:
+    """The misbehaving server (``tests/support/misbehaving.py``): its base URL and what it has seen."""
+    with misbehaving_space() as served:
+        yield served
 
 
 @pytest.fixture
@@ -40,7 +45,7 @@ def space_env(space: str, monkeypatch: pytest.MonkeyPatch) -> str:
 @pytest.fixture
 def in_kernel(space_env: str, tmp_path: Path) -> Any:
     """Run cells in a fresh kernel after ``%load_ext flux_widget`` (the Space: the stand-in); their outputs."""
-    from kernel import run_cells
+    from support.kernel import run_cells
 
     return lambda *cells: run_cells(["%load_ext flux_widget", *cells], tmp_path)
 
@@ -57,44 +62,3 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     outcome = yield
     report = outcome.get_result()
     setattr(item, f"report_{report.when}", report)
-
-
-# ---------------------------------------------------------------- a notebook per test, in real Chromium
-
-
-@pytest.fixture(scope="module")
-def server(space: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    """A Jupyter server (JupyterLab 4 and Notebook 7) whose widgets use the stand-in Space: its URL and root."""
-    root = tmp_path_factory.mktemp("lab")
-    with jupyter_server(root, {"FLUX_WIDGET_SPACE": space}) as url:
-        yield url, root
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    """Debian's Chromium, headless, driven by playwright."""
-    with browser() as instance:
-        yield instance
-
-
-@pytest.fixture
-def opened(server: tuple[str, Path], chromium: Any, request: pytest.FixtureRequest) -> Iterator[NotebookPage]:
-    """A notebook of its own with the widget shown in its first cell (Lab, or ``app`` when parametrized).
-
-    Its cells are the widget's (``w``) and ``print('second cell')``, or those of ``@pytest.mark.cells(...)``
-    after the widget's. A failed test leaves a screenshot of its page in ``tests/artifacts``.
-    """
-    url, root = server
-    name = f"{request.node.name.replace('[', '-').replace(']', '')}.ipynb"
-    marker = request.node.get_closest_marker("cells")
-    write_notebook(root / name, [WIDGET_CELL, *(marker.args if marker else ["print('second cell')"])])
-    page = chromium.new_page(viewport={"width": 1100, "height": 1000})
-    notebook = NotebookPage(page, url)
-    app = request.node.callspec.params.get("app", "lab") if hasattr(request.node, "callspec") else "lab"
-    notebook.open_widget(name, app=app, workspace=Path(name).stem)  # its own workspace: no other notebook's tabs
-    notebook.name = name  # type: ignore[attr-defined]
-    yield notebook
-    if getattr(request.node, "report_call", None) is not None and request.node.report_call.failed:
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=ARTIFACTS / f"{request.node.name}.png", full_page=True)
-    page.close()

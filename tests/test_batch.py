@@ -13,10 +13,11 @@ import time
 from pathlib import Path
 
 import pytest
-from kernel import grid_images, texts
-from picture import mean_difference, parameters, render_picture
 from PIL import Image
-from servers import next_job_on
+from support.helpers import wait_until
+from support.kernel import grid_images, texts
+from support.picture import mean_difference, parameters, render_picture
+from support.servers import next_job_on
 
 import flux_widget
 from flux_widget import GenerationError, InvalidRequestError, QuotaExceededError
@@ -27,11 +28,6 @@ from flux_widget.widget import FluxWidget
 pytestmark = pytest.mark.anyio
 
 
-async def wait_until(condition, seconds: float = 30.0) -> None:
-    deadline = asyncio.get_running_loop().time() + seconds
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.02)
 
 
 def test_seeds_count_up_from_the_seed_or_are_left_to_the_space() -> None:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from picture import mean_difference, parameters, render_picture
 from PIL import Image
-from servers import next_job_on
+from support.picture import mean_difference, parameters, render_picture
+from support.servers import next_job_on
 
 from flux_widget import (
     FluxClient,

@@ -10,8 +10,8 @@ import sys
 
 import httpx
 import pytest
-from picture import mean_difference, render_picture
 from PIL import Image
+from support.picture import mean_difference, render_picture
 
 from flux_widget import BlackForestLabs_Flux1Schnell
 

@@ -11,10 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from inference_server import Calls, inference_endpoint
-from kernel import pngs, run_cells, texts
-from picture import mean_difference, render_picture
 from PIL import Image
+from support.inference_server import Calls, inference_endpoint
+from support.kernel import pngs, run_cells, texts
+from support.picture import mean_difference, render_picture
 
 from flux_widget import (
     AuthenticationError,
@@ -96,7 +96,7 @@ async def test_errors_map_onto_the_family(endpoint: tuple[str, Calls], mode: str
 
 @pytest.mark.anyio
 async def test_unreachable_and_missing_token(endpoint: tuple[str, Calls], monkeypatch: pytest.MonkeyPatch) -> None:
-    from servers import free_port
+    from support.servers import free_port
 
     nowhere = InferenceBackend(f"http://127.0.0.1:{free_port()}/ok", token=TOKEN)
     with pytest.raises(ServiceUnavailableError, match="Cannot reach"):

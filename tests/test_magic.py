@@ -7,9 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from kernel import grid_images, pngs, texts
-from picture import mean_difference, parameters, render_picture
 from PIL import Image
+from support.kernel import grid_images, pngs, texts
+from support.picture import mean_difference, parameters, render_picture
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 

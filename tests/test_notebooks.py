@@ -8,9 +8,9 @@ from typing import Any
 
 import nbformat
 import pytest
-from kernel import grid_images, pngs, run_notebook, texts
-from picture import parameters
 from PIL import Image
+from support.kernel import grid_images, pngs, run_notebook, texts
+from support.picture import parameters
 
 NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
 

@@ -11,8 +11,9 @@ import types
 from pathlib import Path
 
 import pytest
-from picture import mean_difference, parameters, render_picture
 from PIL import Image
+from support.helpers import wait_until
+from support.picture import mean_difference, parameters, render_picture
 
 from flux_widget import FluxError, GenerationError, InvalidRequestError, QuotaExceededError
 from flux_widget.widget import FluxWidget
@@ -21,11 +22,6 @@ pytestmark = pytest.mark.anyio
 SECRET = "hf_" + "S3cr3tT0k3n" * 3
 
 
-async def wait_until(condition, seconds: float = 30.0) -> None:
-    deadline = asyncio.get_running_loop().time() + seconds
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.02)
 
 
 @pytest.fixture
@@ -278,7 +274,7 @@ def test_outside_colab_nothing_is_enabled(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 async def test_progress_reaches_the_browser_at_most_about_20_times_a_second() -> None:
-    from misbehaving import misbehaving_space
+    from support.misbehaving import misbehaving_space
 
     with misbehaving_space() as (base, _):
         widget = FluxWidget(f"{base}/many-progress", width=256, height=256)

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jupyter import ARTIFACTS, BROWSER_TESTS, WIDGET_CELL, browser, jupyter_server, write_notebook
-from notebook_page import NotebookPage, generate_and_wait
-from servers import received
+from support.jupyter import ARTIFACTS, BROWSER_TESTS, WIDGET_CELL, browser, jupyter_server, write_notebook
+from support.notebook_page import NotebookPage, generate_and_wait
+from support.servers import received
 
 pytestmark = BROWSER_TESTS
 

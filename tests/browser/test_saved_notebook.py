@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 
 import httpx
-from jupyter import ARTIFACTS, BROWSER_TESTS, browser, jupyter_server, write_notebook
-from notebook_page import NotebookPage, expect_count, generate_and_wait, history_items
+from support.jupyter import ARTIFACTS, BROWSER_TESTS, browser, jupyter_server, write_notebook
+from support.notebook_page import NotebookPage, expect_count, generate_and_wait, history_items
 
 pytestmark = BROWSER_TESTS
 

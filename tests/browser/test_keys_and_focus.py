@@ -13,8 +13,8 @@ from typing import Any
 
 import httpx
 import pytest
-from jupyter import ARTIFACTS, BROWSER_TESTS
-from notebook_page import NotebookPage, generate_and_wait
+from support.jupyter import ARTIFACTS, BROWSER_TESTS
+from support.notebook_page import NotebookPage, generate_and_wait
 
 pytestmark = BROWSER_TESTS
 LONG_RTL_PROMPT = "قطة صغيرة ترتدي قبعة حمراء وتجلس على سطح منزل قديم تحت ضوء القمر " * 4

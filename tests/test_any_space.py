@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from picture import mean_difference, render_picture
 from PIL import Image
-from servers import received, start_standin, stop
+from support.picture import mean_difference, render_picture
+from support.servers import received, running_standin
 
 from flux_widget import FluxClient, GenerationError, InvalidRequestError
 
@@ -23,9 +23,8 @@ pytestmark = pytest.mark.anyio
 @pytest.fixture(scope="module")
 def reordered_space(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     tmp = tmp_path_factory.mktemp("reordered")
-    process, url = start_standin(tmp, "--variant", "reordered", script="standin_variants.py")
-    yield url, tmp
-    stop(process)
+    with running_standin(tmp, "--variant", "reordered", script="standin_variants.py") as url:
+        yield url, tmp
 
 
 async def test_dev_space_gets_guidance_and_steps_in_their_own_places(dev_space: tuple[str, Path]) -> None:
@@ -99,7 +98,7 @@ async def test_widget_on_the_dev_space(dev_space: tuple[str, Path]) -> None:
 
 
 def test_magic_with_guidance_on_the_dev_space(dev_space: tuple[str, Path], space: str, tmp_path: Path) -> None:
-    from kernel import pngs, run_cells, texts
+    from support.kernel import pngs, run_cells, texts
 
     url, tmp = dev_space
     _, shown, refused = run_cells(

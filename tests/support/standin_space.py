@@ -9,7 +9,7 @@ make it misbehave the way the hosted Space does:
 - ``[slow]`` sleeps a while per step and reports per-step progress;
 - ``[odd-seed-error]`` raises a ``gr.Error`` for odd seeds (one image of a batch fails, the next works).
 
-Run it as ``python tests/standin_space.py --port 7861``; the tests start it once per session.
+Run it as ``python tests/support/standin_space.py --port 7861``; the tests start it once per session.
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ import random
 import time
 
 import gradio as gr
-from picture import render_picture
 from PIL import Image
+
+from support.picture import render_picture
 
 MAX_SEED = 2**31 - 1
 MAX_IMAGE_SIZE = 2048

@@ -6,7 +6,7 @@
   (seed first, then the image).
 
 Each call is appended as one JSON line to ``$STANDIN_CALLS``: the values the app actually received.
-Run as ``python tests/standin_variants.py --variant dev --port 7862``.
+Run as ``python tests/support/standin_variants.py --variant dev --port 7862``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ import os
 import random
 
 import gradio as gr
-from picture import render_picture
+
+from support.picture import render_picture
 
 MAX_SEED = 2**31 - 1
 

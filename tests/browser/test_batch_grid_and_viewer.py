@@ -12,11 +12,11 @@ import time
 from typing import Any
 
 import pytest
-from jupyter import ARTIFACTS, BROWSER_TESTS
-from notebook_page import NotebookPage, expect_count, generate_and_wait, history_items
 from PIL import Image
 from playwright.sync_api import expect
-from servers import next_job_on
+from support.jupyter import ARTIFACTS, BROWSER_TESTS
+from support.notebook_page import NotebookPage, expect_count, generate_and_wait, history_items
+from support.servers import next_job_on
 
 from flux_widget.runner import run_sync
 

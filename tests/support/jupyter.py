@@ -14,7 +14,8 @@ from typing import Any
 
 import nbformat
 import pytest
-from servers import free_port, stop, wait_for_http
+
+from support.servers import free_port, stop, wait_for_http
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -26,7 +27,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-ARTIFACTS = Path(__file__).parent / "artifacts"
+ARTIFACTS = Path(__file__).parent.parent / "artifacts"
 WIDGET_CELL = "from flux_widget import FluxWidget\nw = FluxWidget(width=256, height=256, steps=2)\nw"
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 

@@ -11,11 +11,11 @@ import gc
 import os
 import time
 import tracemalloc
-from collections.abc import Iterator
 
 import pytest
-from misbehaving import Seen, misbehaving_space
-from servers import free_port
+from support.helpers import client_failure
+from support.misbehaving import Seen
+from support.servers import free_port
 
 from flux_widget import (
     FluxClient,
@@ -31,19 +31,11 @@ pytestmark = pytest.mark.anyio
 TOKEN = "hf_" + "FaultMatrixSecret" * 2
 
 
-@pytest.fixture(scope="module")
-def bad_space() -> Iterator[tuple[str, Seen]]:
-    with misbehaving_space() as served:
-        yield served
+async def failure(base: str, mode: str, **options: object) -> FluxError:
+    """The error generating against ``{base}/{mode}`` raises (with a token set, to prove it stays hidden)."""
+    return await client_failure(f"{base}/{mode}", TOKEN, seconds=30, **options)  # type: ignore[arg-type]
 
 
-async def failure(base: str, mode: str, *, prompt: str = "a fault", **client_options: object) -> FluxError:
-    """Generate against ``{base}/{mode}`` and return the error raised (the token is set, to prove it stays hidden)."""
-    async with FluxClient(f"{base}/{mode}", token=TOKEN, **client_options) as client:  # type: ignore[arg-type]
-        with pytest.raises(FluxError) as caught:
-            await asyncio.wait_for(client.generate(prompt, width=256, height=256), 30)
-    assert TOKEN not in str(caught.value) and TOKEN not in repr(caught.value)
-    return caught.value
 
 
 async def test_quota_error_has_its_wait(space: str) -> None:
@@ -78,24 +70,18 @@ async def test_sleeping_or_building_space_is_retried_then_named(
     assert len(seen.paths(f"/{mode}/config")) - before == 3  # the first try and two retries, no more
 
 
-async def test_html_page_instead_of_config(bad_space: tuple[str, Seen]) -> None:
-    error = await failure(bad_space[0], "html-config")
-    assert isinstance(error, SpaceUnavailableError) and "HTTP 200" in str(error)
-
-
-async def test_stream_that_ends_before_a_result(bad_space: tuple[str, Seen]) -> None:
-    error = await failure(bad_space[0], "ends-early")
-    assert isinstance(error, GenerationError) and "ended before the image was ready" in str(error)
-
-
-async def test_connection_cut_mid_stream(bad_space: tuple[str, Seen]) -> None:
-    error = await failure(bad_space[0], "cut")
-    assert isinstance(error, GenerationError) and "connection to the Space was cut" in str(error)
-
-
-async def test_malformed_event_is_named(bad_space: tuple[str, Seen]) -> None:
-    error = await failure(bad_space[0], "malformed")
-    assert isinstance(error, GenerationError) and "malformed event (not JSON): '{not json'" in str(error)
+@pytest.mark.parametrize(
+    ("mode", "kind", "says"),
+    [
+        ("html-config", SpaceUnavailableError, "HTTP 200"),
+        ("ends-early", GenerationError, "ended before the image was ready"),
+        ("cut", GenerationError, "connection to the Space was cut"),
+        ("malformed", GenerationError, "malformed event (not JSON): '{not json'"),
+    ],
+)
+async def test_broken_answers_are_named(bad_space: tuple[str, Seen], mode: str, kind: type, says: str) -> None:
+    error = await failure(bad_space[0], mode)
+    assert isinstance(error, kind) and says in str(error)
 
 
 @pytest.mark.parametrize(

@@ -14,12 +14,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from picture import render_picture
-from servers import served
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from support.picture import render_picture
+from support.servers import served
 
 FAILURES = {
     "401": (401, {"error": "Invalid credentials in Authorization header"}),

@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jupyter import ARTIFACTS, BROWSER_TESTS, browser
-from picture import mean_difference, render_picture
 from PIL import Image
-from servers import free_port, stop, wait_for_http
+from support.jupyter import ARTIFACTS, BROWSER_TESTS, browser
+from support.picture import mean_difference, render_picture
+from support.servers import free_port, stop, wait_for_http
 
 pytestmark = BROWSER_TESTS
-APP = Path(__file__).parent.parent / "notebooks" / "marimo_flux.py"
+APP = Path(__file__).parents[2] / "notebooks" / "marimo_flux.py"
 
 
 @pytest.fixture(scope="module")

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from jupyter import ARTIFACTS, BROWSER_TESTS, WIDGET_CELL, browser, jupyter_server, write_notebook
-from notebook_page import NotebookPage, expect_count, history_items
+from support.jupyter import ARTIFACTS, BROWSER_TESTS, WIDGET_CELL, browser, jupyter_server, write_notebook
+from support.notebook_page import NotebookPage, expect_count, history_items
 
 pytestmark = BROWSER_TESTS
 THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}

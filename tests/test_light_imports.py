@@ -5,24 +5,17 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from kernel import grid_images, pngs, run_cells, texts
-from misbehaving import Seen, misbehaving_space
-from picture import mean_difference, parameters, render_picture
 from PIL import Image
+from support.kernel import grid_images, pngs, run_cells, texts
+from support.misbehaving import Seen
+from support.picture import mean_difference, parameters, render_picture
 
 from flux_widget import BlackForestLabs_Flux1Schnell
 
 WIDGET_STACK = ("anywidget", "ipywidgets", "IPython", "traitlets", "comm")
-
-
-@pytest.fixture(scope="module")
-def bad_space() -> Iterator[tuple[str, Seen]]:
-    with misbehaving_space() as served:
-        yield served
 
 
 def python(code: str, *, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

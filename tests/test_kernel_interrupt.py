@@ -8,19 +8,13 @@ from typing import Any
 
 import pytest
 from jupyter_client.manager import start_new_kernel
-from misbehaving import Seen, misbehaving_space
+from support.misbehaving import Seen
 
 LEFT_OVER_TASKS = (
     "import asyncio\n"
     "await asyncio.sleep(0.5)\n"
     "print([t.get_coro().__qualname__ for t in asyncio.all_tasks() if 'flux_widget' in repr(t.get_coro())])"
 )
-
-
-@pytest.fixture(scope="module")
-def bad_space() -> Iterator[tuple[str, Seen]]:
-    with misbehaving_space() as served:
-        yield served
 
 
 @pytest.fixture(scope="module")

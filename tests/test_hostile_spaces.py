@@ -13,14 +13,14 @@ import subprocess
 import sys
 import time
 import tracemalloc
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import traitlets
-from kernel import grid_images, pngs, run_cells, texts
-from misbehaving import HOLD_SECONDS, Seen, misbehaving_space
 from PIL import Image
+from support.helpers import client_failure, wait_until
+from support.kernel import grid_images, pngs, run_cells, texts
+from support.misbehaving import HOLD_SECONDS, Seen
 
 from flux_widget import (
     FluxClient,
@@ -39,26 +39,13 @@ TOKEN = "hf_" + "HostileSpaceSecret" * 2
 MiB = 1024 * 1024
 
 
-@pytest.fixture(scope="module")
-def bad_space() -> Iterator[tuple[str, Seen]]:
-    with misbehaving_space() as served:
-        yield served
+async def failure(url: str, **options: object) -> FluxError:
+    """The error generating against ``url`` raises (with a token set, to prove it stays hidden)."""
+    return await client_failure(url, TOKEN, **options)  # type: ignore[arg-type]
 
 
-async def failure(url: str, *, prompt: str = "a fault", **options: object) -> FluxError:
-    """Generate against ``url`` (with a token, to prove it stays hidden); return the error raised."""
-    async with FluxClient(url, token=TOKEN, **options) as client:  # type: ignore[arg-type]
-        with pytest.raises(FluxError) as caught:
-            await asyncio.wait_for(client.generate(prompt, width=256, height=256), 60)
-    assert TOKEN not in str(caught.value)
-    return caught.value
 
 
-async def wait_until(condition, seconds: float = 10.0) -> None:
-    ends = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < ends, "condition not reached in time"
-        await asyncio.sleep(0.02)
 
 
 # ---------------------------------------------------------------- 1, 2: bounded memory

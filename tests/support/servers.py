@@ -16,7 +16,9 @@ from typing import Any
 
 import httpx
 
-TESTS = Path(__file__).parent
+SUPPORT = Path(__file__).parent
+#: On the path of a server run as a script, so that it imports ``support.…`` as the tests do.
+TESTS = SUPPORT.parent
 
 
 def free_port() -> int:
@@ -41,8 +43,18 @@ def wait_for_http(url: str, process: subprocess.Popen[bytes], seconds: float = 9
     raise RuntimeError(f"{url} did not answer within {seconds} s")
 
 
+@contextmanager
+def running_standin(tmp: Path, *extra: str, script: str = "standin_space.py") -> Iterator[str]:
+    """A stand-in Space (see :func:`start_standin`) for the ``with`` block; its URL."""
+    process, url = start_standin(tmp, *extra, script=script)
+    try:
+        yield url
+    finally:
+        stop(process)
+
+
 def start_standin(tmp: Path, *extra: str, script: str = "standin_space.py") -> tuple[subprocess.Popen[bytes], str]:
-    """Start a stand-in Space (``tests/standin_space.py`` by default) on a free port; return the process and URL.
+    """Start a stand-in Space (``support/standin_space.py`` by default) on a free port; return the process and URL.
 
     Calls the app logs (``standin_variants.py``) go to ``tmp / "calls.jsonl"``.
     """
@@ -56,7 +68,7 @@ def start_standin(tmp: Path, *extra: str, script: str = "standin_space.py") -> t
     }
     log = open(tmp / f"standin-{port}.log", "wb")
     process = subprocess.Popen(
-        [sys.executable, str(TESTS / script), "--port", str(port), *extra],
+        [sys.executable, str(SUPPORT / script), "--port", str(port), *extra],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

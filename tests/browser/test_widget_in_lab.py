@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jupyter import ARTIFACTS, BROWSER_TESTS, WIDGET_CELL, browser, jupyter_server, write_notebook
-from notebook_page import NotebookPage, expect_count, generate_and_wait, history_items
-from picture import mean_difference, render_picture
 from PIL import Image
+from support.jupyter import ARTIFACTS, BROWSER_TESTS, WIDGET_CELL, browser, jupyter_server, write_notebook
+from support.notebook_page import NotebookPage, expect_count, generate_and_wait, history_items
+from support.picture import mean_difference, render_picture
 
 pytestmark = BROWSER_TESTS
 

@@ -21,11 +21,12 @@ from dataclasses import dataclass, field
 
 import brotli
 from PIL import Image
-from servers import served
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+
+from support.servers import served
 
 SLEEPING_PAGE = "<!doctype html><html><body><h1>This Space is sleeping</h1><p>Restart it.</p></body></html>"
 BUILDING_PAGE = "<!doctype html><html><body><h1>Building</h1><p>This Space is building.</p></body></html>"

@@ -1,0 +1,1 @@
+"""Stand-in Spaces, misbehaving servers, kernels and Jupyter: the real parts the tests run against."""
