@@ -7,16 +7,30 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.journal import Journal
 from support.misbehaving import Seen, misbehaving_space
-from support.servers import running_standin, start_standin, stop
+from support.servers import running_standin
 
 
 @pytest.fixture(scope="session")
-def space(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The base URL of a real Gradio stand-in Space (one job at a time, like the hosted one)."""
-    process, url = start_standin(tmp_path_factory.mktemp("standin"))
-    yield url
-    stop(process)
+def standin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Journal]]:
+    """A real Gradio stand-in Space (one job at a time, like the hosted one): its URL and its journal."""
+    tmp = tmp_path_factory.mktemp("standin")
+    journal = tmp / "journal.jsonl"
+    with running_standin(tmp, "--journal", str(journal)) as url:
+        yield url, Journal(journal)
+
+
+@pytest.fixture(scope="session")
+def space(standin: tuple[str, Journal]) -> str:
+    """The base URL of the stand-in Space."""
+    return standin[0]
+
+
+@pytest.fixture(scope="session")
+def journal(standin: tuple[str, Journal]) -> Journal:
+    """What the stand-in Space saw: joins (with event ids), cancels, and each run's start and end."""
+    return standin[1]
 
 
 @pytest.fixture(scope="session")

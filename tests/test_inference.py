@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import subprocess
 import sys
 import time
@@ -168,3 +169,65 @@ def test_magic_cli_and_env_choose_the_backend(
     monkeypatch.setenv("FLUX_WIDGET_BACKEND", "teleport")
     with pytest.raises(FluxError, match="backend must be 'space' or 'inference', not 'teleport'"):
         FluxWidget()
+
+
+# ---------------------------------------------------------------- the chosen provider reaches the request
+
+MODEL = "black-forest-labs/FLUX.1-schnell"
+#: Each entry point's way of choosing ``provider``, as a program run with the routes' environment.
+CHOOSERS = {
+    "generate": "flux_widget.generate('x', backend='inference', model={model!r}, inference_provider={provider!r})",
+    "agenerate": (
+        "asyncio.run(flux_widget.agenerate('x', backend='inference', model={model!r}, inference_provider={provider!r}))"
+    ),
+    "widget": "asyncio.run(widget_run({model!r}, {provider!r}))",
+}
+PROGRAM = """
+import asyncio, flux_widget
+async def widget_run(model, provider):
+    w = flux_widget.FluxWidget(backend='inference', model=model, inference_provider=provider)
+    try:
+        await w.generate('x')
+    finally:
+        w.close()
+try:
+    {call}
+except flux_widget.FluxError as exc:
+    print(type(exc).__name__)
+"""
+
+
+def routed_run(args: list[str]) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """Run ``python *args`` against the Hub stand-in and the noting proxy; the result and the hosts it tried.
+
+    The key is a provider's own (not ``hf_…``), so huggingface_hub calls the provider's host directly.
+    """
+    from support.provider_routes import provider_routes
+
+    with provider_routes() as routes:
+        env = {**os.environ, "HF_ENDPOINT": routes.hub, "HTTPS_PROXY": routes.proxy, "HF_TOKEN": "a-provider-key"}
+        env["HF_HUB_DISABLE_TELEMETRY"] = "1"
+        for name in ("NO_PROXY", "no_proxy"):
+            env.pop(name, None)
+        result = subprocess.run([sys.executable, *args], env=env, capture_output=True, text=True, timeout=120)
+        return result, list(routes.hosts)
+
+
+@pytest.mark.parametrize("chooser", sorted(CHOOSERS))
+@pytest.mark.parametrize(
+    ("provider", "host"),
+    [("replicate", "api.replicate.com:443"), ("together", "api.together.xyz:443"), ("fal-ai", "fal.run:443")],
+)
+def test_the_chosen_provider_is_the_one_called(chooser: str, provider: str, host: str) -> None:
+    call = CHOOSERS[chooser].format(model=MODEL, provider=provider)
+    result, hosts = routed_run(["-c", PROGRAM.format(call=call)])
+    assert result.stdout.strip() == "ServiceUnavailableError", result.stderr[-2000:]  # the proxy refused it
+    assert hosts and set(hosts) == {host}
+
+
+def test_the_cli_provider_option_is_the_one_called() -> None:
+    result, hosts = routed_run(
+        ["-m", "flux_widget", "x", "--backend", "inference", "--model", MODEL, "--provider", "together"]
+    )
+    assert result.returncode == 1 and "error:" in result.stderr
+    assert hosts and set(hosts) == {"api.together.xyz:443"}
