@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from PIL import Image
 from support.inference_server import Calls, inference_endpoint
+from support.journal import Journal
 from support.picture import mean_difference, render_picture
 from support.servers import next_job_on
 
@@ -74,14 +75,15 @@ async def test_agenerate_takes_a_ready_request_and_refuses_it_with_parameters(sp
         await flux_widget.agenerate("  ", space=space)
 
 
-async def test_cancelling_agenerate_cancels_the_job_on_the_space(space: str) -> None:
+async def test_cancelling_agenerate_cancels_the_job_on_the_space(space: str, journal: Journal) -> None:
     task = asyncio.ensure_future(
-        flux_widget.agenerate("[slow] cancel me", space=space, width=256, height=256, steps=12)
+        flux_widget.agenerate("[slow] cancel me from agenerate", space=space, width=256, height=256, steps=12)
     )
     await asyncio.sleep(1.0)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+    assert len(await journal.cancels("cancel me from agenerate", 1)) == 1
     rank, seconds = await next_job_on(space)
     assert rank == 0 and seconds < 4  # the abandoned 12-step job no longer holds the one slot
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from support.helpers import wait_until
+from support.journal import Journal
 from support.kernel import grid_images, texts
 from support.picture import mean_difference, parameters, render_picture
 from support.servers import next_job_on
@@ -22,12 +23,11 @@ from support.servers import next_job_on
 import flux_widget
 from flux_widget import GenerationError, InvalidRequestError, QuotaExceededError
 from flux_widget.batch import MAX_COUNT, SlotSeed, batch_seeds
+from flux_widget.shared import close_clients
 from flux_widget.types import MAX_SEED
 from flux_widget.widget import FluxWidget
 
 pytestmark = pytest.mark.anyio
-
-
 
 
 def test_seeds_count_up_from_the_seed_or_are_left_to_the_space() -> None:
@@ -68,7 +68,7 @@ async def test_widget_batch_with_randomize_gets_a_seed_per_image(space: str) -> 
     assert all(mean_difference(g.image, render_picture("random owls", g.seed, 256, 256)) < 6 for g in generations)
 
 
-async def test_cancelling_a_batch_cancels_every_job_on_the_space(space: str) -> None:
+async def test_cancelling_a_batch_cancels_every_job_on_the_space(space: str, journal: Journal) -> None:
     widget = FluxWidget(space, width=256, height=256, steps=12)
     task = asyncio.ensure_future(widget.generate("[slow] batch to cancel", count=4))
     await wait_until(lambda: widget.status == "running" and widget.step >= 1)
@@ -78,6 +78,9 @@ async def test_cancelling_a_batch_cancels_every_job_on_the_space(space: str) -> 
         await task
     assert widget.status == "idle" and widget.history == [] and widget.error == ""
     assert widget.batch_size == 0  # nothing was made: no grid of empty places
+    # Two of the four had joined the queue (two at a time); the Space was told to cancel both.
+    joined = journal.joins("batch to cancel")
+    assert len(joined) == 2 and len(await journal.cancels("batch to cancel", 2)) == 2
     # The one-slot stand-in has nothing left of the batch: the next job is first in line and runs at once.
     rank, waited = await next_job_on(space)
     widget.close()
@@ -117,6 +120,26 @@ async def test_count_out_of_range_is_refused(space: str) -> None:
     widget.close()
     with pytest.raises(InvalidRequestError, match="1 to 8"):
         flux_widget.generate("x", space=space, count=0)
+
+
+@pytest.mark.parametrize("entry", ["widget", "agenerate", "magic"])
+async def test_a_batch_never_holds_more_than_two_places_in_the_spaces_queue(
+    entry: str, space: str, journal: Journal, in_kernel
+) -> None:
+    marker = f"two places via {entry}"
+    if entry == "widget":
+        widget = FluxWidget(space, width=256, height=256, steps=2)
+        try:
+            await widget.generate(f"[slow] {marker}", count=6)
+        finally:
+            widget.close()
+    elif entry == "agenerate":
+        await flux_widget.agenerate(f"[slow] {marker}", space=space, width=256, height=256, steps=2, count=6)
+        await close_clients()
+    else:
+        await asyncio.to_thread(in_kernel, f"%flux -n 6 [slow] {marker} --width 256 --height 256 --steps 2")
+    assert len(journal.joins(marker)) == 6
+    assert journal.most_in_queue(marker) == 2
 
 
 def test_sync_generate_returns_a_list_for_a_batch(space_env: str) -> None:
@@ -179,23 +202,30 @@ async def test_step_events_reach_the_widget_from_both_running_jobs(space: str) -
     assert "queued" not in statuses[running:], statuses  # once running, the batch stays running until done
 
 
-async def test_one_failing_image_stops_the_batch_and_keeps_what_arrived(space: str) -> None:
+async def test_one_failing_image_stops_the_batch_and_keeps_what_arrived(space: str, journal: Journal) -> None:
     widget = FluxWidget(space, width=256, height=256, steps=1)
     try:
         await widget.generate("kept before", seed=10, randomize_seed=False)
-        # Seeds 2, 3, 4, 5: the second is refused; the rest of the batch is cancelled on the Space.
-        with pytest.raises(GenerationError, match="Seed 3 is odd"):
-            await widget.generate("[odd-seed-error] a batch", count=4, seed=2, randomize_seed=False)
+        # Seeds 4, 5, 6, 7: the third is refused. It joins the queue only once one of the first two has
+        # arrived (two at a time), so at least seed 4 or 5 is always in hand when the batch fails.
+        with pytest.raises(GenerationError, match="Seed 6 is refused"):
+            await widget.generate("[fail-seed=6] a kept batch", count=4, seed=4, randomize_seed=False)
     finally:
         widget.close()
     seeds = [entry["seed"] for entry in widget.history]
-    assert seeds[0] == 10 and 3 not in seeds and set(seeds[1:]) <= {2, 4}  # nothing lost, nothing made up
-    assert widget.status == "error" and "Seed 3 is odd" in widget.error
-    # The grid keeps the places of the images that arrived (seed 2 is place 1, seed 4 place 3); with
-    # none (the Space may take seed 3 first), no grid of empty places: the last image stays on show.
-    assert {tile["slot"] for tile in widget.batch} == {seed - 1 for seed in seeds[1:]}
-    assert widget.batch_size == (4 if seeds[1:] else 0)
+    assert seeds[0] == 10 and len(seeds) >= 2 and set(seeds[1:]) <= {4, 5}  # what arrived is kept, nothing made up
+    assert widget.status == "error" and "Seed 6 is refused" in widget.error
+    # The grid keeps the places of the images that arrived (seed 4 is place 1, seed 5 place 2).
+    assert {tile["slot"] for tile in widget.batch} == {seed - 3 for seed in seeds[1:]}
+    assert widget.batch_size == 4
     assert widget.image == widget.generations[-1].image_bytes
+    # The Space did run the refused one: the failure is the Space's, after the others had arrived.
+    ran = [
+        record["seed"]
+        for record in journal.records()
+        if record["kind"] == "start" and "a kept batch" in record["prompt"]
+    ]
+    assert 6 in ran
     rank, waited = await next_job_on(space)
     assert rank == 0 and waited < 4  # the cancelled images hold no place
 

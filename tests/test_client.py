@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 from PIL import Image
+from support.journal import Journal
 from support.picture import mean_difference, parameters, render_picture
 from support.servers import next_job_on
 
@@ -186,7 +187,7 @@ async def test_hidden_app_error_gets_a_clear_generic_message(space: str) -> None
             await client.generate("[crash] anything")
 
 
-async def test_cancelling_the_task_cancels_the_space_job(space: str) -> None:
+async def test_cancelling_the_task_cancels_the_space_job(space: str, journal: Journal) -> None:
     async with FluxClient(space) as client:
         started = asyncio.Event()
 
@@ -202,17 +203,19 @@ async def test_cancelling_the_task_cancels_the_space_job(space: str) -> None:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
+    assert len(await journal.cancels("abandon me", 1)) == 1  # the Space itself was told
     rank, waited = await next_job_on(space)
     # The one-slot stand-in ran the next job at once instead of after the abandoned one.
     assert rank == 0
     assert waited < 4, f"the next job waited {waited:.1f} s: the abandoned job kept the slot"
 
 
-async def test_leaving_the_stream_early_cancels_the_job(space: str) -> None:
+async def test_leaving_the_stream_early_cancels_the_job(space: str, journal: Journal) -> None:
     async with FluxClient(space) as client:
         async for item in client.stream("[slow] leave early", width=256, height=256, steps=12):
             if isinstance(item, Step):
                 break
+        assert len(await journal.cancels("leave early", 1)) == 1
         begin = time.monotonic()
         await client.generate("after leaving", width=256, height=256, steps=1)
         assert time.monotonic() - begin < 4

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from support.helpers import wait_until
+from support.journal import Journal
 from support.picture import mean_difference, parameters, render_picture
 
 from flux_widget import FluxError, GenerationError, InvalidRequestError, QuotaExceededError
@@ -164,14 +165,15 @@ async def test_button_failure_shows_in_widget_without_raising(widget: FluxWidget
     assert isinstance(widget._task.exception(), GenerationError)
 
 
-async def test_cancel_returns_to_idle_and_frees_the_space(widget: FluxWidget) -> None:
+async def test_cancel_returns_to_idle_and_frees_the_space(widget: FluxWidget, journal: Journal) -> None:
     await widget.generate("keep me")
-    widget.prompt, widget.steps = "[slow] cancel me", 12
+    widget.prompt, widget.steps = "[slow] widget cancel message", 12
     widget._handle_message(widget, {"type": "generate"}, [])
     await wait_until(lambda: widget.status == "running" and widget.step >= 1)
     widget._handle_message(widget, {"type": "cancel"}, [])
     await wait_until(lambda: not widget.busy)
     assert widget.status == "idle" and widget.error == "" and len(widget.history) == 1
+    assert len(await journal.cancels("widget cancel message", 1)) == 1
     begin = asyncio.get_running_loop().time()
     await widget.generate("next", steps=1)
     assert asyncio.get_running_loop().time() - begin < 4

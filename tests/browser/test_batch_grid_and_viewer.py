@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from PIL import Image
 from playwright.sync_api import expect
+from support.journal import Journal
 from support.jupyter import ARTIFACTS, BROWSER_TESTS
 from support.notebook_page import NotebookPage, expect_count, generate_and_wait, history_items
 from support.servers import next_job_on
@@ -60,7 +61,9 @@ def test_a_batch_shows_as_a_grid_while_it_arrives_and_each_enters_the_history(op
     widget.screenshot(path=ARTIFACTS / "widget-batch.png")
 
 
-def test_cancel_from_the_browser_frees_the_space_of_the_whole_batch(opened: NotebookPage, space: str) -> None:
+def test_cancel_from_the_browser_frees_the_space_of_the_whole_batch(
+    opened: NotebookPage, space: str, journal: Journal
+) -> None:
     widget = opened.widget(0)
     set_number(widget, "Images", 4)
     set_number(widget, "Steps", 12)
@@ -71,6 +74,8 @@ def test_cancel_from_the_browser_frees_the_space_of_the_whole_batch(opened: Note
     widget.get_by_role("button", name="Generate").wait_for(state="visible")
     opened.page.wait_for_function("() => !document.querySelector('.flux-generate').disabled", timeout=10_000)
 
+    joined = journal.joins("a batch to stop")
+    assert len(joined) == 2 and len(journal.wait_for_cancels("a batch to stop", 2)) == 2  # both told to stop
     rank, waited = run_sync(lambda: next_job_on(space))
     assert rank == 0 and waited < 4, (rank, waited)  # the one-slot Space is free at once
     assert history_items(widget).count() == 0

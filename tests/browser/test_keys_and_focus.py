@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from support.journal import Journal
 from support.jupyter import ARTIFACTS, BROWSER_TESTS
 from support.notebook_page import NotebookPage, generate_and_wait
 
@@ -62,7 +63,7 @@ def test_notebook_shortcuts_stay_out_of_the_widget_but_save_works(opened: Notebo
         time.sleep(0.2)
 
 
-def test_focus_stays_in_the_widget_and_outcomes_are_announced(opened: NotebookPage) -> None:
+def test_focus_stays_in_the_widget_and_outcomes_are_announced(opened: NotebookPage, journal: Journal) -> None:
     widget = opened.widget(0)
     status = widget.get_by_role("status")
     prompt = widget.get_by_label("Prompt", exact=True)
@@ -75,6 +76,7 @@ def test_focus_stays_in_the_widget_and_outcomes_are_announced(opened: NotebookPa
     opened.page.keyboard.press("Enter")  # Cancel, from the keyboard
     wait_for(lambda: generate.evaluate("b => b === document.activeElement"), "focus did not come back to Generate")
     wait_for(lambda: status.inner_text() == "Cancelled", "the cancel was not announced")
+    assert len(journal.wait_for_cancels("focus test", 1)) == 1  # Enter on Cancel cancelled the job on the Space
     prompt.fill("focus test, done")
     generate.focus()
     opened.page.keyboard.press("Enter")
@@ -124,7 +126,7 @@ def test_a_widget_whose_kernel_restarted_says_so(opened: NotebookPage) -> None:
     assert "Re-run its cell" in alert.inner_text()
 
 
-def test_examples_fill_an_empty_prompt_and_escape_cancels(opened: NotebookPage) -> None:
+def test_examples_fill_an_empty_prompt_and_escape_cancels(opened: NotebookPage, journal: Journal) -> None:
     widget = opened.widget(0)
     examples = widget.get_by_role("group", name="Examples")
     prompt = widget.get_by_label("Prompt", exact=True)
@@ -139,6 +141,7 @@ def test_examples_fill_an_empty_prompt_and_escape_cancels(opened: NotebookPage) 
     prompt.press("Escape")
     widget.locator("xpath=self::*[@data-status='idle']").wait_for(timeout=10_000)
     assert widget.get_by_role("status").inner_text() == "Cancelled"
+    assert len(journal.wait_for_cancels("escape me", 1)) == 1  # Escape cancelled the job on the Space
     prompt.fill("")
     prompt.type(" ")  # only white space: the examples come back
     examples.wait_for()

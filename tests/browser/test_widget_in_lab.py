@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from PIL import Image
+from support.journal import Journal
 from support.jupyter import ARTIFACTS, BROWSER_TESTS, WIDGET_CELL, browser, jupyter_server, write_notebook
 from support.notebook_page import NotebookPage, expect_count, generate_and_wait, history_items
 from support.picture import mean_difference, render_picture
@@ -123,7 +124,7 @@ def test_clicking_a_history_item_restores_its_parameters(lab: NotebookPage) -> N
     randomize.check()
 
 
-def test_cancel_stops_a_slow_job_and_returns_to_idle(lab: NotebookPage) -> None:
+def test_cancel_stops_a_slow_job_and_returns_to_idle(lab: NotebookPage, journal: Journal) -> None:
     widget = lab.widget(0)
     count = history_items(widget).count()
     widget.get_by_label("Steps", exact=True).fill("12")
@@ -136,6 +137,7 @@ def test_cancel_stops_a_slow_job_and_returns_to_idle(lab: NotebookPage) -> None:
     assert widget.get_by_role("alert").is_hidden()
     assert history_items(widget).count() == count
     assert widget.get_by_role("button", name="Generate").is_enabled()
+    assert len(journal.wait_for_cancels("a long night", 1)) == 1  # the job was cancelled on the Space
     widget.get_by_label("Steps", exact=True).fill("2")
     widget.get_by_label("Steps", exact=True).press("Tab")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from dataclasses import dataclass
@@ -31,10 +32,20 @@ class Journal:
         return [join for join in self.joins(marker) if join["event_id"] in asked]
 
     def wait_for_cancels(self, marker: str, count: int, seconds: float = 10.0) -> list[dict[str, Any]]:
-        """The cancelled joins of ``marker`` once there are ``count`` of them (or the last seen after ``seconds``)."""
+        """The cancelled joins of ``marker`` once there are ``count`` of them (or the last seen after ``seconds``).
+
+        It blocks: from a coroutine use :meth:`cancels`, so the loop can still send them.
+        """
         ends = time.monotonic() + seconds
         while len(found := self.cancelled(marker)) < count and time.monotonic() < ends:
             time.sleep(0.05)
+        return found
+
+    async def cancels(self, marker: str, count: int, seconds: float = 10.0) -> list[dict[str, Any]]:
+        """:meth:`wait_for_cancels` for coroutines: the loop goes on while it waits."""
+        ends = time.monotonic() + seconds
+        while len(found := self.cancelled(marker)) < count and time.monotonic() < ends:
+            await asyncio.sleep(0.05)
         return found
 
     def most_in_queue(self, marker: str) -> int:
