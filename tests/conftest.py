@@ -34,6 +34,13 @@ def journal(standin: tuple[str, Journal]) -> Journal:
 
 
 @pytest.fixture(scope="session")
+def textured_space(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A stand-in whose 1024² WebPs weigh what real FLUX images do (100–250 KB), for memory tests."""
+    with running_standin(tmp_path_factory.mktemp("textured"), "--texture") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
 def dev_space(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """A real FLUX.1-dev-like Gradio Space (``guidance_scale`` too): its URL and the folder of its calls log."""
     tmp = tmp_path_factory.mktemp("dev")

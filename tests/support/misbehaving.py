@@ -285,6 +285,8 @@ def build_app(seen: Seen, port: int) -> Starlette:
                 "heartbeats": lambda: until_cancelled(mode, session, ENDLESS_SECONDS),
                 "trickle-stream": lambda: trickle(event(started) + event(result(mode)), "text/event-stream"),
                 "long-line": lambda: big(event(started) + b"data: ", b"a", "text/event-stream"),
+                # One event of many short lines and no blank one: its size is the event's, not a line's.
+                "many-line-event": lambda: big(event(started), b"data: " + b"a" * 1017 + b"\n", "text/event-stream"),
                 "gzip-stream": lambda: compressed(gzip_bomb(), "gzip", "text/event-stream"),
                 "many-progress": lambda: many_progress(mode),
             }
