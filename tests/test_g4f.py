@@ -15,7 +15,7 @@ from support.picture import mean_difference, render_picture
 
 from flux_widget import BlackForestLabs_Flux1Schnell
 
-g4f_client = pytest.importorskip("g4f.client")  # a test extra; CI installs it
+g4f_client = pytest.importorskip("g4f.client")  # a test extra; in CI a skip fails (conftest.py)
 
 
 @pytest.mark.parametrize("response_format", ["url", "b64_json"])
