@@ -16,6 +16,17 @@ from support.picture import mean_difference, parameters, render_picture
 from flux_widget import BlackForestLabs_Flux1Schnell
 
 WIDGET_STACK = ("anywidget", "ipywidgets", "IPython", "traitlets", "comm")
+#: The optional extras' packages: never imported unless their backend (or interop) is used.
+EXTRAS = ("huggingface_hub", "g4f")
+#: Put first on ``sys.meta_path``, this makes the named packages missing, as on a machine without the extra.
+WITHOUT = """
+import sys
+class Missing:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {missing!r}:
+            raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
+sys.meta_path.insert(0, Missing())
+"""
 
 
 def python(code: str, *, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -36,6 +47,53 @@ def test_client_generate_and_cli_never_import_the_widget_stack() -> None:
         "import sys\nfrom flux_widget import FluxWidget\nprint('anywidget' in sys.modules, FluxWidget.__name__)"
     )
     assert widget.stdout == "True FluxWidget\n", widget.stderr
+
+
+def test_no_extra_is_imported_until_its_backend_is_used(space: str) -> None:
+    loaded = python(
+        "import sys, asyncio, flux_widget\n"
+        "from flux_widget import FluxWidget, generate, agenerate, BlackForestLabs_Flux1Schnell\n"
+        "import flux_widget.__main__, flux_widget.magic\n"
+        f"generate('no extras', space={space!r}, width=256, height=256, steps=1)\n"
+        f"w = FluxWidget({space!r}); w.close()\n"
+        f"print([name for name in {EXTRAS!r} if name in sys.modules])"
+    )
+    assert loaded.returncode == 0 and loaded.stdout == "[]\n", loaded.stderr
+
+
+WITHOUT_EXTRAS_PROGRAM = """
+import asyncio, flux_widget
+from flux_widget import BlackForestLabs_Flux1Schnell as Provider
+
+space = {space!r}
+small = dict(space=space, width=256, height=256)
+generation = flux_widget.generate("no hub here", steps=1, seed=4, randomize_seed=False, **small)
+print(generation.seed)
+
+async def provided():
+    stream = Provider.create_async_generator("flux", [{{"role": "user", "content": "plain"}}], **small)
+    return [response async for response in stream][0]
+
+print(type(asyncio.run(provided())).__name__)
+widget = flux_widget.FluxWidget(space)
+widget.close()
+print("widget")
+try:
+    flux_widget.generate("paid", backend="inference", token="hf_x")
+except flux_widget.InvalidRequestError as exc:
+    print(exc)
+"""
+
+
+def test_everything_but_the_inference_backend_works_without_the_extras(space: str, tmp_path: Path) -> None:
+    result = python(WITHOUT.format(missing=set(EXTRAS)) + WITHOUT_EXTRAS_PROGRAM.format(space=space), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "4",
+        "ImageResponse",
+        "widget",
+        'The inference backend needs huggingface_hub: pip install "flux-widget[inference]".',
+    ]
 
 
 def test_sync_calls_in_a_script_reuse_one_client(bad_space: tuple[str, Seen]) -> None:
