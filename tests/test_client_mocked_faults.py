@@ -1,6 +1,11 @@
 """Faults and layouts a real Gradio 6 server cannot easily produce, through ``httpx.MockTransport``.
 
-Each is also proven against a real misbehaving server in ``test_faults.py``.
+Each has a real-server twin in ``test_fault_matrix.py``, against the misbehaving server
+(``support/misbehaving.py``): the Gradio 4 layout (``gradio4``), a malformed event, an event without
+``msg``, a stream that ends early, other jobs' events, empty output, and a file URL that names the
+Space's own host with another scheme and port (``proxy-url``: http and another port here, since no
+local server speaks https; the mending is the same). No real Gradio 4 server runs here: its layout is
+served by ours, not by Gradio 4.44 itself.
 """
 
 from __future__ import annotations

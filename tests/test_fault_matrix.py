@@ -77,6 +77,8 @@ async def test_sleeping_or_building_space_is_retried_then_named(
         ("ends-early", GenerationError, "ended before the image was ready"),
         ("cut", GenerationError, "connection to the Space was cut"),
         ("malformed", GenerationError, "malformed event (not JSON): '{not json'"),
+        ("no-msg", GenerationError, "malformed event (no 'msg' field)"),
+        ("empty-output", GenerationError, "cancelled on the Space before it produced an image"),
     ],
 )
 async def test_broken_answers_are_named(bad_space: tuple[str, Seen], mode: str, kind: type, says: str) -> None:
@@ -102,6 +104,31 @@ async def test_bad_image_results_are_refused(bad_space: tuple[str, Seen], mode: 
         tracemalloc.stop()
     assert isinstance(error, GenerationError) and message in str(error)
     assert peak < 80 * 1024 * 1024, f"memory peaked at {peak / 2**20:.0f} MiB"
+
+
+async def test_events_of_other_jobs_in_the_session_are_ignored(bad_space: tuple[str, Seen]) -> None:
+    async with FluxClient(f"{bad_space[0]}/other-jobs") as client:
+        assert (await client.generate("mine", width=256, height=256)).seed == 7  # not the other job's error
+
+
+async def test_gradio_4_routes_without_a_prefix_are_followed(bad_space: tuple[str, Seen]) -> None:
+    base, seen = bad_space
+    async with FluxClient(f"{base}/gradio4") as client:
+        generation = await client.generate("old gradio", width=256, height=256)
+    assert generation.seed == 17 and generation.image.size == (256, 256)
+    assert seen.paths("/gradio4/") == [
+        "/gradio4/config", "/gradio4/info", "/gradio4/queue/join", "/gradio4/queue/data", "/gradio4/file=x",
+    ]  # fmt: skip
+
+
+async def test_a_file_url_naming_the_spaces_own_host_otherwise_is_fetched_from_the_space(
+    bad_space: tuple[str, Seen],
+) -> None:
+    base, seen = bad_space
+    async with FluxClient(f"{base}/proxy-url") as client:
+        generation = await client.generate("behind a proxy", width=256, height=256)
+    assert generation.url == f"{base}/proxy-url/gradio_api/file=x"  # the Space's own scheme and port
+    assert seen.paths("/proxy-url/gradio_api/file=x") == ["/proxy-url/gradio_api/file=x"]
 
 
 async def test_result_on_another_origin_is_never_fetched(bad_space: tuple[str, Seen]) -> None:

@@ -222,10 +222,25 @@ def build_app(seen: Seen, port: int) -> Starlette:
             return sse([started, result(mode, file_data("cmyk")["url"])])  # type: ignore[arg-type]
         return sse([started, result(mode)])
 
+    def gradio4(rest: str) -> Response:
+        """A Space laid out as Gradio 4 lays it out: no api_prefix, the queue and files at the root."""
+        routes: dict[str, Callable[[], Response]] = {
+            "config": lambda: JSONResponse({"version": "4.44.1", "dependencies": [{"id": 0, "api_name": "infer"}]}),
+            "queue/join": lambda: JSONResponse({"event_id": "gradio4"}),
+            "queue/data": lambda: sse([
+                {"msg": "process_starts", "event_id": "gradio4"},
+                result("gradio4", f"http://127.0.0.1:{port}/gradio4/file=x", seed=17),
+            ]),
+            "file=x": lambda: Response(small_webp(), media_type="image/webp"),
+        }
+        return routes.get(rest, lambda: JSONResponse({"detail": "Not Found"}, status_code=404))()
+
     async def handle(request: Request) -> Response:
         mode, _, rest = request.url.path.lstrip("/").partition("/")
         seen.requests.append((request.url.path, dict(request.headers)))
         own = f"http://127.0.0.1:{port}/{mode}/gradio_api/file=x"
+        if mode == "gradio4":
+            return gradio4(rest)
         if mode == "sleeping":
             return HTMLResponse(SLEEPING_PAGE, status_code=503)
         if mode == "building":
@@ -268,12 +283,22 @@ def build_app(seen: Seen, port: int) -> Starlette:
             return JSONResponse({"success": True})
         if rest == "gradio_api/queue/data":
             started = {"msg": "process_starts", "event_id": mode}
+            renamed = f"https://127.0.0.1:{port + 1}"  # the Space's own host, another scheme and port
             session = request.query_params.get("session_hash", "")
             prompt = seen.prompts.get(session, "")
             streams = {
                 "ends-early": lambda: sse([started]),
                 "cut": lambda: sse([started], then="cut"),
                 "malformed": lambda: sse([started, "{not json"]),
+                "no-msg": lambda: sse([started, {"event_id": mode}]),
+                "other-jobs": lambda: sse([
+                    {"msg": "process_completed", "event_id": "someone-else", "output": {"error": "not mine"}},
+                    started,
+                    result(mode, own),
+                ]),
+                "empty-output": lambda: sse([started, {**result(mode), "output": {}}]),
+                # The Space names its own host with another scheme and port, as a proxy in front of it may.
+                "proxy-url": lambda: sse([started, result(mode, own.replace(f"http://127.0.0.1:{port}", renamed))]),
                 "silent": lambda: sse([started], then="silent"),
                 "other-origin": lambda: sse([started, result(mode, f"http://localhost:{port}/{mode}/elsewhere")]),
                 "file-scheme": lambda: sse([started, result(mode, "file:///etc/passwd")]),
