@@ -11,6 +11,7 @@ import httpx
 import pytest
 from PIL import Image
 from support.journal import Journal
+from support.misbehaving import Seen
 from support.picture import mean_difference, parameters, render_picture
 from support.servers import next_job_on
 
@@ -286,3 +287,20 @@ async def test_token_defaults_to_hf_token_env(monkeypatch: pytest.MonkeyPatch) -
     async with FluxClient("https://a-b.hf.space", transport=httpx.MockTransport(handler)) as client:
         await client.info()
     assert seen[0].headers["authorization"] == "Bearer hf_from_env"
+
+
+async def test_token_reaches_the_spaces_origin_and_no_other_on_a_real_server(bad_space: tuple[str, Seen]) -> None:
+    # The real twin of the mocked test above. 127.0.0.1 and localhost are two origins of one server,
+    # so it sees both: every request of a generation, with the token, and one for another origin
+    # through the client's own connection pool (the public client never asks another origin
+    # anything, so the auth's origin check is tested where it lives), without it.
+    base, seen = bad_space
+    secret = "hf_" + "RealOriginSecret" * 2
+    elsewhere = base.replace("127.0.0.1", "localhost") + "/origin-check/elsewhere"
+    async with FluxClient(f"{base}/origin-check", token=secret) as client:
+        await client.generate("with a token", width=256, height=256)
+        await client._space._http.get(elsewhere)
+    mine = [headers for path, headers in seen.requests if path.startswith("/origin-check/") and "elsewhere" not in path]
+    other = [headers for path, headers in seen.requests if path == "/origin-check/elsewhere"]
+    assert len(mine) >= 4 and all(h["authorization"] == f"Bearer {secret}" for h in mine)
+    assert len(other) == 1 and "authorization" not in other[0] and "x-hf-authorization" not in other[0]
