@@ -332,3 +332,16 @@ async def test_quota_error_names_the_paid_way_out_only_with_a_token(space: str) 
     assert 'Inference Providers: backend="inference"' in with_token.error and SECRET not in with_token.error
     assert "Inference Providers" not in without.error and "HF_TOKEN" in without.error
     assert with_token.retry_at is not None and without.retry_at is not None  # both count down to "Try again"
+
+
+async def test_history_thumbnails_are_shrunk_from_the_full_image(space: str) -> None:
+    widget = FluxWidget(space, width=1024, height=768, steps=1)
+    try:
+        generation = await widget.generate("a wide thumbnail")
+    finally:
+        widget.close()
+    [entry] = widget.history
+    data = base64.b64decode(entry["thumbnail"].split(",", 1)[1])
+    assert generation.image.size == (1024, 768)
+    assert Image.open(io.BytesIO(data)).size == (256, 192)  # a side of at most 256 px, aspect kept
+    assert len(data) < len(generation.image_bytes) / 4

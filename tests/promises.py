@@ -1,0 +1,281 @@
+"""README's promises, each next to code mutations that break it and the tests that must then fail.
+
+Run ``python tests/promises.py`` (``.ci/run`` does): every mutation is applied to a fresh copy of the
+package, the tests tied to its promise run against that copy, and each must fail. A mutation whose
+code is no longer there (the code moved) fails the check loudly, so the table is kept true.
+``--only NAME`` runs the promises whose name contains NAME; ``--list`` prints the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Mutation:
+    """Replace ``old`` (which must occur exactly once) by ``new`` in ``path``, relative to the repository."""
+
+    path: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class Promise:
+    """What README promises, the mutations that break it, and the tests (pytest node ids) that must notice."""
+
+    name: str
+    promise: str
+    mutations: tuple[Mutation, ...]
+    tests: tuple[str, ...]
+
+
+PROMISES: tuple[Promise, ...] = (
+    Promise(
+        "redaction",
+        "the token is never in an error message",
+        (
+            Mutation(
+                "flux_widget/redaction.py",
+                "return text.replace(secret, PLACEHOLDER) if secret else text",
+                "return text",
+            ),
+        ),
+        ("tests/test_hostile_spaces.py::test_token_echoed_by_the_server_is_redacted_and_the_chain_is_cut",),
+    ),
+    Promise(
+        "token-origin",
+        "the token is sent to the Space's own origin and nowhere else",
+        (Mutation("flux_widget/space_http.py", "if origin(request.url) == self._origin:", "if True:"),),
+        ("tests/test_client.py::test_token_reaches_the_spaces_origin_and_no_other_on_a_real_server",),
+    ),
+    Promise(
+        "cancel",
+        "every way of stopping a generation cancels its job on the Space",
+        (
+            Mutation(
+                "flux_widget/client.py",
+                "job.cleanup = asyncio.ensure_future(self._cancel_on_space(job))",
+                "job.cleanup = asyncio.ensure_future(asyncio.sleep(0))",
+            ),
+        ),
+        (
+            "tests/test_client.py::test_cancelling_the_task_cancels_the_space_job",
+            "tests/test_client.py::test_leaving_the_stream_early_cancels_the_job",
+        ),
+    ),
+    Promise(
+        "body-caps",
+        "an oversized image body is refused at 32 MiB, memory bounded",
+        (Mutation("flux_widget/space_http.py", 'limit=MAX_IMAGE_BYTES, what="image"', 'limit=2**40, what="image"'),),
+        ("tests/test_fault_matrix.py::test_bad_image_results_are_refused",),
+    ),
+    Promise(
+        "decompression",
+        "compressed bodies are decoded in 64 KiB pieces (a gzip bomb stays small)",
+        (
+            Mutation(
+                "flux_widget/bodies.py",
+                "piece = decompressor.decompress(data, PIECE)",
+                "piece = decompressor.decompress(data)",
+            ),
+        ),
+        ("tests/test_hostile_spaces.py::test_every_body_is_read_with_bounded_memory",),
+    ),
+    Promise(
+        "event-size",
+        "each server-sent event is capped at 1 MiB, however many lines it has",
+        (
+            Mutation(
+                "flux_widget/bodies.py",
+                "            if line_is_blank:\n                in_event = 0",
+                "            if True:\n                in_event = 0",
+            ),
+        ),
+        ("tests/test_hostile_spaces.py::test_every_body_is_read_with_bounded_memory[many-line-event]",),
+    ),
+    Promise(
+        "history-on-error",
+        "every failure in the widget leaves the history untouched",
+        (
+            Mutation(
+                "flux_widget/widget.py",
+                '        except FluxError as exc:\n            self._finish("error", str(exc))',
+                "        except FluxError as exc:\n            self.clear_history()\n"
+                '            self._finish("error", str(exc))',
+            ),
+        ),
+        ("tests/test_fault_matrix.py::test_widget_recovers_from_every_fault_and_keeps_history",),
+    ),
+    Promise(
+        "batch-keeps-arrived",
+        "one failing image of a batch keeps the images that arrived",
+        (
+            Mutation(
+                "flux_widget/widget.py",
+                "raise outcome  # leaving the block cancels the rest, on the Space too",
+                "for _ in arrived:\n                            self.remove(-1)\n                        raise outcome",
+            ),
+        ),
+        ("tests/test_batch.py::test_one_failing_image_stops_the_batch_and_keeps_what_arrived",),
+    ),
+    Promise(
+        "two-at-a-time",
+        "a batch holds at most two places in the Space's queue",
+        (Mutation("flux_widget/batch.py", "BATCH_CONCURRENCY = 2", "BATCH_CONCURRENCY = 8"),),
+        ("tests/test_batch.py::test_a_batch_never_holds_more_than_two_places_in_the_spaces_queue",),
+    ),
+    Promise(
+        "provider",
+        "inference_provider= / --provider chooses the provider that is called",
+        (Mutation("flux_widget/inference.py", 'provider=(inference_provider or "auto")', 'provider="auto"'),),
+        (
+            "tests/test_inference.py::test_the_chosen_provider_is_the_one_called",
+            "tests/test_inference.py::test_the_cli_provider_option_is_the_one_called",
+        ),
+    ),
+    Promise(
+        "lazy-widget-stack",
+        "the client, generate() and the CLI load no widget stack",
+        (
+            Mutation(
+                "flux_widget/__init__.py",
+                '__version__ = "0.1.0"',
+                'from . import widget as _eager  # noqa: F401\n__version__ = "0.1.0"',
+            ),
+        ),
+        ("tests/test_light_imports.py::test_client_generate_and_cli_never_import_the_widget_stack",),
+    ),
+    Promise(
+        "lazy-extras",
+        "huggingface_hub (the inference extra) is imported only when its backend is used",
+        (
+            Mutation(
+                "flux_widget/backends.py",
+                "from .client import FluxClient\n",
+                "import huggingface_hub  # noqa: F401\n\nfrom .client import FluxClient\n",
+            ),
+        ),
+        ("tests/test_light_imports.py::test_no_extra_is_imported_until_its_backend_is_used",),
+    ),
+    Promise(
+        "thumbnails",
+        "history entries carry a small thumbnail (at most 256 px a side), not the image",
+        (Mutation("flux_widget/images.py", "THUMBNAIL_SIDE = 256", "THUMBNAIL_SIDE = 4096"),),
+        ("tests/test_widget.py::test_history_thumbnails_are_shrunk_from_the_full_image",),
+    ),
+    Promise(
+        "no-leak",
+        "memory stays flat over many generations",
+        (
+            Mutation(
+                "flux_widget/client.py",
+                "        yield generation\n",
+                "        self.kept = [*getattr(self, 'kept', []), generation]\n        yield generation\n",
+            ),
+        ),
+        ("tests/test_fault_matrix.py::test_memory_stays_flat_over_photo_sized_generations",),
+    ),
+    Promise(
+        "deadline",
+        "a generation past its deadline is cancelled with SpaceUnavailableError",
+        (
+            Mutation(
+                "flux_widget/client.py", "async with asyncio.timeout_at(when):", "async with asyncio.timeout_at(None):"
+            ),
+        ),
+        ("tests/test_hostile_spaces.py::test_deadline_bounds_a_generation_and_cancels_the_job",),
+    ),
+    Promise(
+        "limits-contract",
+        "the frontend's limits come from Python, one contract",
+        (Mutation("flux_widget/widget_state.py", '"max_seed": MAX_SEED,', '"max_seed": 999,'),),
+        ("tests/test_frontend_contract.py::test_the_limits_trait_is_pythons_own_values",),
+    ),
+)
+
+
+def copy_of_repository(into: Path) -> Path:
+    """The package, the tests and the project file, copied into ``into`` (no caches, no artifacts)."""
+    ignored = shutil.ignore_patterns("__pycache__", "artifacts", "*.pyc", ".pytest_cache")
+    for part in ("flux_widget", "tests"):
+        shutil.copytree(ROOT / part, into / part, ignore=ignored)
+    for part in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / part, into / part)
+    shutil.copytree(ROOT / "js" / "src", into / "js" / "src")
+    return into
+
+
+def apply(mutation: Mutation, root: Path) -> None:
+    """Apply ``mutation`` under ``root``; the code it changes must be there exactly once."""
+    target = root / mutation.path
+    text = target.read_text()
+    found = text.count(mutation.old)
+    if found != 1:
+        raise SystemExit(
+            f"MUTATION NO LONGER APPLIES: {mutation.path} holds {found} copies of {mutation.old!r}; "
+            "the code moved: update tests/promises.py"
+        )
+    target.write_text(text.replace(mutation.old, mutation.new))
+
+
+def run_tests(root: Path, tests: tuple[str, ...], seconds: float) -> tuple[bool, str]:
+    """Run ``tests`` on the copy at ``root``: whether they failed (as tests, not by a crash), and the summary line."""
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests]
+    try:
+        done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=seconds)
+    except subprocess.TimeoutExpired:
+        return False, f"timed out after {seconds:.0f} s"
+    lines = [line for line in done.stdout.splitlines() if line.strip()]
+    summary = lines[-1] if lines else done.stderr.strip().splitlines()[-1:]
+    failed = done.returncode == 1 and " failed" in str(summary)
+    return failed, str(summary)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Break every promise once; exit 1 if a mutation did not apply or the tests tied to it still passed."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default="", help="run the promises whose name contains this")
+    parser.add_argument("--list", action="store_true", help="print the table and exit")
+    parser.add_argument("--seconds", type=float, default=300, help="time limit of one mutation's tests")
+    args = parser.parse_args(argv)
+    chosen = [promise for promise in PROMISES if args.only in promise.name]
+    if args.list:
+        for promise in chosen:
+            print(f"{promise.name:20s} {promise.promise}\n{'':20s} tests: {', '.join(promise.tests)}")
+        return 0
+    survivors: list[str] = []
+    begin = time.monotonic()
+    for promise in chosen:
+        for number, mutation in enumerate(promise.mutations, 1):
+            started = time.monotonic()
+            with tempfile.TemporaryDirectory(prefix="flux-promise-") as scratch:
+                root = copy_of_repository(Path(scratch))
+                apply(mutation, root)
+                caught, summary = run_tests(root, promise.tests, args.seconds)
+            verdict = "caught" if caught else "SURVIVED"
+            print(f"{verdict:8s} {promise.name}#{number}  ({time.monotonic() - started:4.1f} s: {summary})", flush=True)
+            if not caught:
+                survivors.append(f"{promise.name}#{number}: {promise.promise}")
+    print(
+        f"{len(chosen)} promises, {sum(len(p.mutations) for p in chosen)} mutations, {time.monotonic() - begin:.0f} s"
+    )
+    if survivors:
+        print("Promises broken without a failing test:\n  " + "\n  ".join(survivors))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
