@@ -268,13 +268,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{verdict:8s} {promise.name}#{number}  ({time.monotonic() - started:4.1f} s: {summary})", flush=True)
             if not caught:
                 survivors.append(f"{promise.name}#{number}: {promise.promise}")
-    print(
-        f"{len(chosen)} promises, {sum(len(p.mutations) for p in chosen)} mutations, {time.monotonic() - begin:.0f} s"
-    )
+    mutations = sum(len(promise.mutations) for promise in chosen)
+    print(f"{len(chosen)} promises, {mutations} mutations, {time.monotonic() - begin:.0f} s")
     if survivors:
         print("Promises broken without a failing test:\n  " + "\n  ".join(survivors))
-        return 1
-    return 0
+    print(f"promises: {mutations - len(survivors)} passed, {len(survivors)} failed")  # caught = passed
+    return 1 if survivors else 0
 
 
 if __name__ == "__main__":
