@@ -21,7 +21,7 @@ import secrets
 import time
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing, asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Unpack
 
 import httpx
@@ -29,7 +29,7 @@ import httpx
 from .config import DEFAULT_DEADLINE, DEFAULT_SPACE, DEFAULT_TIMEOUT, SPACE_ENV, env_token, positive_seconds
 from .errors import FluxError, GenerationError, InvalidRequestError, QuotaExceededError, SpaceUnavailableError
 from .space_http import SpaceHTTP
-from .types import Generation, GenerationRequest, ProgressCallback, ProgressEvent, RequestParameters, notify
+from .types import Generation, GenerationRequest, ProgressCallback, ProgressEvent, RequestParameters, Step, notify
 from .wire import API_NAME, SpaceInfo, completed_output, name_parameters, parse_config, progress_event, whole_or
 
 __all__ = ["DEFAULT_DEADLINE", "DEFAULT_SPACE", "FluxClient", "SpaceInfo", "space_url"]
@@ -261,7 +261,7 @@ class FluxClient:
                             job.over = True
                             output = self._completed(message)
                         elif (event := progress_event(message)) is not None:
-                            yield event
+                            yield self._redacted(event)
                 if output is None:
                     raise GenerationError("The Space's event stream ended before the image was ready. Try again.")
                 async with self._within(when, seconds):
@@ -297,6 +297,13 @@ class FluxClient:
         if not isinstance(event_id, str) or not event_id or len(event_id) > 200:
             raise GenerationError(f"The Space's {what} is malformed: {self._space.server_text(body)!r}")
         return event_id
+
+    def _redacted(self, event: ProgressEvent) -> ProgressEvent:
+        """``event`` without the token in the text a Space put into it (``repr`` shows it, ``print`` too)."""
+        if isinstance(event, Step) and (event.desc or event.unit):
+            redact = self._space.redact
+            return replace(event, desc=event.desc and redact(event.desc), unit=event.unit and redact(event.unit))
+        return event
 
     def _completed(self, message: dict[str, Any]) -> list[Any]:
         """The result of a finished job; a quota error names the paid way out when a token is set."""

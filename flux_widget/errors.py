@@ -15,6 +15,7 @@ __all__ = [
     "SpaceUnavailableError",
     "error_from_space_message",
     "plain_text",
+    "safe_text",
     "unquoted",
 ]
 
@@ -22,10 +23,24 @@ _TAG = re.compile(r"<[^>]*>")
 #: The most characters of a Space's error text that reach a message.
 _MAX_ERROR_TEXT = 1000
 _RETRY_AFTER = re.compile(r"try again in\s+(?:(\d+):)?(\d{1,2}):(\d{2})", re.IGNORECASE)
+#: The longest wait, in seconds, taken from a server (a year); a longer one is treated as unknown.
+MAX_WAIT_SECONDS = 365 * 24 * 3600
+#: Terminal escape sequences (CSI ``ESC [ … final``, OSC ``ESC ] … BEL or ESC \``, and two-byte ones).
+_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?|\x9b[0-?]*[ -/]*[@-~]")
+#: What no message shows: C0 and C1 controls (tab and newline aside), DEL, bidirectional overrides
+#: and isolates (they reorder what a terminal shows), and lone surrogates (they cannot be encoded).
+_UNSHOWABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 class FluxError(Exception):
-    """Base class of every error flux-widget raises."""
+    """Base class of every error flux-widget raises.
+
+    Its message is always safe to show: terminal escapes and control characters are removed, and it
+    encodes as UTF-8 (see :func:`safe_text`), whatever a server put into it.
+    """
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(safe_text(arg) if isinstance(arg, str) else arg for arg in args))
 
 
 class InvalidRequestError(FluxError, ValueError):
@@ -52,24 +67,41 @@ class QuotaExceededError(FluxError):
 
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
-        self.retry_after = retry_after
+        finite = retry_after is not None and 0 <= retry_after <= MAX_WAIT_SECONDS
+        self.retry_after = float(retry_after) if finite and retry_after is not None else None
 
 
 class GenerationError(FluxError):
     """The Space took the job but produced no usable image (an app error, a broken stream, …)."""
 
 
+def safe_text(text: str) -> str:
+    """``text`` fit for a terminal, a file, a widget or a log: escapes and controls removed, encodable.
+
+    Terminal escape sequences (CSI, OSC, and the rest) go whole; other C0/C1 controls (but tab and
+    newline), DEL and bidirectional overrides are dropped; a lone surrogate becomes U+FFFD.
+    """
+    return _UNSHOWABLE.sub(_replacement, _ESCAPES.sub("", text))
+
+
+def _replacement(match: re.Match[str]) -> str:
+    return "\ufffd" if "\ud800" <= match.group() <= "\udfff" else ""
+
+
 def plain_text(message: str) -> str:
-    """Return ``message`` without HTML markup or entities, with its white space folded."""
-    return " ".join(html.unescape(_TAG.sub("", message)).split())
+    """Return ``message`` without HTML markup or entities, with its white space folded, safe to show."""
+    return " ".join(safe_text(html.unescape(_TAG.sub("", message))).split())
 
 
 def _retry_after_seconds(message: str) -> float | None:
     match = _RETRY_AFTER.search(message)
     if match is None:
         return None
-    hours, minutes, seconds = (int(part) if part else 0 for part in match.groups())
-    return float(hours * 3600 + minutes * 60 + seconds)
+    hours, minutes, seconds = match.groups()
+    if hours and len(hours) > 6:  # a wait of more than a century: not a real one
+        return None
+    total = int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds)
+    return float(total) if total <= MAX_WAIT_SECONDS else None
 
 
 def unquoted(text: str) -> str:

@@ -12,7 +12,7 @@ from .backends import Backend, make_backend
 from .batch import batch_requests, run_batch
 from .batch_progress import ProgressPump
 from .config import DEFAULT_DEADLINE
-from .errors import FluxError, QuotaExceededError
+from .errors import FluxError, QuotaExceededError, safe_text
 from .history import History
 from .types import (
     GenerationRequest,
@@ -266,7 +266,7 @@ class FluxWidget(WidgetState):
                 self.retry_at = time.time() + exc.retry_after
             raise
         except Exception as exc:
-            self._finish("error", f"Unexpected error ({type(exc).__name__}): {exc}")
+            self._finish("error", safe_text(f"Unexpected error ({type(exc).__name__}): {exc}"))
             raise
         return arrived[0] if count == 1 else [arrived[slot] for slot in range(count)]
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, TypeGuard
 
-from .errors import GenerationError, InvalidRequestError, SpaceUnavailableError, error_from_space_message
+from .errors import GenerationError, InvalidRequestError, SpaceUnavailableError, error_from_space_message, safe_text
 from .types import (
     MAX_SEED,
     MAX_SIZE,
@@ -376,4 +376,4 @@ def _seconds_or_none(value: object) -> float | None:
 
 
 def _text_or_none(value: object) -> str | None:
-    return value[:100] if isinstance(value, str) else None
+    return safe_text(value[:100]) if isinstance(value, str) else None

@@ -47,7 +47,7 @@ PROMISES: tuple[Promise, ...] = (
         (
             Mutation(
                 "flux_widget/redaction.py",
-                "return text.replace(secret, PLACEHOLDER) if secret else text",
+                "return text.replace(secret, PLACEHOLDER)",
                 "return text",
             ),
         ),

@@ -38,6 +38,8 @@ HELD_SECONDS = 2.0
 #: How long the endless faults (heartbeats, trickles) go on at most, so the server always stops.
 ENDLESS_SECONDS = 40.0
 BOMB_BYTES = 1 << 30  # 1 GiB once decoded
+#: A Space's error text that would drive a terminal: a title change, colours, a clear screen, a bell.
+ESCAPING_ERROR = "\x1b]0;pwned\x07\x1b[31mred alert\x1b[0m \x9b2J\x07 \u202eevil\u202c done"
 GRADIO4_QUOTA = "'You have exceeded your GPU quota (60s requested vs. 0s left). Try again in 0:12:34'"
 CONFIG = {"version": "6.31.0", "api_prefix": "/gradio_api", "dependencies": [{"id": 0, "api_name": "infer"}]}
 
@@ -227,10 +229,12 @@ def build_app(seen: Seen, port: int) -> Starlette:
         routes: dict[str, Callable[[], Response]] = {
             "config": lambda: JSONResponse({"version": "4.44.1", "dependencies": [{"id": 0, "api_name": "infer"}]}),
             "queue/join": lambda: JSONResponse({"event_id": "gradio4"}),
-            "queue/data": lambda: sse([
-                {"msg": "process_starts", "event_id": "gradio4"},
-                result("gradio4", f"http://127.0.0.1:{port}/gradio4/file=x", seed=17),
-            ]),
+            "queue/data": lambda: sse(
+                [
+                    {"msg": "process_starts", "event_id": "gradio4"},
+                    result("gradio4", f"http://127.0.0.1:{port}/gradio4/file=x", seed=17),
+                ]
+            ),
             "file=x": lambda: Response(small_webp(), media_type="image/webp"),
         }
         return routes.get(rest, lambda: JSONResponse({"detail": "Not Found"}, status_code=404))()
@@ -291,11 +295,30 @@ def build_app(seen: Seen, port: int) -> Starlette:
                 "cut": lambda: sse([started], then="cut"),
                 "malformed": lambda: sse([started, "{not json"]),
                 "no-msg": lambda: sse([started, {"event_id": mode}]),
-                "other-jobs": lambda: sse([
-                    {"msg": "process_completed", "event_id": "someone-else", "output": {"error": "not mine"}},
-                    started,
-                    result(mode, own),
-                ]),
+                "escape-error": lambda: sse([started, failed(mode, ESCAPING_ERROR)]),
+                # JSON's "\ud800" escape: a lone surrogate, which no UTF-8 encoder takes.
+                "surrogate-error": lambda: sse([started, json.dumps(failed(mode, "half: X")).replace("X", "\\ud800")]),
+                # The Space puts the request's own headers (the token among them) into a progress text.
+                "header-progress": lambda: sse(
+                    [
+                        started,
+                        {
+                            "msg": "progress",
+                            "event_id": mode,
+                            "progress_data": [
+                                {"index": 1, "length": 2, "desc": f"as {request.headers.get('authorization')}"},
+                            ],
+                        },
+                        result(mode, own),
+                    ]
+                ),
+                "other-jobs": lambda: sse(
+                    [
+                        {"msg": "process_completed", "event_id": "someone-else", "output": {"error": "not mine"}},
+                        started,
+                        result(mode, own),
+                    ]
+                ),
                 "empty-output": lambda: sse([started, {**result(mode), "output": {}}]),
                 # The Space names its own host with another scheme and port, as a proxy in front of it may.
                 "proxy-url": lambda: sse([started, result(mode, own.replace(f"http://127.0.0.1:{port}", renamed))]),
