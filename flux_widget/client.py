@@ -30,7 +30,16 @@ from .config import DEFAULT_DEADLINE, DEFAULT_SPACE, DEFAULT_TIMEOUT, SPACE_ENV,
 from .errors import FluxError, GenerationError, InvalidRequestError, QuotaExceededError, SpaceUnavailableError
 from .space_http import SpaceHTTP
 from .types import Generation, GenerationRequest, ProgressCallback, ProgressEvent, RequestParameters, Step, notify
-from .wire import API_NAME, SpaceInfo, completed_output, name_parameters, parse_config, progress_event, whole_or
+from .wire import (
+    API_NAME,
+    SpaceInfo,
+    completed_output,
+    name_parameters,
+    parse_config,
+    progress_event,
+    text_safe_url,
+    whole_or,
+)
 
 __all__ = ["DEFAULT_DEADLINE", "DEFAULT_SPACE", "FluxClient", "SpaceInfo", "space_url"]
 
@@ -339,7 +348,7 @@ class FluxClient:
             width=whole_or(sent.get("width"), request.width),
             height=whole_or(sent.get("height"), request.height),
             steps=whole_or(sent.get("num_inference_steps"), request.steps),
-            url=str(url),
+            url=text_safe_url(url),  # fetched from the Space's origin; safe in markdown and HTML
             image_bytes=image_bytes,
             mime_type=mime_type,
             elapsed=time.perf_counter() - started,

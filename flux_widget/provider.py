@@ -35,7 +35,9 @@ class ImageResponse:
     generation: Generation | None = field(default=None, repr=False)
 
     def __str__(self) -> str:
-        return f"![{self.alt}]({self.images[0]})" if self.images else self.alt
+        # The URL is percent-encoded by the client; the alt text (the prompt) keeps brackets out of the markup.
+        alt = self.alt.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+        return f"![{alt}]({self.images[0]})" if self.images else self.alt
 
 
 @functools.cache

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, TypeGuard
@@ -37,6 +38,7 @@ __all__ = [
     "name_parameters",
     "parse_config",
     "progress_event",
+    "text_safe_url",
     "whole_or",
 ]
 
@@ -187,6 +189,16 @@ def completed_output(message: dict[str, Any], server_text: ServerText) -> list[A
     if not isinstance(data, list):
         raise GenerationError(f"The Space sent a malformed result: {server_text(data, 200)}")
     return data
+
+
+#: What may stay as it is in a URL that goes into markdown, HTML attributes and logs: no quotes,
+#: brackets, parentheses, angle brackets or white space (those are percent-encoded).
+_URL_SAFE = "/:?=&%#@+,;~!$*-._"
+
+
+def text_safe_url(url: str) -> str:
+    """``url`` with every character that markup or a terminal would interpret percent-encoded."""
+    return urllib.parse.quote(safe_text(url), safe=_URL_SAFE)
 
 
 def whole_or(value: object, fallback: int) -> int:

@@ -72,3 +72,19 @@ async def test_a_token_echoed_into_progress_text_is_redacted(bad_space: tuple[st
     [step] = [event for event in events if isinstance(event, Step)]
     assert step.desc == "as Bearer hf_…(hidden)"
     assert TOKEN not in repr(events) and TOKEN not in str(events)
+
+
+async def test_a_result_url_with_markup_comes_out_percent_encoded(bad_space: tuple[str, Seen]) -> None:
+    from flux_widget import BlackForestLabs_Flux1Schnell
+
+    base = f"{bad_space[0]}/markup-url"
+    stream = BlackForestLabs_Flux1Schnell.create_async_generator(
+        "flux", [{"role": "user", "content": "a [bracketed] cat"}], space=base, width=256, height=256
+    )
+    [response] = [item async for item in stream]
+    [url] = response.images
+    assert url.startswith(f"{base}/gradio_api/file=x") and not re.search(r"[\s\"'<>()\[\]]", url), url
+    text = str(response)  # markdown; with g4f loaded, g4f's own HTML rendering of the same URL
+    assert url in text and "<img src=x" not in text and 'x)">' not in text
+    if not text.startswith("<"):
+        assert text == f"![a \\[bracketed\\] cat]({url})"

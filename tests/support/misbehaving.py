@@ -295,6 +295,7 @@ def build_app(seen: Seen, port: int) -> Starlette:
                 "cut": lambda: sse([started], then="cut"),
                 "malformed": lambda: sse([started, "{not json"]),
                 "no-msg": lambda: sse([started, {"event_id": mode}]),
+                "markup-url": lambda: sse([started, result(mode, own + ')"><img src=x onerror=alert(1)>](js:x)')]),
                 "escape-error": lambda: sse([started, failed(mode, ESCAPING_ERROR)]),
                 # JSON's "\ud800" escape: a lone surrogate, which no UTF-8 encoder takes.
                 "surrogate-error": lambda: sse([started, json.dumps(failed(mode, "half: X")).replace("X", "\\ud800")]),
@@ -339,7 +340,7 @@ def build_app(seen: Seen, port: int) -> Starlette:
                 "many-progress": lambda: many_progress(mode),
             }
             return streams.get(mode, lambda: sse([started, result(mode, own)]))()
-        if rest == "gradio_api/file=x":
+        if rest.startswith("gradio_api/file=x"):
             files: dict[str, Callable[[], Response]] = {
                 "not-image": lambda: HTMLResponse("<html>not an image</html>"),
                 "bomb": lambda: Response(png_header_only(20000, 20000), media_type="image/png"),
