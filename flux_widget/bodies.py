@@ -24,27 +24,28 @@ ACCEPT_ENCODING = "gzip, deflate"
 PIECE = 64 * 1024
 
 
-def _decompressor(encoding: str) -> zlib._Decompress | None:
+def _decompressor(encoding: str, whose: str) -> zlib._Decompress | None:
     if encoding in {"", "identity"}:
         return None
     if encoding in {"gzip", "x-gzip"}:
         return zlib.decompressobj(16 + zlib.MAX_WBITS)
     if encoding == "deflate":
         return zlib.decompressobj(zlib.MAX_WBITS)
-    raise GenerationError(
-        f"The Space sent a body encoded as {encoding[:40]!r}, which the client did not ask for; refused."
-    )
+    raise GenerationError(f"{whose} body is encoded as {encoding[:40]!r}, which the client did not ask for; refused.")
 
 
-async def decoded_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
-    """The response's body, decoded, in pieces of at most :data:`PIECE` bytes each (raw chunks as sent)."""
+async def decoded_chunks(response: httpx.Response, whose: str = "The Space's") -> AsyncIterator[bytes]:
+    """The response's body, decoded, in pieces of at most :data:`PIECE` bytes each (raw chunks as sent).
+
+    ``whose`` names the sender in messages ("The Space's", "The inference provider's").
+    """
     if response.is_stream_consumed:  # read in advance (a mock transport): httpx has decoded it already
         content = response.content
         for start in range(0, len(content), PIECE):
             yield content[start : start + PIECE]
         return
     encoding = response.headers.get("content-encoding", "").strip().lower()
-    decompressor = _decompressor(encoding)
+    decompressor = _decompressor(encoding, whose)
     async for raw in response.aiter_raw():
         if decompressor is None:
             yield raw
@@ -54,12 +55,12 @@ async def decoded_chunks(response: httpx.Response) -> AsyncIterator[bytes]:
             try:
                 piece = decompressor.decompress(data, PIECE)
             except zlib.error as exc:
-                raise GenerationError(f"The Space sent a broken {encoding} body ({exc}).") from None
+                raise GenerationError(f"{whose} {encoding} body is broken ({exc}).") from None
             if piece:
                 yield piece
             data = decompressor.unconsumed_tail
     if decompressor is not None and not decompressor.eof:
-        raise GenerationError(f"The Space's {encoding} body ended before its end of stream.")
+        raise GenerationError(f"{whose} {encoding} body ended before its end of stream.")
 
 
 async def read_body(
@@ -68,19 +69,20 @@ async def read_body(
     *,
     what: str,
     truncate: bool = False,
+    whose: str = "The Space's",
 ) -> bytes:
     """Read the whole (decoded) body, refusing it past ``limit`` bytes, or cutting it there with ``truncate``."""
     declared = response.headers.get("content-length", "")
-    if not truncate and declared.isdigit() and int(declared) > limit:
-        raise GenerationError(f"The Space's {what} is {int(declared)} bytes, over the {limit}-byte limit; refused.")
+    if not truncate and declared.isascii() and declared.isdigit() and int(declared) > limit:
+        raise GenerationError(f"{whose} {what} is {int(declared)} bytes, over the {limit}-byte limit; refused.")
     kept = bytearray()
-    async for piece in decoded_chunks(response):
+    async for piece in decoded_chunks(response, whose):
         room = limit - len(kept)
         if len(piece) > room:
             if truncate:
                 kept += piece[:room]
                 break
-            raise GenerationError(f"The Space's {what} is over the {limit}-byte limit; refused.")
+            raise GenerationError(f"{whose} {what} is over the {limit}-byte limit; refused.")
         kept += piece
     return bytes(kept)
 

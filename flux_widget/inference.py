@@ -1,21 +1,30 @@
 """``InferenceBackend``: FLUX through Hugging Face Inference Providers, for people with a token.
 
-A thin adapter over ``huggingface_hub.AsyncInferenceClient.text_to_image`` (the optional extra
-``flux-widget[inference]``), imported only when this backend is chosen. It returns the same
-:class:`Generation` as the Space and maps every failure onto the same error family. Unlike the
-free Space it can cost money: it is never chosen automatically.
+huggingface_hub (the optional extra ``flux-widget[inference]``, imported only when this backend is
+chosen) keeps what it knows best: which provider serves a model, and each provider's request and
+answer formats (its ``prepare_request`` → ``get_response``, as ``AsyncInferenceClient.text_to_image``
+does). The request itself is sent by us, so its answer is held to the Space path's rules: a
+bounded, streamed body (compressed ones too, only gzip and deflate asked for), then the whole-file
+and pixel checks of :func:`images.accept`. It returns the same :class:`Generation` as the Space and
+maps every failure onto the same error family. Unlike the free Space it can cost money: it is never
+chosen automatically.
 """
 
 from __future__ import annotations
 
 import asyncio
 import io
+import json
 import random
 import time
 from typing import Any
 
+import httpx
+
+from .bodies import ACCEPT_ENCODING, read_body
 from .config import DEFAULT_DEADLINE, DEFAULT_INFERENCE_MODEL, DEFAULT_TIMEOUT, env_token, positive_seconds
 from .errors import (
+    MAX_WAIT_SECONDS,
     AuthenticationError,
     FluxError,
     GenerationError,
@@ -34,6 +43,10 @@ DEFAULT_MODEL = DEFAULT_INFERENCE_MODEL
 #: What a text-to-image request to Inference Providers takes.
 PARAMETERS = frozenset({"prompt", "seed", "randomize_seed", "width", "height", "num_inference_steps", "guidance_scale"})
 _FITS = {parameter.name: parameter for parameter in SCHNELL}
+#: The most bytes an answer may take (as a Space's image), and an error page.
+MAX_ANSWER_BYTES = 32 * 1024 * 1024
+MAX_ERROR_BYTES = 64 * 1024
+_WHOSE = "The inference provider's"
 
 
 class InferenceBackend:
@@ -55,7 +68,7 @@ class InferenceBackend:
         deadline: float = DEFAULT_DEADLINE,
     ) -> None:
         try:
-            from huggingface_hub import AsyncInferenceClient
+            import huggingface_hub  # noqa: F401  # the extra, checked here; its parts are imported per call
         except ImportError:
             raise InvalidRequestError(
                 'The inference backend needs huggingface_hub: pip install "flux-widget[inference]".'
@@ -68,14 +81,13 @@ class InferenceBackend:
             )
         self.model = (model or DEFAULT_MODEL).strip()
         self.deadline = positive_seconds("deadline", deadline)
+        self.provider = (inference_provider or "auto").strip()
         self._secret = secret
-        self._client = AsyncInferenceClient(
-            model=self.model,
-            token=secret,
-            provider=(inference_provider or "auto"),  # type: ignore[arg-type]  # a provider name, checked there
-            timeout=timeout,
+        self._http = httpx.AsyncClient(
+            timeout=httpx.Timeout(positive_seconds("timeout", timeout), connect=min(timeout, 10.0), pool=None),
+            headers={"Accept-Encoding": ACCEPT_ENCODING},
+            follow_redirects=False,
         )
-        self._closed = False
 
     def __repr__(self) -> str:
         return f"InferenceBackend({self.model!r}, token=set)"
@@ -88,12 +100,11 @@ class InferenceBackend:
     @property
     def closed(self) -> bool:
         """Whether :meth:`aclose` was called."""
-        return self._closed
+        return self._http.is_closed
 
     async def aclose(self) -> None:
         """Close the connections."""
-        self._closed = True
-        await self._client.close()
+        await self._http.aclose()
 
     async def parameter_names(self) -> frozenset[str]:
         """The inputs this backend takes (``guidance_scale`` included)."""
@@ -115,33 +126,38 @@ class InferenceBackend:
         seconds = self.deadline if deadline is None else positive_seconds("deadline", deadline)
         started = time.perf_counter()
         await notify(on_progress, Started())
+        parameters = {
+            "width": sent_width,
+            "height": sent_height,
+            "num_inference_steps": steps_sent,
+            "guidance_scale": request.guidance,
+            "seed": sent_seed,
+        }
         failure: FluxError | None = None
         try:
             async with asyncio.timeout(seconds):
-                picture = await self._client.text_to_image(
-                    request.prompt,
-                    width=sent_width,
-                    height=sent_height,
-                    num_inference_steps=steps_sent,
-                    guidance_scale=request.guidance,
-                    seed=sent_seed,
-                )
+                answer = await self._answer(request.prompt, parameters)
+            image_bytes, size = await asyncio.to_thread(_accepted_webp, answer)
         except TimeoutError:
             failure = ServiceUnavailableError(
                 f"No image from {self.model} within the {seconds:g} s deadline; the request was cancelled."
             )
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # huggingface_hub's errors, mapped onto ours
+        except FluxError as exc:
+            failure = exc
+        except ValueError as exc:  # a refused or undecodable image
+            failure = GenerationError(f"{_WHOSE} image was refused: {self._server_text(str(exc))}.")
+        except Exception as exc:  # huggingface_hub's own errors (provider mapping, answer format)
             failure = self._mapped(exc)
         if failure is not None:
-            raise failure  # outside the except block: no chain back to a request that holds the token
-        image_bytes = await asyncio.to_thread(_webp, picture)
+            failure.__context__ = failure.__cause__ = None
+            raise failure  # no chain back to a request that holds the token
         return Generation(
             prompt=request.prompt,
             seed=sent_seed,
-            width=picture.width,
-            height=picture.height,
+            width=size[0],
+            height=size[1],
             steps=steps_sent,
             url=self.model if "://" in self.model else f"https://huggingface.co/{self.model}",
             image_bytes=image_bytes,
@@ -150,12 +166,46 @@ class InferenceBackend:
             guidance=request.guidance,
         )
 
-    def _mapped(self, exc: Exception) -> FluxError:
-        response = getattr(exc, "response", None)
-        status = getattr(response, "status_code", None)
-        if not isinstance(status, int):
-            return ServiceUnavailableError(f"Cannot reach {self.model} ({type(exc).__name__}). Check your network.")
-        said = self._server_text(getattr(exc, "server_message", None) or "")
+    async def _answer(self, prompt: str, parameters: dict[str, Any]) -> bytes:
+        """The provider's answer, as image bytes: huggingface_hub prepares and reads it, we send it."""
+        from huggingface_hub.inference._providers import get_provider_helper
+
+        helper = get_provider_helper(self.provider, task="text-to-image", model=self.model)  # type: ignore[arg-type]
+        prepared = await asyncio.to_thread(
+            helper.prepare_request,
+            inputs=prompt,
+            parameters=parameters,
+            headers={"Accept": "image/png"},
+            model=self.model,
+            api_key=self._secret,
+        )
+        data = prepared.data
+        content = bytes(data) if data is not None else None
+        try:
+            async with self._http.stream(
+                "POST", prepared.url, json=prepared.json, content=content, headers=prepared.headers
+            ) as response:
+                failed = response.status_code >= 400
+                limit = MAX_ERROR_BYTES if failed else MAX_ANSWER_BYTES
+                body = await read_body(response, limit, what="answer", truncate=failed, whose=_WHOSE)
+        except httpx.TimeoutException:
+            raise ServiceUnavailableError(f"{self.model} sent nothing for too long; try again.") from None
+        except httpx.HTTPError as exc:
+            raise self._unreachable(exc) from None
+        if failed:
+            raise self._refused(response.status_code, response.headers, body)
+        answer = await asyncio.to_thread(helper.get_response, body, prepared)
+        if not isinstance(answer, bytes):
+            raise GenerationError(f"{_WHOSE} answer holds no image ({type(answer).__name__}).")
+        return answer
+
+    def _refused(self, status: int, headers: httpx.Headers, body: bytes) -> FluxError:
+        """The error for an HTTP error answer (its JSON ``error``, or its text, made safe)."""
+        try:
+            said_value = json.loads(body).get("error") if body.lstrip().startswith(b"{") else None
+        except (ValueError, AttributeError):
+            said_value = None
+        said = self._server_text(str(said_value if said_value is not None else body.decode("utf-8", "replace")))
         detail = f": {said}" if said else "."
         if status in (401, 403):
             return AuthenticationError(
@@ -163,16 +213,28 @@ class InferenceBackend:
                 "and allowed to make calls to Inference Providers."
             )
         if status in (402, 429):
-            retry = getattr(response, "headers", {}).get("retry-after", "")
             reason = "your Inference Providers credits are used up" if status == 402 else "too many requests"
             return QuotaExceededError(
                 f"The inference backend's quota is used up (HTTP {status}, {reason}){detail} Add credits on "
                 'huggingface.co, wait, or use the free Space (backend="space").',
-                float(retry) if retry.isdigit() else None,
+                retry_after_seconds(headers.get("retry-after", "")),
             )
         if status >= 500:
             return ServiceUnavailableError(f"{self.model} failed on its side (HTTP {status}){detail} Try again later.")
         return GenerationError(f"{self.model} refused the request (HTTP {status}){detail}")
+
+    def _mapped(self, exc: Exception) -> FluxError:
+        """huggingface_hub's own failures (finding the provider, reading its answer), as ours."""
+        response = getattr(exc, "response", None)
+        status = getattr(response, "status_code", None)
+        if isinstance(status, int):
+            return self._refused(status, httpx.Headers(), str(getattr(exc, "server_message", "") or "").encode())
+        if isinstance(exc, ValueError):  # a provider that does not serve the model, or an odd answer
+            return GenerationError(f"Inference Providers cannot make this image: {self._server_text(str(exc))}")
+        return self._unreachable(exc)
+
+    def _unreachable(self, exc: Exception) -> ServiceUnavailableError:
+        return ServiceUnavailableError(f"Cannot reach {self.model} ({type(exc).__name__}). Check your network.")
 
     def _server_text(self, text: str) -> str:
         return redact(plain_text(str(text)[:2000]), self._secret)[:300]
@@ -183,7 +245,21 @@ def _fit(name: str, value: int) -> int:
     return int(fitted) if isinstance(fitted, (int, float)) else value
 
 
-def _webp(picture: Any) -> bytes:
+def retry_after_seconds(value: str) -> float | None:
+    """A ``Retry-After`` header's wait: ASCII digits of a sane wait, else unknown (``None``)."""
+    text = value.strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 9:
+        return None
+    seconds = int(text)
+    return float(seconds) if seconds <= MAX_WAIT_SECONDS else None
+
+
+def _accepted_webp(answer: bytes) -> tuple[bytes, tuple[int, int]]:
+    """The answer checked as the Space's images are (whole file, pixel limits), as WebP; its size."""
+    from . import images
+
+    data, _ = images.accept(answer)
+    picture = images.decode(data)
     out = io.BytesIO()
     picture.save(out, format="WEBP", quality=95)
-    return out.getvalue()
+    return out.getvalue(), picture.size

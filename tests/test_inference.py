@@ -21,6 +21,7 @@ from flux_widget import (
     AuthenticationError,
     FluxClient,
     FluxError,
+    GenerationError,
     InvalidRequestError,
     QuotaExceededError,
     ServiceUnavailableError,
@@ -231,3 +232,74 @@ def test_the_cli_provider_option_is_the_one_called() -> None:
     )
     assert result.returncode == 1 and "error:" in result.stderr
     assert hosts and set(hosts) == {"api.together.xyz:443"}
+
+
+# ---------------------------------------------------------------- an endpoint that does not play fair (issue 18)
+
+MiB = 1024 * 1024
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("mode", "kind", "says", "bound"),
+    [
+        ("huge-answer", GenerationError, "answer is over the 33554432-byte limit", 48 * MiB),
+        ("gzip-answer", GenerationError, "answer is over the 33554432-byte limit", 48 * MiB),
+        ("br-answer", GenerationError, "encoded as 'br', which the client did not ask for", 8 * MiB),
+        ("wide-image", GenerationError, "claims to be 9000×9000 pixels", 8 * MiB),
+        ("truncated-image", GenerationError, "image was refused", 8 * MiB),
+    ],
+    ids=["huge-answer", "gzip-answer", "br-answer", "wide-image", "truncated-image"],
+)
+async def test_answers_are_read_with_the_space_paths_limits(
+    endpoint: tuple[str, Calls], mode: str, kind: type, says: str, bound: int
+) -> None:
+    import gc
+    import tracemalloc
+
+    backend = InferenceBackend(f"{endpoint[0]}/{mode}", token=TOKEN)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        with pytest.raises(FluxError) as caught:
+            await backend.generate(GenerationRequest.build("hostile", width=256, height=256))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        await backend.aclose()
+    assert isinstance(caught.value, kind) and says in str(caught.value), str(caught.value)
+    print(f"{mode}: peak {peak / MiB:.1f} MiB")
+    assert peak < bound, f"memory peaked at {peak / MiB:.1f} MiB"
+    assert caught.value.__context__ is None and TOKEN not in str(caught.value)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("mode", ["retry-superscript", "retry-long"])
+async def test_an_odd_retry_after_is_an_unknown_wait(endpoint: tuple[str, Calls], mode: str) -> None:
+    backend = InferenceBackend(f"{endpoint[0]}/{mode}", token=TOKEN)
+    with pytest.raises(QuotaExceededError) as caught:
+        await backend.generate(GenerationRequest.build("wait", width=256, height=256))
+    await backend.aclose()
+    assert caught.value.retry_after is None and caught.value.__context__ is None
+
+
+@pytest.mark.anyio
+async def test_an_echoed_token_and_escapes_never_reach_the_message(endpoint: tuple[str, Calls]) -> None:
+    backend = InferenceBackend(f"{endpoint[0]}/echo-error", token=TOKEN)
+    with pytest.raises(GenerationError) as caught:
+        await backend.generate(GenerationRequest.build("echo", width=256, height=256))
+    await backend.aclose()
+    text = str(caught.value)
+    assert "HTTP 400" in text and "hf_…(hidden)" in text and TOKEN not in text
+    assert "\x1b" not in text and "\x07" not in text
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("deadline", [float("nan"), float("inf"), 0, -1])
+async def test_a_deadline_that_is_no_deadline_is_refused(endpoint: tuple[str, Calls], deadline: float) -> None:
+    from flux_widget import agenerate
+
+    with pytest.raises(InvalidRequestError, match="deadline must be a positive number of seconds"):
+        InferenceBackend(f"{endpoint[0]}/ok", token=TOKEN, deadline=deadline)
+    with pytest.raises(InvalidRequestError, match="deadline must be a positive number of seconds"):
+        await agenerate("x", backend="inference", model=f"{endpoint[0]}/ok", token=TOKEN, deadline=deadline)

@@ -10,13 +10,13 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from support.picture import render_picture
@@ -29,6 +29,43 @@ FAILURES = {
     "429": (429, {"error": "Rate limit reached. Please retry later."}),
     "503": (503, {"error": "Model is overloaded"}),
 }
+
+
+def _hostile() -> dict[str, Callable[[Request], Response]]:
+    """Answers of an endpoint that does not play fair, by mode (the misbehaving Space's own fakes)."""
+    from support.misbehaving import brotli_bomb, gzip_bomb, png_header_only, truncated_png
+
+    def big(_request: Request) -> StreamingResponse:
+        async def body() -> AsyncIterator[bytes]:
+            yield b"\x89PNG\r\n\x1a\n"
+            for _ in range(1024):  # 1 GiB, bounded so that a reader without limits still ends
+                yield b"\0" * (1 << 20)
+
+        return StreamingResponse(body(), media_type="image/png")
+
+    def compressed(data: bytes, encoding: str) -> Callable[[Request], Response]:
+        return lambda _request: Response(data, media_type="image/png", headers={"content-encoding": encoding})
+
+    def waiting(value: str) -> Callable[[Request], Response]:
+        return lambda _request: JSONResponse({"error": "slow down"}, status_code=429, headers={"retry-after": value})
+
+    def echoing(request: Request) -> Response:
+        said = f"\x1b]0;pwned\x07\x1b[31mno\x1b[0m for {request.headers.get('authorization')}"
+        return JSONResponse({"error": said}, status_code=400)
+
+    return {
+        "huge-answer": big,
+        "gzip-answer": compressed(gzip_bomb(), "gzip"),
+        "br-answer": compressed(brotli_bomb(), "br"),
+        "wide-image": lambda _request: Response(png_header_only(9000, 9000), media_type="image/png"),
+        "truncated-image": lambda _request: Response(truncated_png(), media_type="image/png"),
+        "retry-superscript": waiting("\u00b3\u00b2"),  # str.isdigit() says yes; int() refuses it
+        "retry-long": waiting("9" * 400),
+        "echo-error": echoing,
+    }
+
+
+HOSTILE: dict[str, Callable[[Request], Response]] = {}
 
 
 @dataclass
@@ -49,6 +86,9 @@ def build_app(calls: Calls) -> Starlette:
             return JSONResponse(payload, status_code=status, headers=headers)
         if mode == "slow":
             await asyncio.sleep(10)
+        hostile = HOSTILE.get(mode)
+        if hostile is not None:
+            return hostile(request)
         parameters = body.get("parameters", {})
         picture = render_picture(
             str(body.get("inputs")),
@@ -66,6 +106,8 @@ def build_app(calls: Calls) -> Starlette:
 @contextmanager
 def inference_endpoint() -> Iterator[tuple[str, Calls]]:
     """Serve the endpoint in a thread; yield its base URL and what it received."""
+    if not HOSTILE:
+        HOSTILE.update(_hostile())
     calls = Calls()
     with served(lambda _port: build_app(calls)) as url:
         yield url, calls
