@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PIL import Image, PngImagePlugin
 
-from .metadata import riff_chunks, with_metadata, xmp_packet
+from .metadata import clean_metadata, riff_chunks, with_metadata, xmp_packet
 
 __all__ = [
     "MAX_IMAGE_SIDE",
@@ -73,6 +73,10 @@ def check_image(data: bytes, *, max_side: int = MAX_IMAGE_SIDE) -> tuple[str, tu
     return mime_type, size
 
 
+#: The formats kept as they arrive: each can be saved with its parameters inside.
+KEPT_AS_SENT = frozenset({"image/webp", "image/png", "image/jpeg"})
+#: What a file may be saved as; each carries the parameters (XMP or PNG text chunks).
+SAVE_SUFFIXES = {".webp": "WEBP", ".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
 #: Modes every browser and every format here shows as they are; others are converted.
 _PLAIN_MODES = frozenset({"1", "L", "LA", "P", "RGB", "RGBA"})
 
@@ -83,14 +87,17 @@ def accept(data: bytes, *, max_side: int = MAX_IMAGE_SIDE) -> tuple[bytes, str]:
     A truncated or corrupt file is refused with ``ValueError``, without decoding its pixels: PNG
     chunks are checked against their CRCs (Pillow's ``verify``), a WebP's RIFF chunks against its
     length, a JPEG must end with its end-of-image marker. An image in a mode browsers and PNG
-    cannot show as is (CMYK, 16-bit, …; read from the header) is converted to RGB or RGBA and kept
-    as PNG; any other image is kept byte for byte. Memory stays at the file's own size.
+    cannot show as is (CMYK, 16-bit, …; read from the header), or in a format the files here do not
+    carry parameters in (GIF), is converted to RGB or RGBA and kept as PNG; any other image is kept
+    byte for byte (a WebP without what trails its RIFF data). Memory stays at the file's own size.
     """
     mime_type, _ = check_image(data, max_side=max_side)
+    if mime_type == "image/webp":
+        data = data[: int.from_bytes(data[4:8], "little") + 8]  # bytes after the RIFF file are not part of it
     try:
         _check_complete(data, mime_type)
         with Image.open(io.BytesIO(data)) as picture:
-            if picture.mode in _PLAIN_MODES:
+            if picture.mode in _PLAIN_MODES and mime_type in KEPT_AS_SENT:
                 return data, mime_type
             picture.load()
             has_alpha = "A" in picture.getbands() or "transparency" in picture.info
@@ -136,8 +143,8 @@ def decode(data: bytes, *, max_side: int = MAX_IMAGE_SIDE) -> Image.Image:
 def to_png(data: bytes, metadata: Mapping[str, object] | None = None) -> bytes:
     """Re-encode image bytes as PNG, with ``metadata`` written as ``tEXt`` chunks."""
     info = PngImagePlugin.PngInfo()
-    for key, value in (metadata or {}).items():
-        info.add_text(str(key), str(value))
+    for key, value in clean_metadata(metadata or {}).items():
+        info.add_itxt(key, value)  # iTXt: UTF-8, so any prompt fits (tEXt is Latin-1)
     out = io.BytesIO()
     decode(data).save(out, format="PNG", pnginfo=info)
     return out.getvalue()
@@ -171,8 +178,8 @@ def display_bytes(
     out = io.BytesIO()
     if "A" in picture.getbands() or "transparency" in picture.info:
         info = PngImagePlugin.PngInfo()
-        for key, value in (metadata or {}).items():
-            info.add_itxt(str(key), str(value))
+        for key, value in clean_metadata(metadata or {}).items():
+            info.add_itxt(key, value)
         picture.save(out, format="PNG", compress_level=1, pnginfo=info)
         return out.getvalue(), "image/png"
     picture.convert("RGB").save(out, format="JPEG", quality=85, xmp=xmp_packet(metadata or {}))
@@ -180,13 +187,12 @@ def display_bytes(
 
 
 def check_suffix(path: str | Path) -> str:
-    """The lower-cased suffix of ``path`` if Pillow can write it, else ``ValueError`` naming good ones."""
+    """The lower-cased suffix of ``path`` if the image can be saved so, parameters inside; else ``ValueError``."""
     suffix = Path(path).suffix.lower()
-    image_format = Image.registered_extensions().get(suffix)
-    if image_format is None or image_format not in Image.SAVE:
+    if suffix not in SAVE_SUFFIXES:
         raise ValueError(
             f"cannot save an image as {suffix or 'a file without a suffix'!r}: use .webp (the Space's own "
-            "format, saved as is), .png, .jpg, or another suffix Pillow writes"
+            "format, saved as is), .png or .jpg; each keeps the prompt, seed, size and steps inside"
         )
     return suffix
 
@@ -212,8 +218,8 @@ def save(data: bytes, path: str | Path, metadata: Mapping[str, object] | None = 
         target.write_bytes(with_metadata(data, metadata or {}, size))
     elif suffix == ".png":
         target.write_bytes(to_png(data, metadata))
-    elif suffix in {".jpg", ".jpeg"}:
-        decode(data).convert("RGB").save(target, format="JPEG", quality=95, xmp=xmp_packet(metadata or {}))
-    else:
-        decode(data).save(target)
+    else:  # converted: WebP or JPEG, the parameters as XMP
+        picture = decode(data)
+        picture = picture if suffix == ".webp" else picture.convert("RGB")
+        picture.save(target, format=SAVE_SUFFIXES[suffix], quality=95, xmp=xmp_packet(metadata or {}))
     return target

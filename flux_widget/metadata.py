@@ -8,12 +8,20 @@ Pillow reads them back (``Image.info["xmp"]``, ``Image.text``).
 
 from __future__ import annotations
 
+import re
 import struct
 import zlib
 from collections.abc import Mapping
 from xml.sax.saxutils import escape
 
-__all__ = ["XMP_NAMESPACE", "riff_chunks", "with_metadata", "xmp_packet"]
+__all__ = ["MAX_VALUE_CHARS", "XMP_NAMESPACE", "clean_metadata", "riff_chunks", "with_metadata", "xmp_packet"]
+
+#: The most characters of one value a file's metadata keeps (a JPEG segment holds 64 KiB in all).
+MAX_VALUE_CHARS = 2000
+#: Marks a value that was cut to fit.
+CUT_MARKER = "… [cut]"
+#: What XML 1.0 forbids (C0 controls but tab, newline and return; U+FFFE, U+FFFF; lone surrogates).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 XMP_NAMESPACE = "https://pypi.org/project/flux-widget/"
 _XMP_APP1 = b"http://ns.adobe.com/xap/1.0/\x00"
@@ -22,9 +30,21 @@ _VP8X_XMP = 0x04
 _VP8X_ALPHA = 0x10
 
 
+def clean_metadata(metadata: Mapping[str, object]) -> dict[str, str]:
+    """Each value as text a file can carry: characters XML forbids dropped, cut to ``MAX_VALUE_CHARS``."""
+    cleaned = {}
+    for key, value in metadata.items():
+        text = _NOT_XML.sub("", str(value))
+        if len(text) > MAX_VALUE_CHARS:
+            text = text[: MAX_VALUE_CHARS - len(CUT_MARKER)] + CUT_MARKER
+        cleaned[_NOT_XML.sub("", str(key))[:79]] = text
+    return cleaned
+
+
 def xmp_packet(metadata: Mapping[str, object]) -> bytes:
-    """An XMP packet holding each item as a ``flux:`` attribute."""
-    attributes = " ".join(f'flux:{key}="{escape(str(value), _ATTRIBUTE)}"' for key, value in metadata.items())
+    """A well-formed XMP packet holding each item (see :func:`clean_metadata`) as a ``flux:`` attribute."""
+    items = clean_metadata(metadata).items()
+    attributes = " ".join(f'flux:{key}="{escape(value, _ATTRIBUTE)}"' for key, value in items)
     return (
         '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
         '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
@@ -93,7 +113,7 @@ def _png(data: bytes, metadata: Mapping[str, object]) -> bytes:
     if end < 12:
         raise ValueError("the PNG file has no end chunk")
     chunks = b""
-    for key, value in metadata.items():
-        text = key.encode("latin-1", "replace")[:79] + b"\0\0\0\0\0" + str(value).encode()
+    for key, value in clean_metadata(metadata).items():
+        text = key.encode("latin-1", "replace")[:79] + b"\0\0\0\0\0" + value.encode()
         chunks += struct.pack(">I", len(text)) + b"iTXt" + text + struct.pack(">I", zlib.crc32(b"iTXt" + text))
     return data[: end - 4] + chunks + data[end - 4 :]
