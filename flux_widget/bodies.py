@@ -9,6 +9,7 @@ server sends.
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections.abc import AsyncIterator
 
@@ -87,27 +88,34 @@ async def read_body(
     return bytes(kept)
 
 
+#: A line ends at CR LF, LF or CR alone (the server-sent events specification allows all three).
+_LINE_END = re.compile(rb"\r\n|\r|\n")
+
+
 async def bounded_events(chunks: AsyncIterator[bytes], limit: int) -> AsyncIterator[bytes]:
     """Pass an event stream's bytes through, refusing any one event (lines up to a blank one) over ``limit`` bytes.
 
     A server-sent event ends at a blank line; a parser buffers everything before it. Counting the
-    bytes since the last blank line keeps that buffer, and so memory, bounded.
+    bytes since the last blank line keeps that buffer, and so memory, bounded. Lines may end in
+    CR LF, LF or CR alone; a CR LF split between two chunks is one line end.
     """
     in_event = 0  # bytes of the event being read
-    line_is_blank = True  # nothing but a "\r" seen since the last "\n"
+    in_line = 0  # bytes of the line being read
+    after_cr = False  # the last chunk ended with CR: an LF first in the next one ends nothing more
     async for chunk in chunks:
-        start = 0
-        while start < len(chunk):
-            end = chunk.find(b"\n", start)
-            segment = chunk[start:] if end == -1 else chunk[start:end]
-            in_event += len(segment)
-            line_is_blank = line_is_blank and segment in (b"", b"\r")
+        start = 1 if after_cr and chunk[:1] == b"\n" else 0
+        for end in _LINE_END.finditer(chunk, start):
+            in_line += end.start() - start
+            in_event += end.start() - start
             if in_event > limit:
                 raise GenerationError(f"The Space sent an event of over {limit} bytes; refused.")
-            if end == -1:
-                break
-            if line_is_blank:
-                in_event = 0
-            line_is_blank = True
-            start = end + 1
+            if in_line == 0:
+                in_event = 0  # a blank line: the event is over
+            in_line = 0
+            start = end.end()
+        in_line += len(chunk) - start
+        in_event += len(chunk) - start
+        if in_event > limit:
+            raise GenerationError(f"The Space sent an event of over {limit} bytes; refused.")
+        after_cr = chunk.endswith(b"\r")
         yield chunk

@@ -75,7 +75,10 @@ def _pixels(name: str, value: object) -> int:
 
 
 def _positive(name: str, value: object) -> float:
-    number = float(value) if isinstance(value, numbers.Real) and not isinstance(value, bool) else math.nan
+    try:
+        number = float(value) if isinstance(value, numbers.Real) and not isinstance(value, bool) else math.nan
+    except OverflowError:  # an int too large for a float
+        number = math.inf
     if math.isfinite(number) and number > 0:
         return number
     raise InvalidRequestError(f"{name} must be a positive number, not {reprlib.repr(value)}.")

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import reprlib
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import traitlets
 
 from .backends import Backend, make_backend
 from .batch import batch_requests, run_batch
 from .batch_progress import ProgressPump
 from .config import DEFAULT_DEADLINE
-from .errors import FluxError, QuotaExceededError, safe_text
+from .errors import FluxError, InvalidRequestError, QuotaExceededError, safe_text
 from .history import History
 from .types import (
     GenerationRequest,
@@ -229,13 +232,22 @@ class FluxWidget(WidgetState):
         unknown = set(overrides) - set(CONTROL_TYPES)  # the prompt has a parameter of its own
         if unknown:
             raise TypeError(f"generate() got unexpected keyword arguments: {sorted(unknown)}")
+        values = self._checked({**overrides, **({} if prompt is None else {"prompt": prompt})})
         with self.hold_sync():
-            if prompt is not None:
-                self.prompt = prompt
-            for name, value in overrides.items():
+            for name, value in values.items():
                 setattr(self, name, value)
         self._task = self._home.adopt().create_task(self._run())
         return self._task
+
+    def _checked(self, values: dict[str, Any]) -> dict[str, Any]:
+        """``values`` as the traits would store them, all checked before any is set (a refusal changes nothing)."""
+        checked = {}
+        for name, value in values.items():
+            try:
+                checked[name] = self.traits()[name]._validate(self, value)
+            except (traitlets.TraitError, OverflowError, ValueError, TypeError):
+                raise InvalidRequestError(f"{name} cannot be {reprlib.repr(value)}; nothing was changed.") from None
+        return checked
 
     async def _run(self) -> Generation | list[Generation]:
         count = self.count
@@ -317,8 +329,14 @@ class FluxWidget(WidgetState):
             self._home.call(lambda: action(index) if 0 <= index < len(self._history) else None)
 
     def _start_from_frontend(self, overrides: dict[str, Any]) -> None:
-        if not self.busy:  # a second click while running is ignored, as the disabled button says
-            self._start(overrides.pop("prompt", None), overrides).add_done_callback(self._log_outcome)
+        if self.busy:  # a second click while running is ignored, as the disabled button says
+            return
+        try:
+            task = self._start(overrides.pop("prompt", None), overrides)
+        except FluxError as exc:  # a value the controls cannot take: said, and nothing changed
+            self.error, self.status = str(exc), "error"
+            return
+        task.add_done_callback(self._log_outcome)
 
     @staticmethod
     def _log_outcome(task: asyncio.Task[Generation | list[Generation]]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -69,7 +70,16 @@ class Parameter:
         """``value`` clamped to the declared range and snapped to its step, as the Space's slider does."""
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return value
-        number = float(value)
+        # Clamped first, in Python's exact arithmetic, so that 10**400 becomes the maximum, not an OverflowError.
+        whole = isinstance(value, int) and (not self.step or float(self.step).is_integer())
+        if self.maximum is not None and value > self.maximum:
+            value = self.maximum
+        if self.minimum is not None and value < self.minimum:
+            value = self.minimum
+        try:
+            number = float(value)
+        except OverflowError:  # no declared bound to clamp it to: the largest float there is
+            number = sys.float_info.max if value > 0 else -sys.float_info.max
         if self.step and self.step > 0:
             origin = self.minimum or 0.0
             number = origin + round((number - origin) / self.step) * self.step
@@ -77,7 +87,6 @@ class Parameter:
             number = min(number, self.maximum)
         if self.minimum is not None:
             number = max(number, self.minimum)
-        whole = isinstance(value, int) and (not self.step or float(self.step).is_integer())
         return round(number) if whole else round(number, 6)
 
 
@@ -159,6 +168,7 @@ SCHNELL = (
     Parameter("num_inference_steps", "slider", 4, 1, MAX_STEPS, 1),
 )
 SCHNELL_PARAMETERS = tuple(parameter.name for parameter in SCHNELL)
+_SCHNELL_BY_NAME = {parameter.name: parameter for parameter in SCHNELL}
 
 
 def load_json(body: bytes) -> Any:
@@ -203,7 +213,9 @@ def text_safe_url(url: str) -> str:
 
 def whole_or(value: object, fallback: int) -> int:
     """``value`` as a whole number if it is one (a Space's sliders send floats), else ``fallback``."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and float(value).is_integer():
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
         return int(value)
     return fallback
 
@@ -297,10 +309,38 @@ def name_parameters(info: SpaceInfo, api_info: object) -> SpaceInfo:
     else:
         known = info.parameters
     parameters = tuple(
-        replace(parameter, name=name[:100], default=_default(parameter, described, position))
+        _sane(replace(parameter, name=name[:100], default=_default(parameter, described, position)))
         for position, (parameter, name) in enumerate(zip(known, names, strict=True))
     )
     return replace(info, parameters=parameters, seed_output=_seed_output(info, names))
+
+
+def _sane(parameter: Parameter) -> Parameter:
+    """``parameter`` with FLUX's own range and default where the Space declares an impossible one.
+
+    A size or step count whose range is empty, upside down or not positive (``[0, 0]``, ``[-5, -1]``),
+    a step of zero or less, or a default outside the range would make every image fail or be empty.
+    """
+    own = _SCHNELL_BY_NAME.get(parameter.name)
+    if own is None or own.minimum is None or own.maximum is None:
+        return parameter
+    low, high, step = parameter.minimum, parameter.maximum, parameter.step
+    positive = parameter.name != "seed"
+    broken = (
+        (low is not None and high is not None and low > high)
+        or (positive and high is not None and high <= 0)
+        or (step is not None and step <= 0)
+    )
+    if broken:
+        parameter = replace(parameter, minimum=own.minimum, maximum=own.maximum, step=own.step)
+    default = parameter.default
+    if isinstance(default, (int, float)) and not isinstance(default, bool):
+        inside = (parameter.minimum is None or default >= parameter.minimum) and (
+            parameter.maximum is None or default <= parameter.maximum
+        )
+        if not inside or not math.isfinite(default):
+            parameter = replace(parameter, default=own.default)
+    return parameter
 
 
 def _unnamed(component: object) -> Parameter:

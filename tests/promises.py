@@ -98,7 +98,7 @@ PROMISES: tuple[Promise, ...] = (
         (
             Mutation(
                 "flux_widget/bodies.py",
-                "            if line_is_blank:\n                in_event = 0",
+                "            if in_line == 0:\n                in_event = 0",
                 "            if True:\n                in_event = 0",
             ),
         ),

@@ -107,6 +107,11 @@ async def test_bad_image_results_are_refused(bad_space: tuple[str, Seen], mode: 
     assert peak < bound, f"memory peaked at {peak / 2**20:.1f} MiB (bound {bound / 2**20:.0f} MiB)"
 
 
+async def test_an_event_stream_with_cr_line_endings_is_read(bad_space: tuple[str, Seen]) -> None:
+    async with FluxClient(f"{bad_space[0]}/cr-lines") as client:
+        assert (await client.generate("carriage returns", width=256, height=256)).seed == 7
+
+
 async def test_events_of_other_jobs_in_the_session_are_ignored(bad_space: tuple[str, Seen]) -> None:
     async with FluxClient(f"{bad_space[0]}/other-jobs") as client:
         assert (await client.generate("mine", width=256, height=256)).seed == 7  # not the other job's error

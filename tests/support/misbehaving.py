@@ -296,6 +296,10 @@ def build_app(seen: Seen, port: int) -> Starlette:
                 "malformed": lambda: sse([started, "{not json"]),
                 "no-msg": lambda: sse([started, {"event_id": mode}]),
                 "markup-url": lambda: sse([started, result(mode, own + ')"><img src=x onerror=alert(1)>](js:x)')]),
+                # Lines ended by CR alone, as the SSE specification allows.
+                "cr-lines": lambda: Response(
+                    (event(started) + event(result(mode, own))).replace(b"\n", b"\r"), media_type="text/event-stream"
+                ),
                 "escape-error": lambda: sse([started, failed(mode, ESCAPING_ERROR)]),
                 # JSON's "\ud800" escape: a lone surrogate, which no UTF-8 encoder takes.
                 "surrogate-error": lambda: sse([started, json.dumps(failed(mode, "half: X")).replace("X", "\\ud800")]),
