@@ -19,7 +19,7 @@ import os
 import re
 import secrets
 import time
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, Unpack
@@ -74,6 +74,13 @@ def space_url(space: str | None = None) -> str:
         )
     subdomain = re.sub(r"[._/]", "-", chosen.lower())
     return f"https://{subdomain}.hf.space"
+
+
+def _redacted(event: ProgressEvent, redact: Callable[[str], str]) -> ProgressEvent:
+    """``event`` without the token in the text a Space put into it (``repr`` shows it, ``print`` too)."""
+    if isinstance(event, Step) and (event.desc or event.unit):
+        return replace(event, desc=event.desc and redact(event.desc), unit=event.unit and redact(event.unit))
+    return event
 
 
 @dataclass(eq=False)
@@ -270,7 +277,7 @@ class FluxClient:
                             job.over = True
                             output = self._completed(message)
                         elif (event := progress_event(message)) is not None:
-                            yield self._redacted(event)
+                            yield _redacted(event, self._space.redact)
                 if output is None:
                     raise GenerationError("The Space's event stream ended before the image was ready. Try again.")
                 async with self._within(when, seconds):
@@ -306,13 +313,6 @@ class FluxClient:
         if not isinstance(event_id, str) or not event_id or len(event_id) > 200:
             raise GenerationError(f"The Space's {what} is malformed: {self._space.server_text(body)!r}")
         return event_id
-
-    def _redacted(self, event: ProgressEvent) -> ProgressEvent:
-        """``event`` without the token in the text a Space put into it (``repr`` shows it, ``print`` too)."""
-        if isinstance(event, Step) and (event.desc or event.unit):
-            redact = self._space.redact
-            return replace(event, desc=event.desc and redact(event.desc), unit=event.unit and redact(event.unit))
-        return event
 
     def _completed(self, message: dict[str, Any]) -> list[Any]:
         """The result of a finished job; a quota error names the paid way out when a token is set."""

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import reprlib
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import traitlets
 
 from .backends import Backend, make_backend
 from .batch import batch_requests, run_batch
 from .batch_progress import ProgressPump
 from .config import DEFAULT_DEADLINE
-from .errors import FluxError, InvalidRequestError, QuotaExceededError, safe_text
+from .errors import FluxError, QuotaExceededError, safe_text
 from .history import History
 from .types import (
     GenerationRequest,
@@ -238,16 +235,6 @@ class FluxWidget(WidgetState):
                 setattr(self, name, value)
         self._task = self._home.adopt().create_task(self._run())
         return self._task
-
-    def _checked(self, values: dict[str, Any]) -> dict[str, Any]:
-        """``values`` as the traits would store them, all checked before any is set (a refusal changes nothing)."""
-        checked = {}
-        for name, value in values.items():
-            try:
-                checked[name] = self.traits()[name]._validate(self, value)
-            except (traitlets.TraitError, OverflowError, ValueError, TypeError):
-                raise InvalidRequestError(f"{name} cannot be {reprlib.repr(value)}; nothing was changed.") from None
-        return checked
 
     async def _run(self) -> Generation | list[Generation]:
         count = self.count

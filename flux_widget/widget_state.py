@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import math
+import reprlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ from ipywidgets import widget_serialization
 
 from . import images
 from .batch import MAX_COUNT
+from .errors import InvalidRequestError
 from .history import ENTRY_FIELDS, HistoryEntry
 from .types import MAX_SEED, MAX_SIZE, MAX_STEPS, MIN_SIZE, SIZE_STEP, snap_size
 
@@ -154,6 +156,16 @@ class WidgetState(anywidget.AnyWidget):
             self.image = generation.image_bytes
             self.image_type = generation.mime_type
             self.current = {**generation.parameters, "index": index, "elapsed": round(generation.elapsed, 1), **place}
+
+    def _checked(self, values: dict[str, Any]) -> dict[str, Any]:
+        """``values`` as the traits would store them, all checked before any is set (a refusal changes nothing)."""
+        checked = {}
+        for name, value in values.items():
+            try:
+                checked[name] = self.traits()[name]._validate(self, value)
+            except (traitlets.TraitError, OverflowError, ValueError, TypeError):
+                raise InvalidRequestError(f"{name} cannot be {reprlib.repr(value)}; nothing was changed.") from None
+        return checked
 
     def _begin_run(self, count: int) -> None:
         """A run of ``count`` images starts: queued, no error, progress and batch grid reset."""

@@ -387,3 +387,21 @@ async def test_an_image_that_only_fails_to_decode_is_a_clean_error_everywhere(
         capture_output=True, text=True, timeout=60, cwd=tmp_path,
     )  # fmt: skip
     assert cli.returncode == 1 and cli.stderr.strip().splitlines()[-1].startswith("error: the image cannot be decoded")
+
+
+# ---------------------------------------------------------------- round 3: values valid as JSON, not as numbers
+
+
+@pytest.mark.parametrize("mode", ["zero-range", "upside-down-range"])
+async def test_an_impossible_declared_range_falls_back_to_fluxs_own(bad_space: tuple[str, Seen], mode: str) -> None:
+    async with FluxClient(f"{bad_space[0]}/{mode}") as client:
+        generation = await client.generate("a ranged fox", width=500, height=256)
+        huge = await client.generate("a huge fox", width=10**400, height=256)
+    assert (generation.width, generation.height) == (512, 256)  # snapped as FLUX.1-schnell's sliders snap
+    assert huge.width == 2048
+
+
+async def test_a_huge_size_snaps_to_the_largest_one(space: str) -> None:
+    async with FluxClient(space) as client:
+        generation = await client.generate("huge", width=10**400, height=10**400, steps=1)
+    assert (generation.width, generation.height) == (2048, 2048)

@@ -345,3 +345,18 @@ async def test_history_thumbnails_are_shrunk_from_the_full_image(space: str) -> 
     assert generation.image.size == (1024, 768)
     assert Image.open(io.BytesIO(data)).size == (256, 192)  # a side of at most 256 px, aspect kept
     assert len(data) < len(generation.image_bytes) / 4
+
+
+async def test_a_frontend_request_with_an_impossible_value_changes_nothing(space: str) -> None:
+    widget = FluxWidget(space, prompt="as it was", width=256, height=256)
+    try:
+        params = {"prompt": "from the browser", "width": 512, "guidance": 10**400}
+        widget._handle_message(widget, {"type": "generate", "params": params}, [])
+        await asyncio.sleep(0.05)
+        assert (widget.prompt, widget.width, widget.guidance) == ("as it was", 256, None)  # nothing half-changed
+        assert widget.status == "error" and "guidance cannot be" in widget.error and not widget.busy
+        with pytest.raises(InvalidRequestError, match="guidance cannot be"):
+            await widget.generate("from python", guidance=10**400)
+        assert widget.prompt == "as it was"
+    finally:
+        widget.close()

@@ -2,7 +2,7 @@
 // The batch: one tile per image asked for, filled as each arrives; a tile opens the full-size view.
 
 import { h, listen } from "./dom.js";
-import { gridColumns, isBusy, pendingLabel } from "./format.js";
+import { gridColumns, isBusy, pendingLabel, positiveNumber } from "./format.js";
 import { watch } from "./observe.js";
 
 /** @typedef {import("./types.js").Model} Model */
@@ -14,10 +14,16 @@ import { watch } from "./observe.js";
 export function createBatchGrid({ model, entries, signal, onOpen }) {
   const node = h("ul", { className: "flux-batch", "@role": "list", "@aria-label": "Batch" });
 
+  const placeholder = () => {
+    const box = h("div", { className: "flux-batch-placeholder" });
+    box.style.aspectRatio = `${positiveNumber(model.get("width"), 1)} / ${positiveNumber(model.get("height"), 1)}`;
+    return box;
+  };
+
   /** @param {string} place @param {string} state */
   const pendingTile = (place, state) =>
     h("li", { className: "flux-batch-item flux-batch-pending" }, [
-      h("div", { className: "flux-batch-placeholder", style: `aspect-ratio: ${model.get("width")} / ${model.get("height")}` }),
+      placeholder(),
       h("span", { className: "flux-batch-caption", textContent: `${place} · ${state}` }),
     ]);
 

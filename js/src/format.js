@@ -31,6 +31,16 @@ export function isBusy(status) {
 }
 
 /**
+ * `value` if it is a finite number above zero, else `fallback`: what saved widget state (a file
+ * anyone can edit) may put into a style is checked first.
+ * @param {unknown} value
+ * @param {number} fallback
+ */
+export function positiveNumber(value, fallback) {
+  return typeof value === "number" && Number.isFinite(value) && value > 0 ? value : fallback;
+}
+
+/**
  * Snap a size the way the Space's sliders do (Python snaps too; this keeps presets tidy).
  * @param {number} size
  * @param {Pick<Limits, "min_size" | "max_size" | "size_step">} limits

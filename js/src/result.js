@@ -3,7 +3,7 @@
 // Reuse seed). The image is a button that opens the full-size view.
 
 import { copyPicture, copyText, flasher, h, labelledButton, listen, onAbort } from "./dom.js";
-import { describeParams, downloadName } from "./format.js";
+import { describeParams, downloadName, positiveNumber } from "./format.js";
 import { current, setTraits, watch } from "./observe.js";
 
 /** @typedef {import("./types.js").Model} Model */
@@ -64,8 +64,8 @@ export function createResult({ model, signal, root, onOpen }) {
     url = URL.createObjectURL(new Blob([bytes], { type }));
     image.src = url;
     image.alt = shown.prompt || "";
-    image.width = shown.width || 0;
-    image.height = shown.height || 0;
+    image.width = positiveNumber(shown.width, 0);
+    image.height = positiveNumber(shown.height, 0);
     const place = shown.slot != null ? `${shown.slot}/${shown.of} · ` : "";
     caption.replaceChildren(
       ...(place ? [h("span", { className: "flux-caption-slot", textContent: place })] : []),

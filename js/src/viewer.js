@@ -4,7 +4,7 @@
 // gives focus back to what opened it.
 
 import { copyPicture, flasher, h, labelledButton, listen, onAbort } from "./dom.js";
-import { describeParams, downloadName } from "./format.js";
+import { describeParams, downloadName, positiveNumber } from "./format.js";
 import { current, setTraits, watch } from "./observe.js";
 
 /** @typedef {import("./types.js").Model} Model */
@@ -76,9 +76,11 @@ export function createViewer({ model, entries, signal, fallbackFocus }) {
     const src = held && ready ? held.url : entry.thumbnail || "";
     if (image.getAttribute("src") !== src) image.src = src;
     image.alt = params.prompt || "";
-    image.width = params.width || 0;
-    image.height = params.height || 0;
-    if (params.width && params.height) image.style.setProperty("--flux-aspect", String(params.width / params.height));
+    const width = positiveNumber(params.width, 0);
+    const height = positiveNumber(params.height, 0);
+    image.width = width;
+    image.height = height;
+    if (width && height) image.style.setProperty("--flux-aspect", String(width / height));
     const total = (model.get("history") || []).length;
     const place = ready && params.slot != null ? `${params.slot}/${params.of} · ` : "";
     caption.replaceChildren(place, h("bdi", { textContent: params.prompt || "", dir: "auto" }), describeParams(params));

@@ -16,6 +16,7 @@ import {
   indexAfterRemoval,
   isBusy,
   pendingLabel,
+  positiveNumber,
   presetSize,
   snap,
 } from "../src/format.js";
@@ -97,4 +98,11 @@ test("focus after a removal goes to the next entry, else the one before, as renu
   assert.equal(indexAfterRemoval([3, 2, 1, 0], 1), 1); // removed 2: the next, 1, keeps its index
   assert.equal(indexAfterRemoval([3, 2, 1, 0], 3), 0); // removed 0, shown last: the one before, 1, becomes 0
   assert.equal(indexAfterRemoval([0], 0), null);
+});
+
+test("only finite positive numbers from saved state reach a style", () => {
+  assert.equal(positiveNumber(768, 1), 768);
+  for (const bad of ["768", "1; background-image: url(x)", NaN, Infinity, -4, 0, null, undefined, {}]) {
+    assert.equal(positiveNumber(bad, 1), 1, String(bad));
+  }
 });

@@ -44,6 +44,44 @@ GRADIO4_QUOTA = "'You have exceeded your GPU quota (60s requested vs. 0s left). 
 CONFIG = {"version": "6.31.0", "api_prefix": "/gradio_api", "dependencies": [{"id": 0, "api_name": "infer"}]}
 
 
+def declared_config(width_range: tuple[float, float]) -> dict[str, object]:
+    """A /config declaring the schnell inputs as components, the width slider with ``width_range``."""
+    slider = {"type": "slider", "props": {"minimum": 256, "maximum": 2048, "step": 32, "value": 1024}}
+    components = [
+        {"id": 1, "type": "textbox", "props": {"value": ""}},
+        {"id": 2, "type": "slider", "props": {"minimum": 0, "maximum": 2147483647, "step": 1, "value": 0}},
+        {"id": 3, "type": "checkbox", "props": {"value": True}},
+        {
+            "id": 4,
+            "type": "slider",
+            "props": {"minimum": width_range[0], "maximum": width_range[1], "step": 32, "value": 0},
+        },
+        {"id": 5, **slider},
+        {"id": 6, "type": "slider", "props": {"minimum": 1, "maximum": 50, "step": 1, "value": 4}},
+        {"id": 7, "type": "image", "props": {}},
+    ]
+    dependency = {
+        "id": 0,
+        "api_name": "infer",
+        "targets": [[1, "submit"]],
+        "inputs": [1, 2, 3, 4, 5, 6],
+        "outputs": [7, 2],
+    }
+    return {**CONFIG, "components": components, "dependencies": [dependency]}
+
+
+SCHNELL_INFO = {
+    "named_endpoints": {
+        "/infer": {
+            "parameters": [
+                {"parameter_name": name}
+                for name in ("prompt", "seed", "randomize_seed", "width", "height", "num_inference_steps")
+            ]
+        }
+    }
+}
+
+
 def png_chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
@@ -267,8 +305,12 @@ def build_app(seen: Seen, port: int) -> Starlette:
                 "config-prefix-int": lambda: JSONResponse({**CONFIG, "api_prefix": 5}),
                 "config-prefix-host": lambda: JSONResponse({**CONFIG, "api_prefix": "@localhost:1/x"}),
                 "config-deep": lambda: Response("[" * 100_000 + "]" * 100_000, media_type="application/json"),
+                "zero-range": lambda: JSONResponse(declared_config((0, 0))),
+                "upside-down-range": lambda: JSONResponse(declared_config((2048, -5))),
             }
             return configs.get(mode, lambda: JSONResponse(CONFIG))()
+        if rest == "gradio_api/info" and mode in {"zero-range", "upside-down-range"}:
+            return JSONResponse(SCHNELL_INFO)
         if rest == "gradio_api/queue/join":
             body = json.loads(await request.body())
             seen.prompts[body["session_hash"]] = str(body["data"][0])
