@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,7 +16,10 @@ from .options import add_options, backend_from, request_from
 from .progress_text import describe
 from .types import ProgressEvent
 
-__all__ = ["main", "numbered"]
+__all__ = ["check_target", "main", "numbered"]
+
+#: Where an image goes without ``-o`` (its suffix follows the image's format).
+DEFAULT_OUTPUT = "flux.webp"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,6 +37,9 @@ def _parser() -> argparse.ArgumentParser:
         help="where to save; the suffix picks the format (default: flux.webp, the Space's own bytes); "
         "with -n, out.png becomes out-1.png, out-2.png, …",
     )
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace files that exist (without it, nothing is made if one does)"
+    )
     add_options(parser.add_argument)
     return parser
 
@@ -43,11 +50,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not 1 <= args.count <= MAX_COUNT:
         parser.error(f"-n must be from 1 to {MAX_COUNT}")
-    if args.output is not None:
-        try:
-            images.check_suffix(args.output)  # before anything is sent
-        except ValueError as exc:
-            parser.error(str(exc))
+    try:  # every target checked before anything is sent: a generation is never made to be lost
+        for number in range(1, args.count + 1):
+            check_target(numbered(args.output or DEFAULT_OUTPUT, number, args.count), overwrite=args.overwrite)
+        images.check_suffix(args.output or DEFAULT_OUTPUT)
+    except ValueError as exc:
+        parser.error(str(exc))
 
     live = sys.stderr.isatty()
 
@@ -63,10 +71,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             request, count=args.count, deadline=args.deadline, on_progress=on_progress, **backend_from(args)
         )
         generations = made if isinstance(made, list) else [made]
-        paths = [
-            generation.save(numbered(args.output or f"flux{images.suffix_for(generation.mime_type)}", n, args.count))
-            for n, generation in enumerate(generations, 1)
-        ]
+        paths = []
+        for n, generation in enumerate(generations, 1):
+            target = numbered(args.output or f"flux{images.suffix_for(generation.mime_type)}", n, args.count)
+            check_target(target, overwrite=args.overwrite)  # the default suffix follows the image's format
+            paths.append(generation.save(target))
     except (FluxError, OSError, ValueError) as exc:  # ValueError: an image that cannot be converted
         print(f"{chr(13) if live else ''}error: {exc}", file=sys.stderr)
         return 1
@@ -77,6 +86,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"saved {path} (seed {generation.seed}, {generation.width}x{generation.height}, {generation.steps} steps)"
         )
     return 0
+
+
+def check_target(path: Path, *, overwrite: bool) -> None:
+    """``ValueError`` saying why ``path`` cannot be written: its folder is missing, it is a folder, it exists."""
+    folder = path.parent
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder: name a file, such as {path / 'flux.webp'}")
+    if not folder.is_dir():
+        raise ValueError(f"the folder {folder} does not exist: create it first, or choose another -o")
+    if not os.access(folder, os.W_OK):
+        raise ValueError(f"cannot write into {folder}")
+    if path.exists() and not overwrite:
+        raise ValueError(f"{path} exists: choose another name with -o, or pass --overwrite to replace it")
 
 
 def numbered(path: str, number: int, count: int) -> Path:

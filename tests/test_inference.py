@@ -7,6 +7,7 @@ import io
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -210,7 +211,10 @@ def routed_run(args: list[str]) -> tuple[subprocess.CompletedProcess[str], list[
         env["HF_HUB_DISABLE_TELEMETRY"] = "1"
         for name in ("NO_PROXY", "no_proxy"):
             env.pop(name, None)
-        result = subprocess.run([sys.executable, *args], env=env, capture_output=True, text=True, timeout=120)
+        with tempfile.TemporaryDirectory() as folder:
+            result = subprocess.run(
+                [sys.executable, *args], env=env, capture_output=True, text=True, timeout=120, cwd=folder
+            )
         return result, list(routes.hosts)
 
 
