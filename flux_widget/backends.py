@@ -58,7 +58,8 @@ class BackendOptions(TypedDict, total=False):
 
     ``backend`` is ``"space"`` (default, or ``FLUX_WIDGET_BACKEND``) or ``"inference"``; ``space``
     (``owner/name`` or URL) and ``proxy`` are the Space's; ``model`` and ``inference_provider``
-    are Inference Providers'; ``token`` defaults to ``HF_TOKEN``.
+    are Inference Providers'; ``token`` defaults to ``HF_TOKEN``; ``auth`` is a (user, password)
+    pair for a Space app launched with Gradio's own login.
     """
 
     backend: str | None
@@ -68,6 +69,7 @@ class BackendOptions(TypedDict, total=False):
     inference_provider: str | None
     proxy: str | None
     timeout: float
+    auth: tuple[str, str] | None
 
 
 def backend_kind(backend: str | None = None) -> str:
@@ -92,4 +94,11 @@ def make_backend(deadline: float = DEFAULT_DEADLINE, **options: Unpack[BackendOp
             timeout=timeout,
             deadline=deadline,
         )
-    return FluxClient(options.get("space"), token=token, proxy=options.get("proxy"), timeout=timeout, deadline=deadline)
+    return FluxClient(
+        options.get("space"),
+        token=token,
+        proxy=options.get("proxy"),
+        timeout=timeout,
+        deadline=deadline,
+        auth=options.get("auth"),
+    )

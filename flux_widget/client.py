@@ -51,6 +51,8 @@ MAX_JOIN_BYTES = 64 * 1024
 _CANCEL_TIMEOUT = 5.0
 #: Hugging Face repo names: letters, digits, "-", "_" and ".", not starting with punctuation.
 _SPACE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
+#: A Space's page on the Hub, as copied from the address bar: https://huggingface.co/spaces/owner/name[/…]
+_SPACE_PAGE = re.compile(r"^https?://(?:www\.)?huggingface\.co/spaces/([^/?#]+/[^/?#]+)(?:[/?#].*)?$", re.IGNORECASE)
 _PAID_WAY_OUT = (
     'With your token you can also use Hugging Face Inference Providers: backend="inference" '
     "(billed to your account; never chosen for you)."
@@ -61,19 +63,34 @@ def space_url(space: str | None = None) -> str:
     """Return the base URL of a Space given as ``owner/name``, a full URL, or ``None``.
 
     ``None`` reads ``FLUX_WIDGET_SPACE`` and then falls back to the public FLUX.1-schnell Space.
-    ``owner/name`` (Hugging Face repo-name characters only) maps to ``https://owner-name.hf.space``
-    (lower-cased, ``.`` and ``_`` become ``-``); an http(s) URL is used as given, without its
-    trailing slash. Anything else is an :class:`InvalidRequestError`.
+    ``owner/name`` (Hugging Face repo-name characters only; a trailing ``/`` is fine) maps to
+    ``https://owner-name.hf.space`` (lower-cased, ``.`` and ``_`` become ``-``), and so does the
+    Space's page as people copy it (``https://huggingface.co/spaces/owner/name``). Any other
+    http(s) URL is used as given, without its query, fragment and trailing slash. Anything else is
+    an :class:`InvalidRequestError`.
     """
     chosen = (space or os.environ.get(SPACE_ENV) or DEFAULT_SPACE).strip()
-    if re.match(r"^https?://", chosen, re.IGNORECASE):
-        return chosen.rstrip("/")
+    page = _SPACE_PAGE.match(chosen)
+    if page is not None:
+        chosen = page.group(1)
+    elif re.match(r"^https?://", chosen, re.IGNORECASE):
+        return re.split(r"[?#]", chosen, maxsplit=1)[0].rstrip("/")
+    chosen = chosen.rstrip("/")
     if not _SPACE_ID.match(chosen):
         raise InvalidRequestError(
             f"A Space is 'owner/name' (letters, digits, '-', '_' and '.') or an http(s) URL, not {chosen[:100]!r}."
         )
     subdomain = re.sub(r"[._/]", "-", chosen.lower())
     return f"https://{subdomain}.hf.space"
+
+
+def _checked_login(auth: object) -> tuple[str, str] | None:
+    """``auth`` if it is ``None`` or a (user, password) pair of non-empty text, else an :class:`InvalidRequestError`."""
+    if auth is None:
+        return None
+    if isinstance(auth, (tuple, list)) and len(auth) == 2 and all(isinstance(part, str) and part for part in auth):
+        return (auth[0], auth[1])
+    raise InvalidRequestError("auth must be a (user name, password) pair of non-empty text.")
 
 
 def _redacted(event: ProgressEvent, redact: Callable[[str], str]) -> ProgressEvent:
@@ -111,7 +128,8 @@ class FluxClient:
     sleeping Space (HTTP 503). ``endpoint`` is the Space's api name to call (``/infer``); its
     inputs are filled by name (``prompt``, ``seed``, ``randomize_seed``, ``width``, ``height``,
     ``num_inference_steps``, ``guidance_scale``) and fitted to the ranges the Space declares, so
-    any FLUX-like Space works. ``transport`` replaces the network (for tests).
+    any FLUX-like Space works. ``auth=(user, password)`` logs in to an app launched with Gradio's
+    own login, as Gradio's client does. ``transport`` replaces the network (for tests).
 
     It is the ``space`` backend: :meth:`generate` also takes a ready :class:`GenerationRequest`.
     """
@@ -128,6 +146,7 @@ class FluxClient:
         backoff: float = 2.0,
         endpoint: str = f"/{API_NAME}",
         transport: httpx.AsyncBaseTransport | None = None,
+        auth: tuple[str, str] | None = None,
     ) -> None:
         self.base_url = space_url(space)
         self.endpoint = "/" + endpoint.strip().lstrip("/")
@@ -141,6 +160,7 @@ class FluxClient:
             retries=retries,
             backoff=backoff,
             transport=transport,
+            login=_checked_login(auth),
         )
         self._info: SpaceInfo | None = None
         self._info_lock = asyncio.Lock()
@@ -179,6 +199,7 @@ class FluxClient:
         try:
             async with self._info_lock:
                 if self._info is None:
+                    await self._space.log_in()
                     config = await self._get_json("/config")
                     info = parse_config(config, self.base_url, self.endpoint[1:])
                     self._info = name_parameters(info, await self._api_info(info))
@@ -251,14 +272,14 @@ class FluxClient:
         when = asyncio.get_running_loop().time() + seconds
         started = time.perf_counter()
         try:
-            async with self._within(when, seconds):
+            async with _within(when, seconds, self.base_url):
                 info = await self.info()
             data = info.inputs_for(request)  # by name, fitted to the Space's ranges
             sent = {parameter.name: value for parameter, value in zip(info.parameters, data, strict=True)}
             job = _Job(info, secrets.token_hex(8))
             self._jobs.add(job)
             try:
-                async with self._within(when, seconds):
+                async with _within(when, seconds, self.base_url):
                     job.join = asyncio.ensure_future(self._join(info, data, job.session_hash))
                     # Shielded: a job cancelled while it joins is still learnt of, then cancelled.
                     event_id = await asyncio.shield(job.join)
@@ -267,7 +288,7 @@ class FluxClient:
                 messages = self._space.events(stream_url, {"session_hash": job.session_hash})
                 async with aclosing(messages):
                     while output is None:
-                        async with self._within(when, seconds):
+                        async with _within(when, seconds, self.base_url):
                             message = await anext(messages, None)
                         if message is None or message.get("msg") == "close_stream":
                             break
@@ -280,7 +301,7 @@ class FluxClient:
                             yield _redacted(event, self._space.redact)
                 if output is None:
                     raise GenerationError("The Space's event stream ended before the image was ready. Try again.")
-                async with self._within(when, seconds):
+                async with _within(when, seconds, self.base_url):
                     generation = await self._fetch_result(info, request, sent, output, started)
             finally:
                 self._jobs.discard(job)
@@ -382,14 +403,15 @@ class FluxClient:
         if await self._space.post_quietly(f"{self.base_url}{job.info.api_prefix}/cancel", payload, _CANCEL_TIMEOUT):
             logger.debug("cancelled job %s on %s", event_id, self.base_url)
 
-    @asynccontextmanager
-    async def _within(self, when: float, seconds: float) -> AsyncIterator[None]:
-        """Run the block before the loop time ``when``; past it, a :class:`SpaceUnavailableError`."""
-        try:
-            async with asyncio.timeout_at(when):
-                yield
-        except TimeoutError:
-            raise SpaceUnavailableError(
-                f"No image within the {seconds:g} s deadline from {self.base_url}; the job was cancelled. "
-                "The Space may be busy: try again later, or allow more time with deadline=."
-            ) from None
+
+@asynccontextmanager
+async def _within(when: float, seconds: float, base_url: str) -> AsyncIterator[None]:
+    """Run the block before the loop time ``when``; past it, a :class:`SpaceUnavailableError`."""
+    try:
+        async with asyncio.timeout_at(when):
+            yield
+    except TimeoutError:
+        raise SpaceUnavailableError(
+            f"No image within the {seconds:g} s deadline from {base_url}; the job was cancelled. "
+            "The Space may be busy: try again later, or allow more time with deadline=."
+        ) from None

@@ -17,6 +17,7 @@ __all__ = [
     "DEFAULT_INFERENCE_MODEL",
     "DEFAULT_SPACE",
     "DEFAULT_TIMEOUT",
+    "PASSWORD_ENV",
     "SPACE_ENV",
     "TOKEN_ENV",
     "env_token",
@@ -33,6 +34,8 @@ SPACE_ENV = "FLUX_WIDGET_SPACE"
 BACKEND_ENV = "FLUX_WIDGET_BACKEND"
 #: The Hugging Face token: the Space's larger quota, and the key to Inference Providers.
 TOKEN_ENV = "HF_TOKEN"
+#: The password of an app with Gradio's own login, for ``--auth USER`` (never on the command line).
+PASSWORD_ENV = "FLUX_WIDGET_PASSWORD"
 #: Seconds a server may stay silent before a request gives up.
 DEFAULT_TIMEOUT = 60.0
 #: Seconds a whole generation may take, queue included, before it is cancelled.

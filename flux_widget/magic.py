@@ -142,6 +142,7 @@ class FluxMagics(Magics):
             backend=args.backend,
             model=args.model,
             inference_provider=args.provider,
+            auth=backend_from(args).get("auth"),
             **options,
         )
         if args.seed is not None:
@@ -174,6 +175,7 @@ class FluxMagics(Magics):
         try:
             count = check_count(args.count)
             requests = [request for prompt in prompts for request in batch_requests(request_from(prompt, args), count)]
+            backend = shared_client(**backend_from(args))
         except FluxError as exc:
             report(exc)
             return []
@@ -183,7 +185,6 @@ class FluxMagics(Magics):
         grid = display(grid_bundle(tiles), raw=True, display_id=True)
         status = _Status()
         status.update(f"0 of {len(requests)} done")
-        backend = shared_client(**backend_from(args))
         done = 0
         try:
             async with run_batch(backend, requests, concurrency=args.concurrency, deadline=args.deadline) as outcomes:

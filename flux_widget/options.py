@@ -7,6 +7,8 @@ parsed arguments into a :class:`~flux_widget.GenerationRequest` and the backend'
 
 from __future__ import annotations
 
+import getpass
+import os
 from argparse import Namespace
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -14,9 +16,11 @@ from typing import Any
 
 from .backends import BackendOptions
 from .batch import MAX_COUNT
+from .config import PASSWORD_ENV
+from .errors import InvalidRequestError
 from .types import GenerationRequest
 
-__all__ = ["SHARED", "Option", "add_options", "backend_from", "request_from"]
+__all__ = ["SHARED", "Option", "add_options", "backend_from", "login_for", "request_from"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,7 @@ SHARED: tuple[Option, ...] = (
     Option(("--backend",), "space (default) or inference (Hugging Face Inference Providers, needs HF_TOKEN)"),
     Option(("--model",), "inference: the model id or endpoint URL"),
     Option(("--provider",), "inference: the provider (default auto)"),
+    Option(("--auth",), "user name for a Space app with its own login (password: FLUX_WIDGET_PASSWORD, or asked)"),
 )
 
 
@@ -72,4 +77,21 @@ def request_from(prompt: str, args: Namespace) -> GenerationRequest:
 
 def backend_from(args: Namespace) -> BackendOptions:
     """Where the parsed options say images come from."""
-    return {"backend": args.backend, "space": args.space, "model": args.model, "inference_provider": args.provider}
+    where: BackendOptions = {"backend": args.backend, "space": args.space, "model": args.model}
+    where["inference_provider"] = args.provider
+    if args.auth:
+        where["auth"] = login_for(args.auth)
+    return where
+
+
+def login_for(user: str) -> tuple[str, str]:
+    """``(user, password)``: the password from ``FLUX_WIDGET_PASSWORD``, else asked for (never the command line)."""
+    if ":" in user:
+        raise InvalidRequestError(
+            f"--auth takes the user name alone: a password on the command line is seen by others. Set "
+            f"{PASSWORD_ENV}, or type it when asked."
+        )
+    password = os.environ.get(PASSWORD_ENV) or getpass.getpass(f"Password for {user}: ")
+    if not password:
+        raise InvalidRequestError(f"--auth {user} needs a password: set {PASSWORD_ENV}, or type it when asked.")
+    return (user, password)

@@ -18,7 +18,7 @@ from .config import DEFAULT_TIMEOUT, env_token
 
 __all__ = ["close_clients", "shared_client"]
 
-_Key = tuple[str, str, str | None, str | None, str | None, float]
+_Key = tuple[str, str, str | None, str | None, str | None, float, tuple[str, str] | None]
 _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[_Key, Backend]] = weakref.WeakKeyDictionary()
 
 
@@ -29,7 +29,9 @@ def shared_client(**options: Unpack[BackendOptions]) -> Backend:
     secret = env_token(options.get("token"))
     where = space_url(options.get("space")) if kind == "space" else (options.get("model") or "")
     timeout = options.get("timeout", DEFAULT_TIMEOUT)
-    key = (kind, where, secret, options.get("proxy"), options.get("inference_provider"), timeout)
+    auth = options.get("auth")
+    login = (auth[0], auth[1]) if auth else None
+    key = (kind, where, secret, options.get("proxy"), options.get("inference_provider"), timeout, login)
     clients = _clients.setdefault(loop, {})
     client = clients.get(key)
     if client is None or client.closed:

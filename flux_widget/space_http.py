@@ -17,7 +17,14 @@ import httpx
 from httpx_sse import EventSource
 
 from .bodies import ACCEPT_ENCODING, bounded_events, decoded_chunks, read_body
-from .errors import FluxError, GenerationError, InvalidRequestError, SpaceUnavailableError, plain_text
+from .errors import (
+    AuthenticationError,
+    FluxError,
+    GenerationError,
+    InvalidRequestError,
+    SpaceUnavailableError,
+    plain_text,
+)
 from .redaction import redact
 from .wire import load_json
 
@@ -84,6 +91,7 @@ class SpaceHTTP:
         *,
         token: str | None,
         proxy: str | None,
+        login: tuple[str, str] | None = None,
         timeout: float,
         retries: int,
         backoff: float,
@@ -98,6 +106,8 @@ class SpaceHTTP:
         self.retries = max(0, retries)
         self.backoff = backoff
         self._auth = _SpaceTokenAuth(token, self.origin) if token else None
+        self._login = login
+        self._logged_in = False
         self._http = httpx.AsyncClient(
             auth=self._auth,
             proxy=proxy,
@@ -177,6 +187,12 @@ class SpaceHTTP:
 
     def _refused(self, response: httpx.Response, body: bytes, what: str) -> FluxError:
         status = response.status_code
+        if what == "login" and status in (400, 401, 403):
+            return AuthenticationError(
+                f"The Space's login at {self.base_url} refused the user name or password (HTTP {status})."
+            )
+        if status in (401, 403):
+            return self.refused_access(status)
         if status == 404:
             return SpaceUnavailableError(
                 f"Nothing at {response.request.url} (HTTP 404): check the Space's name or URL."
@@ -185,6 +201,34 @@ class SpaceHTTP:
             return SpaceUnavailableError(describe_unavailable(response, body))
         return GenerationError(
             f"The Space refused the request for its {what} (HTTP {status}): {self.server_text(body, 500)}"
+        )
+
+    async def log_in(self) -> None:
+        """Log in to an app launched with Gradio's own login (``auth=``), once, as Gradio's client does.
+
+        The session cookies it sets are kept for the Space's host alone; the password goes nowhere else.
+        """
+        if self._login is None or self._logged_in:
+            return
+        user, password = self._login
+        response, _ = await self.send(
+            "POST", f"{self.base_url}/login", idempotent=False, limit=MAX_ERROR_BODY_BYTES, what="login",
+            statuses_ok=(200, 302, 303, 307), data={"username": user, "password": password},
+        )  # fmt: skip
+        if response.status_code == 200:
+            for name, value in response.cookies.items():
+                self._http.cookies.set(name, value, domain=self.origin[1])
+        self._logged_in = True
+
+    def refused_access(self, status: int) -> AuthenticationError:
+        """The error for a 401 or 403 from the Space: whether a token was sent, and what to do."""
+        if self.has_token:
+            advice = "the token sent was refused: check that it is valid and can read this Space"
+        else:
+            advice = "no token was sent: set HF_TOKEN (or token=) to one that can read this private Space"
+        return AuthenticationError(
+            f"The Space at {self.base_url} refused access (HTTP {status}); {advice}. An app with its own "
+            "login takes auth=(user, password)."
         )
 
     def json(self, response: httpx.Response, body: bytes, what: str) -> Any:
@@ -204,6 +248,8 @@ class SpaceHTTP:
                 content_type = response.headers.get("content-type", "")
                 if response.status_code != 200 or "text/event-stream" not in content_type:
                     body = await read_body(response, MAX_ERROR_BODY_BYTES, what="error page", truncate=True)
+                    if response.status_code in (401, 403):
+                        raise self.refused_access(response.status_code)
                     if response.status_code >= 500 or "text/html" in content_type:
                         raise SpaceUnavailableError(describe_unavailable(response, body))
                     raise GenerationError(
@@ -290,8 +336,9 @@ class SpaceHTTP:
         return self.redact(text)[:limit]
 
     def redact(self, text: str) -> str:
-        """``text`` with the token removed."""
-        return redact(text, self._auth.token if self._auth else None)
+        """``text`` with the token and the login's password removed."""
+        text = redact(text, self._auth.token if self._auth else None)
+        return redact(text, self._login[1]) if self._login else text
 
     def public(self, error: FluxError) -> FluxError:
         """``error`` fit to leave the client: the token redacted, no chain back to a request that holds it."""

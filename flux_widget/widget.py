@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .backends import Backend, make_backend
+from .backends import Backend, BackendOptions, make_backend
 from .batch import batch_requests, run_batch
 from .batch_progress import ProgressPump
 from .config import DEFAULT_DEADLINE
@@ -63,6 +63,7 @@ class FluxWidget(WidgetState):
         backend: str | None = None,
         model: str | None = None,
         inference_provider: str | None = None,
+        auth: tuple[str, str] | None = None,
         client: Backend | None = None,
         **kwargs: Any,
     ) -> None:
@@ -73,9 +74,9 @@ class FluxWidget(WidgetState):
         self._task: asyncio.Task[Generation | list[Generation]] | None = None
         self._pump = ProgressPump(self._set_traits)
         self._owns_client = client is None
-        self._client: Backend = client or make_backend(
-            deadline, backend=backend, space=space, token=token, model=model, inference_provider=inference_provider
-        )
+        where: BackendOptions = {"backend": backend, "space": space, "token": token, "model": model, "auth": auth}
+        where["inference_provider"] = inference_provider
+        self._client: Backend = client or make_backend(deadline, **where)
         super().__init__(
             prompt=prompt,
             width=width,

@@ -283,6 +283,8 @@ def build_app(seen: Seen, port: int) -> Starlette:
         own = f"http://127.0.0.1:{port}/{mode}/gradio_api/file=x"
         if mode == "gradio4":
             return gradio4(rest)
+        if mode == "private":
+            return JSONResponse({"detail": "Not authenticated"}, status_code=401)
         if mode == "sleeping":
             return HTMLResponse(SLEEPING_PAGE, status_code=503)
         if mode == "building":

@@ -29,13 +29,13 @@ def free_port() -> int:
 
 
 def wait_for_http(url: str, process: subprocess.Popen[bytes], seconds: float = 90.0) -> None:
-    """Poll ``url`` until it answers 200, failing early if ``process`` died."""
+    """Poll ``url`` until it answers (200, or 401 from an app with a login), failing early if ``process`` died."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode} before answering {url}")
         try:
-            if httpx.get(url, timeout=2).status_code == 200:
+            if httpx.get(url, timeout=2).status_code in (200, 401):
                 return
         except httpx.HTTPError:
             pass

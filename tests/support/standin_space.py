@@ -128,18 +128,22 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--texture", action="store_true", help="photo-like file sizes (for benchmarks)")
     parser.add_argument("--journal", default=None, help="write joins, cancels and runs to this JSON Lines file")
+    parser.add_argument("--login", default=None, help="USER:PASSWORD: launch with Gradio's own login (auth=)")
     args = parser.parse_args()
     if args.texture:
         os.environ["STANDIN_TEXTURE"] = "1"
     demo = build_app()
     demo.queue(default_concurrency_limit=args.concurrency)
-    serve(demo, args.port, args.journal)
+    login = tuple(args.login.split(":", 1)) if args.login else None
+    serve(demo, args.port, args.journal, login)
 
 
-def serve(demo: gr.Blocks, port: int, journal: str | None = None) -> None:
+def serve(demo: gr.Blocks, port: int, journal: str | None = None, login: tuple[str, ...] | None = None) -> None:
     """Serve ``demo`` on 127.0.0.1 (as ``launch`` would), its queue joins and cancels written to ``journal``."""
     if journal is None:
-        demo.launch(server_name="127.0.0.1", server_port=port, ssr_mode=False, show_error=False, quiet=True)
+        demo.launch(
+            server_name="127.0.0.1", server_port=port, ssr_mode=False, show_error=False, quiet=True, auth=login
+        )
         return
     import uvicorn
     from fastapi import FastAPI

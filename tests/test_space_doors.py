@@ -1,0 +1,113 @@
+"""Gradio's other doors (issue 18): the addresses people paste, private Spaces, apps with their own login."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from support.misbehaving import Seen
+from support.servers import running_standin
+
+import flux_widget
+from flux_widget import AuthenticationError, FluxClient, InvalidRequestError, space_url
+
+pytestmark = pytest.mark.anyio
+USER, PASSWORD = "flux-user", "a-long-enough-password"
+
+
+@pytest.mark.parametrize(
+    ("pasted", "expected"),
+    [
+        (
+            "https://huggingface.co/spaces/black-forest-labs/FLUX.1-schnell",
+            "https://black-forest-labs-flux-1-schnell.hf.space",
+        ),
+        ("https://huggingface.co/spaces/me/my_space?logs=container", "https://me-my-space.hf.space"),
+        ("https://huggingface.co/spaces/me/x/tree/main", "https://me-x.hf.space"),
+        ("owner/name/", "https://owner-name.hf.space"),
+        ("http://127.0.0.1:7860/?__theme=dark", "http://127.0.0.1:7860"),
+        ("http://127.0.0.1:7860/#top", "http://127.0.0.1:7860"),
+    ],
+)
+def test_the_addresses_people_paste_are_accepted(pasted: str, expected: str) -> None:
+    assert space_url(pasted) == expected
+
+
+async def test_a_url_with_a_query_reaches_the_space(space: str) -> None:
+    async with FluxClient(f"{space}/?__theme=dark#result") as client:
+        assert (
+            await client.generate("queried", width=256, height=256, steps=1, seed=3, randomize_seed=False)
+        ).seed == 3
+
+
+@pytest.fixture(scope="module")
+def login_space(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Gradio stand-in launched with Gradio's own login (``auth=``)."""
+    with running_standin(tmp_path_factory.mktemp("login"), "--login", f"{USER}:{PASSWORD}") as url:
+        yield url
+
+
+async def test_an_app_with_a_login_works_with_auth(login_space: str) -> None:
+    async with FluxClient(login_space, auth=(USER, PASSWORD)) as client:
+        generation = await client.generate("logged in", width=256, height=256, steps=1, seed=5, randomize_seed=False)
+    assert generation.seed == 5 and generation.image.size == (256, 256)
+
+
+async def test_without_auth_or_with_a_wrong_password_it_says_so(login_space: str) -> None:
+    async with FluxClient(login_space) as client:
+        with pytest.raises(AuthenticationError, match=r"refused access .*no token was sent.*auth=\(user, password\)"):
+            await client.generate("not logged in", width=256, height=256)
+    async with FluxClient(login_space, auth=(USER, "wrong-password-here")) as client:
+        with pytest.raises(AuthenticationError, match="refused the user name or password") as caught:
+            await client.generate("wrong", width=256, height=256)
+    assert "wrong-password-here" not in str(caught.value)
+    with pytest.raises(InvalidRequestError, match="auth must be a"):
+        FluxClient(login_space, auth=("only-a-user",))  # type: ignore[arg-type]
+
+
+def test_the_cli_takes_the_password_from_the_environment_never_the_command_line(
+    login_space: str, tmp_path: Path
+) -> None:
+    env = {**os.environ, "FLUX_WIDGET_PASSWORD": PASSWORD}
+    base = [
+        sys.executable,
+        "-m",
+        "flux_widget",
+        "cli login",
+        "--space",
+        login_space,
+        "--width",
+        "256",
+        "--height",
+        "256",
+    ]
+    ok = subprocess.run([*base, "--auth", USER], env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert ok.returncode == 0 and (tmp_path / "flux.webp").exists(), ok.stderr
+    inline = subprocess.run(
+        [*base, "--auth", f"{USER}:{PASSWORD}", "-o", "x.png"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert inline.returncode == 1 and "a password on the command line is seen by others" in inline.stderr
+    assert PASSWORD not in inline.stderr
+
+
+async def test_a_private_space_that_refuses_says_whether_a_token_was_sent(bad_space: tuple[str, Seen]) -> None:
+    for token, says in ((None, "no token was sent"), ("hf_" + "PrivateSpaceToken" * 2, "the token sent was refused")):
+        async with FluxClient(f"{bad_space[0]}/private", token=token) as client:
+            with pytest.raises(AuthenticationError, match=says):
+                await client.generate("private", width=256, height=256)
+
+
+def test_generate_takes_auth_too(login_space: str) -> None:
+    generation = flux_widget.generate(
+        "sync login", space=login_space, auth=(USER, PASSWORD), width=256, height=256, steps=1
+    )
+    assert generation.image.size == (256, 256)
