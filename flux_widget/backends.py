@@ -48,6 +48,10 @@ class Backend(Protocol):
         """The names of the inputs it takes (``guidance_scale`` among them or not)."""
         ...
 
+    async def defaults(self) -> dict[str, object]:
+        """What it uses for each input when a request leaves it out (``width``, ``num_inference_steps``, …)."""
+        ...
+
     async def aclose(self) -> None:
         """Close the connections (and cancel what still runs)."""
         ...

@@ -32,6 +32,7 @@ from .space_http import SpaceHTTP
 from .types import Generation, GenerationRequest, ProgressCallback, ProgressEvent, RequestParameters, Step, notify
 from .wire import (
     API_NAME,
+    FLUX_DEFAULTS,
     SpaceInfo,
     completed_output,
     name_parameters,
@@ -212,6 +213,10 @@ class FluxClient:
         """The names of the Space endpoint's inputs (``guidance_scale`` for FLUX.1-dev Spaces)."""
         return (await self.info()).parameter_names
 
+    async def defaults(self) -> dict[str, object]:
+        """The Space's declared default for each input (what it uses when a parameter is not given)."""
+        return {parameter.name: parameter.default for parameter in (await self.info()).parameters}
+
     async def _get_json(self, path: str) -> Any:
         response, body = await self._space.send(
             "GET", f"{self.base_url}{path}", idempotent=True, limit=MAX_CONFIG_BYTES, what=path
@@ -366,9 +371,9 @@ class FluxClient:
         return Generation(  # the values the Space was sent, after fitting them to its ranges
             prompt=request.prompt,
             seed=seed,
-            width=whole_or(sent.get("width"), request.width),
-            height=whole_or(sent.get("height"), request.height),
-            steps=whole_or(sent.get("num_inference_steps"), request.steps),
+            width=whole_or(sent.get("width"), request.width or FLUX_DEFAULTS["width"]),
+            height=whole_or(sent.get("height"), request.height or FLUX_DEFAULTS["height"]),
+            steps=whole_or(sent.get("num_inference_steps"), request.steps or FLUX_DEFAULTS["num_inference_steps"]),
             url=text_safe_url(url),  # fetched from the Space's origin; safe in markdown and HTML
             image_bytes=image_bytes,
             mime_type=mime_type,

@@ -59,15 +59,15 @@ def check_image(data: bytes, *, max_side: int = MAX_IMAGE_SIDE) -> tuple[str, tu
     """
     mime_type = sniff_mime_type(data)
     if mime_type is None:
-        raise ValueError(f"the Space's file is not an image (it starts with {data[:16]!r})")
+        raise ValueError(f"the file is not an image (it starts with {data[:16]!r})")
     try:
         with Image.open(io.BytesIO(data)) as header:
             size = header.size
     except Exception as exc:  # Pillow raises many types for a broken header
-        raise ValueError(f"the Space's {mime_type} file cannot be read: {exc}") from None
+        raise ValueError(f"the {mime_type} file cannot be read: {exc}") from None
     if max(size) > max_side:
         raise ValueError(
-            f"the Space's image claims to be {size[0]}×{size[1]} pixels, larger than any it makes "
+            f"the image claims to be {size[0]}×{size[1]} pixels, larger than FLUX makes "
             f"(at most {max_side} a side); refusing to decode it"
         )
     return mime_type, size
@@ -103,7 +103,7 @@ def accept(data: bytes, *, max_side: int = MAX_IMAGE_SIDE) -> tuple[bytes, str]:
             has_alpha = "A" in picture.getbands() or "transparency" in picture.info
             converted = picture.convert("RGBA" if has_alpha else "RGB")
     except Exception as exc:  # Pillow raises many types for broken data
-        raise ValueError(f"the Space's {mime_type} file is broken ({exc})") from None
+        raise ValueError(f"the {mime_type} file is broken ({exc})") from None
     out = io.BytesIO()
     converted.save(out, format="PNG")
     return out.getvalue(), "image/png"

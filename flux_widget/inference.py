@@ -35,7 +35,7 @@ from .errors import (
 )
 from .redaction import redact
 from .types import MAX_SEED, Generation, GenerationRequest, ProgressCallback, Started, notify
-from .wire import SCHNELL
+from .wire import FLUX_DEFAULTS, SCHNELL
 
 __all__ = ["DEFAULT_MODEL", "InferenceBackend"]
 
@@ -110,6 +110,10 @@ class InferenceBackend:
         """The inputs this backend takes (``guidance_scale`` included)."""
         return PARAMETERS
 
+    async def defaults(self) -> dict[str, object]:
+        """What it sends when a parameter is not given: FLUX.1-schnell's (providers declare none)."""
+        return dict(FLUX_DEFAULTS)
+
     async def generate(
         self,
         request: GenerationRequest,
@@ -121,8 +125,9 @@ class InferenceBackend:
         """Generate the image ``request`` describes; ``deadline`` overrides the backend's own."""
         sent_seed = random.randint(0, MAX_SEED) if request.randomize_seed else request.seed
         # FLUX's own limits (what the schnell Space declares): sizes multiples of 32 within 256–2048.
-        sent_width, sent_height = _fit("width", request.width), _fit("height", request.height)
-        steps_sent = _fit("num_inference_steps", request.steps)
+        sent_width = _fit("width", request.width or FLUX_DEFAULTS["width"])
+        sent_height = _fit("height", request.height or FLUX_DEFAULTS["height"])
+        steps_sent = _fit("num_inference_steps", request.steps or FLUX_DEFAULTS["num_inference_steps"])
         seconds = self.deadline if deadline is None else positive_seconds("deadline", deadline)
         started = time.perf_counter()
         await notify(on_progress, Started())
@@ -137,7 +142,7 @@ class InferenceBackend:
         try:
             async with asyncio.timeout(seconds):
                 answer = await self._answer(request.prompt, parameters)
-            image_bytes, size = await asyncio.to_thread(_accepted_webp, answer)
+            accepted = await asyncio.to_thread(_accepted_webp, answer)
         except TimeoutError:
             failure = ServiceUnavailableError(
                 f"No image from {self.model} within the {seconds:g} s deadline; the request was cancelled."
@@ -146,13 +151,17 @@ class InferenceBackend:
             raise
         except FluxError as exc:
             failure = exc
-        except ValueError as exc:  # a refused or undecodable image
-            failure = GenerationError(f"{_WHOSE} image was refused: {self._server_text(str(exc))}.")
         except Exception as exc:  # huggingface_hub's own errors (provider mapping, answer format)
             failure = self._mapped(exc)
-        if failure is not None:
+        else:
+            if isinstance(accepted, str):  # a refused or undecodable image, said without raising here:
+                # an exception caught after an await may linger as the context of the next one raised
+                failure = GenerationError(f"{_WHOSE} image was refused: {self._server_text(accepted)}.")
+        if failure is not None or isinstance(accepted, str):
+            failure = failure or GenerationError("The inference provider's image was refused.")
             failure.__context__ = failure.__cause__ = None
             raise failure  # no chain back to a request that holds the token
+        image_bytes, size = accepted
         return Generation(
             prompt=request.prompt,
             seed=sent_seed,
@@ -254,12 +263,16 @@ def retry_after_seconds(value: str) -> float | None:
     return float(seconds) if seconds <= MAX_WAIT_SECONDS else None
 
 
-def _accepted_webp(answer: bytes) -> tuple[bytes, tuple[int, int]]:
-    """The answer checked as the Space's images are (whole file, pixel limits), as WebP; its size."""
+def _accepted_webp(answer: bytes) -> tuple[bytes, tuple[int, int]] | str:
+    """The answer checked as the Space's images are (whole file, pixel limits), as WebP, and its size;
+    or why it was refused."""
     from . import images
 
-    data, _ = images.accept(answer)
-    picture = images.decode(data)
-    out = io.BytesIO()
-    picture.save(out, format="WEBP", quality=95)
+    try:
+        data, _ = images.accept(answer)
+        picture = images.decode(data)
+        out = io.BytesIO()
+        picture.save(out, format="WEBP", quality=95)
+    except (ValueError, OSError) as exc:
+        return str(exc)
     return out.getvalue(), picture.size

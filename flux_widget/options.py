@@ -42,9 +42,9 @@ class Option:
 #: The options of every command that generates: the CLI and ``%flux`` / ``%%flux``.
 SHARED: tuple[Option, ...] = (
     Option(("-n", "--count"), f"images per prompt, 1–{MAX_COUNT} (default 1)", int, 1),
-    Option(("--width",), "width in pixels, snapped to 256–2048 in steps of 32 (default 1024)", int, 1024),
-    Option(("--height",), "height in pixels, snapped to 256–2048 in steps of 32 (default 1024)", int, 1024),
-    Option(("--steps",), "denoising steps, 1–50 (default 4)", int, 4),
+    Option(("--width",), "width in pixels, snapped to the Space's range (default: the Space's own, 1024)", int),
+    Option(("--height",), "height in pixels, snapped to the Space's range (default: the Space's own, 1024)", int),
+    Option(("--steps",), "denoising steps (default: the Space's own; 4 for FLUX.1-schnell, 28 for FLUX.1-dev)", int),
     Option(("--seed",), "use this seed (default: a new random one each time)", int),
     Option(("--guidance",), "guidance scale, for Spaces that take it (FLUX.1-dev)", float),
     Option(("--deadline",), "seconds one generation may take, queue included (default 600)", float),

@@ -119,14 +119,15 @@ def space_seed(value: object) -> int:
 class RequestParameters(TypedDict, total=False):
     """The parameters of one image besides its prompt, as every public entry point takes them.
 
-    ``width`` and ``height`` in pixels (default 1024), ``steps`` (4), ``seed`` (0),
-    ``randomize_seed`` (True: the Space picks a new seed) and ``guidance`` (None: the Space's
-    default; only for Spaces that take ``guidance_scale``).
+    ``width`` and ``height`` in pixels and ``steps``: left out (or ``None``), the Space's own
+    declared default (FLUX.1-schnell's: 1024×1024, 4 steps; a FLUX.1-dev Space's: 28 steps);
+    ``seed`` (0), ``randomize_seed`` (True: the Space picks a new seed) and ``guidance`` (None: the
+    Space's default; only for Spaces that take ``guidance_scale``).
     """
 
-    width: int
-    height: int
-    steps: int
+    width: int | None
+    height: int | None
+    steps: int | None
     seed: int
     randomize_seed: bool
     guidance: float | None
@@ -136,17 +137,17 @@ class RequestParameters(TypedDict, total=False):
 class GenerationRequest:
     """Parameters of one generation, validated before anything is sent.
 
-    Build it with :meth:`build`, which strips the prompt, checks sizes are positive whole numbers,
-    steps at least 1, the seed within 0–2147483647 and ``guidance`` (optional) a positive number.
-    Each backend then fits the values to its own declared ranges (FLUX.1-schnell's: sizes snap to
-    multiples of 32 within 256–2048, steps 1–50). Every entry point builds one and hands it to a
-    backend.
+    Build it with :meth:`build`, which strips the prompt, checks sizes are positive whole numbers
+    (``None``: the backend's own default, as for steps), steps at least 1, the seed within
+    0–2147483647 and ``guidance`` (optional) a positive number. Each backend then fits the values
+    to its own declared ranges (FLUX.1-schnell's: sizes snap to multiples of 32 within 256–2048,
+    steps 1–50). Every entry point builds one and hands it to a backend.
     """
 
     prompt: str
-    width: int = 1024
-    height: int = 1024
-    steps: int = 4
+    width: int | None = None  # None: the backend's own default
+    height: int | None = None
+    steps: int | None = None
     seed: int = 0
     randomize_seed: bool = True
     guidance: float | None = None
@@ -167,11 +168,12 @@ class GenerationRequest:
         if not 0 <= seed_value <= MAX_SEED:
             raise InvalidRequestError(f"seed must be between 0 and {MAX_SEED}, not {_shown(seed_value)}.")
         guidance = parameters.get("guidance")
+        width, height, steps = parameters.get("width"), parameters.get("height"), parameters.get("steps")
         return cls(
             prompt=text,
-            width=_pixels("width", parameters.get("width", 1024)),
-            height=_pixels("height", parameters.get("height", 1024)),
-            steps=max(1, _whole_number("steps", parameters.get("steps", 4))),
+            width=None if width is None else _pixels("width", width),
+            height=None if height is None else _pixels("height", height),
+            steps=None if steps is None else max(1, _whole_number("steps", steps)),
             seed=seed_value,
             randomize_seed=_flag("randomize_seed", parameters.get("randomize_seed", True)),
             guidance=None if guidance is None else _positive("guidance", guidance),

@@ -54,9 +54,9 @@ class FluxWidget(WidgetState):
         token: str | None = None,
         *,
         prompt: str = "",
-        width: int = 1024,
-        height: int = 1024,
-        steps: int = 4,
+        width: int | None = None,
+        height: int | None = None,
+        steps: int | None = None,
         seed: int = 0,
         randomize_seed: bool = True,
         deadline: float = DEFAULT_DEADLINE,
@@ -77,15 +77,10 @@ class FluxWidget(WidgetState):
         where: BackendOptions = {"backend": backend, "space": space, "token": token, "model": model, "auth": auth}
         where["inference_provider"] = inference_provider
         self._client: Backend = client or make_backend(deadline, **where)
-        super().__init__(
-            prompt=prompt,
-            width=width,
-            height=height,
-            steps=steps,
-            seed=seed,
-            randomize_seed=randomize_seed,
-            **kwargs,
-        )
+        given = {name: value for name, value in (("width", width), ("height", height), ("steps", steps)) if value}
+        self._follow_space = {"width", "height", "steps"} - set(given)  # until set, the Space's own defaults
+        super().__init__(prompt=prompt, seed=seed, randomize_seed=randomize_seed, **given, **kwargs)
+        self.observe(lambda change: self._follow_space.discard(change["name"]), names=sorted(self._follow_space))
         self.source = self._client.base_url
         # The loop generations run on: the kernel's own, where the widget was made. JupyterLab
         # may deliver this widget's messages on a kernel subshell, a thread with a loop of its
@@ -100,10 +95,12 @@ class FluxWidget(WidgetState):
         """Learn the Space's inputs, so the frontend shows Guidance only where the Space takes it."""
         try:
             names = await self._client.parameter_names()
+            defaults = await self._client.defaults()
         except FluxError as exc:
             logger.debug("discovery of %s failed: %s", self._client.base_url, exc)  # Generate will show it
             return
         self.space_parameters = sorted(names)
+        self._adopt_defaults(defaults, self._follow_space)
 
     def __repr__(self) -> str:
         return (

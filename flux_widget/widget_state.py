@@ -167,6 +167,15 @@ class WidgetState(anywidget.AnyWidget):
                 raise InvalidRequestError(f"{name} cannot be {reprlib.repr(value)}; nothing was changed.") from None
         return checked
 
+    def _adopt_defaults(self, defaults: dict[str, object], follow: set[str]) -> None:
+        """Set the controls in ``follow`` (those not given and not changed since) to the backend's defaults."""
+        names = {"width": "width", "height": "height", "steps": "num_inference_steps"}
+        with self.hold_sync():
+            for trait, name in names.items():
+                value = defaults.get(name)
+                if trait in follow and isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+                    setattr(self, trait, int(value))
+
     def _begin_run(self, count: int) -> None:
         """A run of ``count`` images starts: queued, no error, progress and batch grid reset."""
         with self.hold_sync():

@@ -32,6 +32,7 @@ from .types import (
 
 __all__ = [
     "API_NAME",
+    "FLUX_DEFAULTS",
     "Parameter",
     "SpaceInfo",
     "completed_output",
@@ -169,6 +170,8 @@ SCHNELL = (
 )
 SCHNELL_PARAMETERS = tuple(parameter.name for parameter in SCHNELL)
 _SCHNELL_BY_NAME = {parameter.name: parameter for parameter in SCHNELL}
+#: FLUX.1-schnell's own defaults, for a backend that declares none.
+FLUX_DEFAULTS: dict[str, int] = {"width": 1024, "height": 1024, "num_inference_steps": 4}
 
 
 def load_json(body: bytes) -> Any:

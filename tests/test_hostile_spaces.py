@@ -251,7 +251,7 @@ async def test_truncated_image_is_refused(bad_space: tuple[str, Seen]) -> None:
     error = await failure(f"{bad_space[0]}/truncated")
     assert isinstance(
         error, GenerationError
-    ) and "The Space's result was refused: the Space's image/png file is broken" in str(error)
+    ) and "The Space's result was refused: the image/png file is broken" in str(error)
 
 
 async def test_cmyk_image_is_converted_and_usable_everywhere(bad_space: tuple[str, Seen], tmp_path: Path) -> None:

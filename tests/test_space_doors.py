@@ -111,3 +111,29 @@ def test_generate_takes_auth_too(login_space: str) -> None:
         "sync login", space=login_space, auth=(USER, PASSWORD), width=256, height=256, steps=1
     )
     assert generation.image.size == (256, 256)
+
+
+async def test_a_parameter_not_given_is_the_spaces_own_default_everywhere(
+    dev_space: tuple[str, Path], tmp_path: Path
+) -> None:
+    url, _ = dev_space  # a FLUX.1-dev-like Space: 28 steps by default
+    generation = await flux_widget.agenerate("dev default", space=url, width=256, height=256)
+    assert generation.steps == 28
+    widget = flux_widget.FluxWidget(url, width=256, height=256)
+    try:
+        await widget._discover()
+        assert widget.steps == 28  # the Space's default, shown in the control
+        assert (await widget.generate("dev widget")).steps == 28
+    finally:
+        widget.close()
+    told = flux_widget.FluxWidget(url, width=256, height=256, steps=3)
+    try:
+        await told._discover()
+        assert told.steps == 3  # given: kept
+    finally:
+        told.close()
+    cli = subprocess.run(
+        [sys.executable, "-m", "flux_widget", "dev cli", "--space", url, "--width", "256", "--height", "256"],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )  # fmt: skip
+    assert cli.returncode == 0 and "28 steps" in cli.stdout, cli.stderr
