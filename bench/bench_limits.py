@@ -1,4 +1,5 @@
-"""Peak memory of hostile bodies and time to the deadline: FluxClient vs httpx's own reading.
+"""Peak memory of hostile bodies and time to the deadline: FluxClient vs httpx's own reading, and
+the inference backend vs huggingface_hub's own ``text_to_image`` (what it used to call).
 
 Every fault is served by the tests' misbehaving server on 127.0.0.1. For each body the
 alternative is what a careful client built on httpx's defaults does: stream the body and check a
@@ -22,6 +23,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from support.inference_server import inference_endpoint
 from support.misbehaving import misbehaving_space
 
 from flux_widget import FluxClient, FluxError
@@ -66,6 +68,46 @@ async def flux_generate(url: str, **options: float) -> None:
         await client.generate("bench", width=256, height=256)
 
 
+async def hub_text_to_image(url: str) -> None:
+    """huggingface_hub's own reading: ``AsyncInferenceClient.text_to_image``, then the PIL image as WebP."""
+    import io
+
+    from huggingface_hub import AsyncInferenceClient
+
+    client = AsyncInferenceClient(model=url, token="hf_" + "bench" * 8)
+    try:
+        picture = await client.text_to_image("bench", width=256, height=256)
+        picture.save(io.BytesIO(), format="WEBP")
+    finally:
+        await client.close()
+
+
+async def ours_inference(url: str) -> None:
+    from flux_widget.inference import InferenceBackend
+    from flux_widget.types import GenerationRequest
+
+    backend = InferenceBackend(url, token="hf_" + "bench" * 8)
+    try:
+        await backend.generate(GenerationRequest.build("bench", width=256, height=256))
+    finally:
+        await backend.aclose()
+
+
+async def inference_limits() -> None:
+    with inference_endpoint() as (base, _):
+        print("\nInference backend, one hostile answer (MiB), same endpoint, same run:")
+        print(f"  {'fault':44s} {'hub own':>12s} {'ours':>11s} {'ratio':>7s}  our error")
+        for label, mode in [
+            ("answer of 1 GiB", "huge-answer"),
+            ("answer, gzip bomb (1 GiB decoded)", "gzip-answer"),
+            ("answer, brotli bomb (1 GiB decoded)", "br-answer"),
+            ("a 9000×9000 PNG header", "wide-image"),
+        ]:
+            theirs, their_end = await peak_of(lambda: hub_text_to_image(f"{base}/{mode}"))  # noqa: B023
+            ours, outcome = await peak_of(lambda: ours_inference(f"{base}/{mode}"))  # noqa: B023
+            print(f"  {label:44s} {theirs:12.1f} {ours:11.1f} {ours / theirs:7.3f}  {outcome} (hub: {their_end})")
+
+
 async def main() -> None:
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)  # the server writing to sockets the client closed
     with misbehaving_space() as (base, seen):
@@ -96,6 +138,7 @@ async def main() -> None:
             took = time.perf_counter() - begin
             cancels = len(seen.cancelled(mode)) - before
             print(f"  {label:32s} {took:5.2f} s  {outcome}, cancels seen by the server: {cancels}")
+    await inference_limits()
 
 
 if __name__ == "__main__":
