@@ -76,6 +76,14 @@ class BackendOptions(TypedDict, total=False):
     auth: tuple[str, str] | None
 
 
+class _Common(TypedDict):
+    """What every backend's constructor takes."""
+
+    token: str | None
+    timeout: float
+    deadline: float
+
+
 def backend_kind(backend: str | None = None) -> str:
     """``backend``, else ``FLUX_WIDGET_BACKEND``, else ``"space"``; anything else is refused."""
     kind = (backend or os.environ.get(BACKEND_ENV) or "space").strip().lower()
@@ -86,23 +94,9 @@ def backend_kind(backend: str | None = None) -> str:
 
 def make_backend(deadline: float = DEFAULT_DEADLINE, **options: Unpack[BackendOptions]) -> Backend:
     """The backend ``options`` choose, with ``deadline`` as its default for each generation."""
-    timeout = options.get("timeout", DEFAULT_TIMEOUT)
-    token = options.get("token")
+    common = _Common(token=options.get("token"), timeout=options.get("timeout", DEFAULT_TIMEOUT), deadline=deadline)
     if backend_kind(options.get("backend")) == "inference":
         from .inference import InferenceBackend  # huggingface_hub, imported only when chosen
 
-        return InferenceBackend(
-            options.get("model"),
-            token=token,
-            inference_provider=options.get("inference_provider"),
-            timeout=timeout,
-            deadline=deadline,
-        )
-    return FluxClient(
-        options.get("space"),
-        token=token,
-        proxy=options.get("proxy"),
-        timeout=timeout,
-        deadline=deadline,
-        auth=options.get("auth"),
-    )
+        return InferenceBackend(options.get("model"), inference_provider=options.get("inference_provider"), **common)
+    return FluxClient(options.get("space"), proxy=options.get("proxy"), auth=options.get("auth"), **common)

@@ -26,21 +26,12 @@ from typing import Any, Unpack
 
 import httpx
 
+from . import wire
 from .config import DEFAULT_DEADLINE, DEFAULT_SPACE, DEFAULT_TIMEOUT, SPACE_ENV, env_token, positive_seconds
 from .errors import FluxError, GenerationError, InvalidRequestError, QuotaExceededError, SpaceUnavailableError
 from .space_http import SpaceHTTP
 from .types import Generation, GenerationRequest, ProgressCallback, ProgressEvent, RequestParameters, Step, notify
-from .wire import (
-    API_NAME,
-    FLUX_DEFAULTS,
-    SpaceInfo,
-    completed_output,
-    name_parameters,
-    parse_config,
-    progress_event,
-    text_safe_url,
-    whole_or,
-)
+from .wire import SpaceInfo, whole_or
 
 __all__ = ["DEFAULT_DEADLINE", "DEFAULT_SPACE", "FluxClient", "SpaceInfo", "space_url"]
 
@@ -145,7 +136,7 @@ class FluxClient:
         deadline: float = DEFAULT_DEADLINE,
         retries: int = 3,
         backoff: float = 2.0,
-        endpoint: str = f"/{API_NAME}",
+        endpoint: str = f"/{wire.API_NAME}",
         transport: httpx.AsyncBaseTransport | None = None,
         auth: tuple[str, str] | None = None,
     ) -> None:
@@ -202,8 +193,8 @@ class FluxClient:
                 if self._info is None:
                     await self._space.log_in()
                     config = await self._get_json("/config")
-                    info = parse_config(config, self.base_url, self.endpoint[1:])
-                    self._info = name_parameters(info, await self._api_info(info))
+                    info = wire.parse_config(config, self.base_url, self.endpoint[1:])
+                    self._info = wire.name_parameters(info, await self._api_info(info))
                     logger.debug("discovered %s: %s", self.base_url, self._info)
                 return self._info
         except FluxError as exc:
@@ -302,7 +293,7 @@ class FluxClient:
                         if message.get("msg") in {"process_completed", "unexpected_error"}:
                             job.over = True
                             output = self._completed(message)
-                        elif (event := progress_event(message)) is not None:
+                        elif (event := wire.progress_event(message)) is not None:
                             yield _redacted(event, self._space.redact)
                 if output is None:
                     raise GenerationError("The Space's event stream ended before the image was ready. Try again.")
@@ -343,7 +334,7 @@ class FluxClient:
     def _completed(self, message: dict[str, Any]) -> list[Any]:
         """The result of a finished job; a quota error names the paid way out when a token is set."""
         try:
-            return completed_output(message, self._space.server_text)
+            return wire.completed_output(message, self._space.server_text)
         except QuotaExceededError as failure:
             if self._space.has_token:
                 failure.args = (f"{failure} {_PAID_WAY_OUT}",)
@@ -371,10 +362,10 @@ class FluxClient:
         return Generation(  # the values the Space was sent, after fitting them to its ranges
             prompt=request.prompt,
             seed=seed,
-            width=whole_or(sent.get("width"), request.width or FLUX_DEFAULTS["width"]),
-            height=whole_or(sent.get("height"), request.height or FLUX_DEFAULTS["height"]),
-            steps=whole_or(sent.get("num_inference_steps"), request.steps or FLUX_DEFAULTS["num_inference_steps"]),
-            url=text_safe_url(url),  # fetched from the Space's origin; safe in markdown and HTML
+            width=whole_or(sent.get("width"), request.width or wire.FLUX_DEFAULTS["width"]),
+            height=whole_or(sent.get("height"), request.height or wire.FLUX_DEFAULTS["height"]),
+            steps=whole_or(sent.get("num_inference_steps"), request.steps or wire.FLUX_DEFAULTS["num_inference_steps"]),
+            url=wire.text_safe_url(url),  # fetched from the Space's origin; safe in markdown and HTML
             image_bytes=image_bytes,
             mime_type=mime_type,
             elapsed=time.perf_counter() - started,

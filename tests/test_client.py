@@ -44,6 +44,16 @@ def looks_like(generation: Generation, prompt: str, seed: int) -> bool:
         ("Me/My_Space.v2", "https://me-my-space-v2.hf.space"),
         ("http://127.0.0.1:7860/", "http://127.0.0.1:7860"),
         ("https://example.org/sub/path", "https://example.org/sub/path"),
+        # What people paste (issue 18): the Space's page, a trailing slash, a query, a fragment.
+        (
+            "https://huggingface.co/spaces/black-forest-labs/FLUX.1-schnell",
+            "https://black-forest-labs-flux-1-schnell.hf.space",
+        ),
+        ("https://huggingface.co/spaces/me/my_space?logs=container", "https://me-my-space.hf.space"),
+        ("https://huggingface.co/spaces/me/x/tree/main", "https://me-x.hf.space"),
+        ("owner/name/", "https://owner-name.hf.space"),
+        ("http://127.0.0.1:7860/?__theme=dark", "http://127.0.0.1:7860"),
+        ("http://127.0.0.1:7860/#top", "http://127.0.0.1:7860"),
     ],
 )
 def test_space_url_maps_ids_and_keeps_urls(given: str, expected: str) -> None:

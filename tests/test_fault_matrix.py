@@ -70,18 +70,20 @@ async def test_sleeping_or_building_space_is_retried_then_named(
     assert len(seen.paths(f"/{mode}/config")) - before == 3  # the first try and two retries, no more
 
 
-@pytest.mark.parametrize(
-    ("mode", "kind", "says"),
-    [
-        ("html-config", SpaceUnavailableError, "HTTP 200"),
-        ("ends-early", GenerationError, "ended before the image was ready"),
-        ("cut", GenerationError, "connection to the Space was cut"),
-        ("malformed", GenerationError, "malformed event (not JSON): '{not json'"),
-        ("no-msg", GenerationError, "malformed event (no 'msg' field)"),
-        ("empty-output", GenerationError, "cancelled on the Space before it produced an image"),
-    ],
-)
-async def test_broken_answers_are_named(bad_space: tuple[str, Seen], mode: str, kind: type, says: str) -> None:
+#: What each broken answer of the misbehaving server must be named as.
+BROKEN_ANSWERS: dict[str, tuple[type[FluxError], str]] = {
+    "html-config": (SpaceUnavailableError, "HTTP 200"),
+    "ends-early": (GenerationError, "ended before the image was ready"),
+    "cut": (GenerationError, "connection to the Space was cut"),
+    "malformed": (GenerationError, "malformed event (not JSON): '{not json'"),
+    "no-msg": (GenerationError, "malformed event (no 'msg' field)"),
+    "empty-output": (GenerationError, "cancelled on the Space before it produced an image"),
+}
+
+
+@pytest.mark.parametrize("mode", list(BROKEN_ANSWERS))
+async def test_broken_answers_are_named(bad_space: tuple[str, Seen], mode: str) -> None:
+    kind, says = BROKEN_ANSWERS[mode]
     error = await failure(bad_space[0], mode)
     assert isinstance(error, kind) and says in str(error)
 

@@ -75,19 +75,21 @@ async def test_a_randomized_seed_is_the_one_sent(endpoint: tuple[str, Calls]) ->
     assert calls.seen[-1][2]["parameters"]["seed"] == generation.seed  # type: ignore[index]
 
 
+#: The error each refusal of the endpoint maps onto, and what it says.
+REFUSALS: dict[str, tuple[type[FluxError], str]] = {
+    "401": (AuthenticationError, "refused the token (HTTP 401): Invalid credentials"),
+    "403": (AuthenticationError, "refused the token (HTTP 403)"),
+    "402": (QuotaExceededError, "quota is used up (HTTP 402, your Inference Providers credits are used up)"),
+    "429": (QuotaExceededError, "quota is used up (HTTP 429, too many requests)"),
+    "503": (ServiceUnavailableError, "failed on its side (HTTP 503): Model is overloaded"),
+}
+
+
 @pytest.mark.anyio
-@pytest.mark.parametrize(
-    ("mode", "kind", "message"),
-    [
-        ("401", AuthenticationError, "refused the token (HTTP 401): Invalid credentials"),
-        ("403", AuthenticationError, "refused the token (HTTP 403)"),
-        ("402", QuotaExceededError, "quota is used up (HTTP 402, your Inference Providers credits are used up)"),
-        ("429", QuotaExceededError, "quota is used up (HTTP 429, too many requests)"),
-        ("503", ServiceUnavailableError, "failed on its side (HTTP 503): Model is overloaded"),
-    ],
-)
-async def test_errors_map_onto_the_family(endpoint: tuple[str, Calls], mode: str, kind: type, message: str) -> None:
+@pytest.mark.parametrize("mode", list(REFUSALS))
+async def test_errors_map_onto_the_family(endpoint: tuple[str, Calls], mode: str) -> None:
     base, _ = endpoint
+    kind, message = REFUSALS[mode]
     backend = InferenceBackend(f"{base}/{mode}", token=TOKEN)
     with pytest.raises(kind, match=message.replace("(", r"\(").replace(")", r"\)")) as caught:
         await backend.generate(GenerationRequest.build("refused", width=256, height=256))

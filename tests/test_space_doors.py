@@ -13,28 +13,10 @@ from support.misbehaving import Seen
 from support.servers import running_standin
 
 import flux_widget
-from flux_widget import AuthenticationError, FluxClient, InvalidRequestError, space_url
+from flux_widget import AuthenticationError, FluxClient, InvalidRequestError
 
 pytestmark = pytest.mark.anyio
 USER, PASSWORD = "flux-user", "a-long-enough-password"
-
-
-@pytest.mark.parametrize(
-    ("pasted", "expected"),
-    [
-        (
-            "https://huggingface.co/spaces/black-forest-labs/FLUX.1-schnell",
-            "https://black-forest-labs-flux-1-schnell.hf.space",
-        ),
-        ("https://huggingface.co/spaces/me/my_space?logs=container", "https://me-my-space.hf.space"),
-        ("https://huggingface.co/spaces/me/x/tree/main", "https://me-x.hf.space"),
-        ("owner/name/", "https://owner-name.hf.space"),
-        ("http://127.0.0.1:7860/?__theme=dark", "http://127.0.0.1:7860"),
-        ("http://127.0.0.1:7860/#top", "http://127.0.0.1:7860"),
-    ],
-)
-def test_the_addresses_people_paste_are_accepted(pasted: str, expected: str) -> None:
-    assert space_url(pasted) == expected
 
 
 async def test_a_url_with_a_query_reaches_the_space(space: str) -> None:
