@@ -138,7 +138,13 @@ PROMISES: tuple[Promise, ...] = (
     Promise(
         "provider",
         "inference_provider= / --provider chooses the provider that is called",
-        (Mutation("flux_widget/inference.py", 'provider=(inference_provider or "auto")', 'provider="auto"'),),
+        (
+            Mutation(
+                "flux_widget/inference.py",
+                'self.provider = (inference_provider or "auto").strip()',
+                'self.provider = "auto"',
+            ),
+        ),
         (
             "tests/test_inference.py::test_the_chosen_provider_is_the_one_called",
             "tests/test_inference.py::test_the_cli_provider_option_is_the_one_called",
@@ -201,6 +207,46 @@ PROMISES: tuple[Promise, ...] = (
         "the frontend's limits come from Python, one contract",
         (Mutation("flux_widget/widget_state.py", '"max_seed": MAX_SEED,', '"max_seed": 999,'),),
         ("tests/test_frontend_contract.py::test_the_limits_trait_is_pythons_own_values",),
+    ),
+    Promise(
+        "safe-text",
+        "no server-supplied text reaches a terminal with its escapes and control characters",
+        (
+            Mutation(
+                "flux_widget/errors.py", 'return _UNSHOWABLE.sub(_replacement, _ESCAPES.sub("", text))', "return text"
+            ),
+        ),
+        ("tests/test_server_text.py::test_an_escaping_error_is_shown_as_plain_words",),
+    ),
+    Promise(
+        "inference-bounded",
+        "the inference backend reads its answer with the Space path's limits",
+        (
+            Mutation(
+                "flux_widget/inference.py",
+                "limit = MAX_ERROR_BYTES if failed else MAX_ANSWER_BYTES",
+                "limit = MAX_ERROR_BYTES if failed else 2**40",
+            ),
+        ),
+        ("tests/test_inference.py::test_answers_are_read_with_the_space_paths_limits[huge-answer]",),
+    ),
+    Promise(
+        "cli-targets",
+        "the command line refuses an existing file before it spends a generation",
+        (Mutation("flux_widget/__main__.py", "if path.exists() and not overwrite:", "if False:"),),
+        ("tests/test_cli_targets.py::test_a_target_that_cannot_be_written_is_refused_before_anything_is_sent",),
+    ),
+    Promise(
+        "space-defaults",
+        "a parameter not given is the Space's own declared default",
+        (
+            Mutation(
+                "flux_widget/types.py",
+                "steps=None if steps is None else",
+                "steps=4 if steps is None else",
+            ),
+        ),
+        ("tests/test_space_doors.py::test_a_parameter_not_given_is_the_spaces_own_default_everywhere",),
     ),
 )
 
