@@ -26,8 +26,9 @@ if TYPE_CHECKING:
         ServiceUnavailableError,
         SpaceUnavailableError,
     )
+    from .local import unload
     from .provider import BlackForestLabs_Flux1Schnell, ImageResponse
-    from .types import Generation, GenerationRequest, ProgressEvent, Queued, Started, Step
+    from .types import Generation, GenerationRequest, Loading, ProgressEvent, Queued, Started, Step
     from .widget import FluxWidget
 
 __version__ = "0.1.0"
@@ -50,10 +51,12 @@ _HOMES = {
     "generate": "entry",
     "Generation": "types",
     "GenerationRequest": "types",
+    "Loading": "types",
     "ProgressEvent": "types",
     "Queued": "types",
     "Started": "types",
     "Step": "types",
+    "unload": "local",
     "FluxWidget": "widget",
 }
 
@@ -69,6 +72,7 @@ __all__ = [
     "GenerationRequest",
     "ImageResponse",
     "InvalidRequestError",
+    "Loading",
     "ProgressEvent",
     "Queued",
     "QuotaExceededError",
@@ -80,6 +84,7 @@ __all__ = [
     "agenerate",
     "generate",
     "space_url",
+    "unload",
 ]
 
 

@@ -1,4 +1,4 @@
-"""Choosing where images come from: the Space (default, free) or Hugging Face Inference Providers.
+"""Choosing where images come from: the Space (default, free), Hugging Face Inference Providers, or this machine.
 
 Every entry point (the widget, the magics, :func:`~flux_widget.generate`, :func:`~flux_widget.agenerate`,
 the command line, the provider) builds one :class:`~flux_widget.GenerationRequest` and hands it to a
@@ -17,7 +17,7 @@ from .types import Generation, GenerationRequest, ProgressCallback
 
 __all__ = ["BACKENDS", "Backend", "BackendOptions", "backend_kind", "make_backend"]
 
-BACKENDS = ("space", "inference")
+BACKENDS = ("space", "inference", "local")
 
 
 class Backend(Protocol):
@@ -63,7 +63,8 @@ class BackendOptions(TypedDict, total=False):
     ``backend`` is ``"space"`` (default, or ``FLUX_WIDGET_BACKEND``) or ``"inference"``; ``space``
     (``owner/name`` or URL) and ``proxy`` are the Space's; ``model`` and ``inference_provider``
     are Inference Providers'; ``token`` defaults to ``HF_TOKEN``; ``auth`` is a (user, password)
-    pair for a Space app launched with Gradio's own login.
+    pair for a Space app launched with Gradio's own login; ``device`` and ``dtype`` are the local
+    backend's (``model`` is then its repo id or folder).
     """
 
     backend: str | None
@@ -74,6 +75,8 @@ class BackendOptions(TypedDict, total=False):
     proxy: str | None
     timeout: float
     auth: tuple[str, str] | None
+    device: str | None
+    dtype: str | None
 
 
 class _Common(TypedDict):
@@ -88,14 +91,19 @@ def backend_kind(backend: str | None = None) -> str:
     """``backend``, else ``FLUX_WIDGET_BACKEND``, else ``"space"``; anything else is refused."""
     kind = (backend or os.environ.get(BACKEND_ENV) or "space").strip().lower()
     if kind not in BACKENDS:
-        raise InvalidRequestError(f"backend must be 'space' or 'inference', not {kind[:40]!r}.")
+        raise InvalidRequestError(f"backend must be 'space', 'inference' or 'local', not {kind[:40]!r}.")
     return kind
 
 
 def make_backend(deadline: float = DEFAULT_DEADLINE, **options: Unpack[BackendOptions]) -> Backend:
     """The backend ``options`` choose, with ``deadline`` as its default for each generation."""
     common = _Common(token=options.get("token"), timeout=options.get("timeout", DEFAULT_TIMEOUT), deadline=deadline)
-    if backend_kind(options.get("backend")) == "inference":
+    kind = backend_kind(options.get("backend"))
+    if kind == "local":
+        from .local import LocalBackend  # torch and diffusers, imported only when chosen
+
+        return LocalBackend(options.get("model"), device=options.get("device"), dtype=options.get("dtype"), **common)
+    if kind == "inference":
         from .inference import InferenceBackend  # huggingface_hub, imported only when chosen
 
         return InferenceBackend(options.get("model"), inference_provider=options.get("inference_provider"), **common)

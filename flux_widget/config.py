@@ -15,8 +15,10 @@ __all__ = [
     "BACKEND_ENV",
     "DEFAULT_DEADLINE",
     "DEFAULT_INFERENCE_MODEL",
+    "DEFAULT_LOCAL_MODEL",
     "DEFAULT_SPACE",
     "DEFAULT_TIMEOUT",
+    "DEVICE_ENV",
     "PASSWORD_ENV",
     "SPACE_ENV",
     "TOKEN_ENV",
@@ -30,8 +32,13 @@ DEFAULT_SPACE = "black-forest-labs/FLUX.1-schnell"
 DEFAULT_INFERENCE_MODEL = "black-forest-labs/FLUX.1-schnell"
 #: ``owner/name`` or URL of the Space to use instead of :data:`DEFAULT_SPACE`.
 SPACE_ENV = "FLUX_WIDGET_SPACE"
-#: ``space`` (the default) or ``inference``.
+#: ``space`` (the default), ``inference`` or ``local``.
 BACKEND_ENV = "FLUX_WIDGET_BACKEND"
+#: ``auto`` (the default: CUDA, then Apple MPS), ``cuda``, ``cuda:1``, ``mps`` or ``cpu``, for the local backend.
+DEVICE_ENV = "FLUX_WIDGET_DEVICE"
+#: The model the local backend loads unless told otherwise: FLUX.2 [klein] 4B (Apache-2.0, 4 steps, made
+#: for consumer GPUs); FLUX.1-schnell (Apache-2.0) has 12B parameters and needs far more memory.
+DEFAULT_LOCAL_MODEL = "black-forest-labs/FLUX.2-klein-4B"
 #: The Hugging Face token: the Space's larger quota, and the key to Inference Providers.
 TOKEN_ENV = "HF_TOKEN"
 #: The password of an app with Gradio's own login, for ``--auth USER`` (never on the command line).

@@ -143,6 +143,8 @@ class FluxMagics(Magics):
             model=args.model,
             inference_provider=args.provider,
             auth=backend_from(args).get("auth"),
+            device=args.device,
+            dtype=args.dtype,
             **options,
         )
         if args.seed is not None:

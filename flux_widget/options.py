@@ -49,8 +49,10 @@ SHARED: tuple[Option, ...] = (
     Option(("--guidance",), "guidance scale, for Spaces that take it (FLUX.1-dev)", float),
     Option(("--deadline",), "seconds one generation may take, queue included (default 600)", float),
     Option(("--space",), "owner/name or URL of the Space (default: FLUX_WIDGET_SPACE, then the public one)"),
-    Option(("--backend",), "space (default) or inference (Hugging Face Inference Providers, needs HF_TOKEN)"),
-    Option(("--model",), "inference: the model id or endpoint URL"),
+    Option(("--backend",), "space (default), inference (Inference Providers, needs HF_TOKEN) or local (your GPU)"),
+    Option(("--model",), "inference: the model id or endpoint URL; local: a repo id or a pipeline's folder"),
+    Option(("--device",), "local: auto (CUDA, then MPS), cuda, mps or cpu (default: FLUX_WIDGET_DEVICE, then auto)"),
+    Option(("--dtype",), "local: bfloat16, float16 or float32 (default: what the device does natively)"),
     Option(("--provider",), "inference: the provider (default auto)"),
     Option(("--auth",), "user name for a Space app with its own login (password: FLUX_WIDGET_PASSWORD, or asked)"),
 )
@@ -79,6 +81,7 @@ def backend_from(args: Namespace) -> BackendOptions:
     """Where the parsed options say images come from."""
     where: BackendOptions = {"backend": args.backend, "space": args.space, "model": args.model}
     where["inference_provider"] = args.provider
+    where["device"], where["dtype"] = args.device, args.dtype
     if args.auth:
         where["auth"] = login_for(args.auth)
     return where

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .types import ProgressEvent, Queued, Started, Step
+from .types import Loading, ProgressEvent, Queued, Started, Step
 
 __all__ = ["describe"]
 
@@ -15,6 +15,10 @@ def describe(event: ProgressEvent) -> str:
         return f"queued ({place}{wait})"
     if isinstance(event, Started):
         return "started"
+    if isinstance(event, Loading):
+        if event.done is not None and event.total:
+            return f"{event.what} {event.done / 1e9:.1f} of {event.total / 1e9:.1f} GB"
+        return event.what
     if isinstance(event, Step):
         return f"step {min(event.index, event.length or event.index)}/{event.length}" if event.length else "running"
     return ""

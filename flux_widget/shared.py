@@ -18,7 +18,7 @@ from .config import DEFAULT_TIMEOUT, env_token
 
 __all__ = ["close_clients", "shared_client"]
 
-_Key = tuple[str, str, str | None, str | None, str | None, float, tuple[str, str] | None]
+_Key = tuple[str, str, str | None, str | None, str | None, float, tuple[str, str] | None, str | None, str | None]
 _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[_Key, Backend]] = weakref.WeakKeyDictionary()
 
 
@@ -31,7 +31,8 @@ def shared_client(**options: Unpack[BackendOptions]) -> Backend:
     timeout = options.get("timeout", DEFAULT_TIMEOUT)
     auth = options.get("auth")
     login = (auth[0], auth[1]) if auth else None
-    key = (kind, where, secret, options.get("proxy"), options.get("inference_provider"), timeout, login)
+    local = (options.get("device"), options.get("dtype"))
+    key: _Key = (kind, where, secret, options.get("proxy"), options.get("inference_provider"), timeout, login, *local)
     clients = _clients.setdefault(loop, {})
     client = clients.get(key)
     if client is None or client.closed:

@@ -24,6 +24,7 @@ __all__ = [
     "SIZE_STEP",
     "Generation",
     "GenerationRequest",
+    "Loading",
     "ProgressCallback",
     "ProgressEvent",
     "Queued",
@@ -226,7 +227,17 @@ class Step:
         return min(1.0, max(0.0, self.index / self.length))
 
 
-ProgressEvent = Queued | Started | Step
+@dataclass(frozen=True)
+class Loading:
+    """The model is being made ready on this machine (the local backend): ``what`` it is doing
+    ("Downloading model", "Loading model"), with ``done`` of ``total`` bytes when known."""
+
+    what: str
+    done: int | None = None
+    total: int | None = None
+
+
+ProgressEvent = Queued | Started | Step | Loading
 #: What ``on_progress`` may be: a function or a coroutine function taking one event.
 ProgressCallback = Callable[[ProgressEvent], "Awaitable[None] | None"]
 

@@ -40,7 +40,8 @@ class FluxWidget(WidgetState):
     the browser or the notebook file. ``deadline`` is how long, in seconds, one generation may take,
     queue included, before it is cancelled. ``backend="inference"`` (or ``FLUX_WIDGET_BACKEND``)
     generates through Hugging Face Inference Providers instead, with ``model`` and
-    ``inference_provider``; a Guidance control shows when the backend takes one. ``client``
+    ``inference_provider``; ``backend="local"`` makes them on this machine's GPU (``model`` a repo id
+    or folder, ``device``, ``dtype``); a Guidance control shows when the backend takes one. ``client``
     replaces the widget's own backend (it is then yours to close).
 
     Press Generate, or ``await widget.generate()`` in a cell; either runs on the kernel's event
@@ -64,6 +65,8 @@ class FluxWidget(WidgetState):
         model: str | None = None,
         inference_provider: str | None = None,
         auth: tuple[str, str] | None = None,
+        device: str | None = None,
+        dtype: str | None = None,
         client: Backend | None = None,
         **kwargs: Any,
     ) -> None:
@@ -75,7 +78,7 @@ class FluxWidget(WidgetState):
         self._pump = ProgressPump(self._set_traits)
         self._owns_client = client is None
         where: BackendOptions = {"backend": backend, "space": space, "token": token, "model": model, "auth": auth}
-        where["inference_provider"] = inference_provider
+        where["inference_provider"], where["device"], where["dtype"] = inference_provider, device, dtype
         self._client: Backend = client or make_backend(deadline, **where)
         given = {name: value for name, value in (("width", width), ("height", height), ("steps", steps)) if value}
         self._follow_space = {"width", "height", "steps"} - set(given)  # until set, the Space's own defaults

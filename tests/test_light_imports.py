@@ -17,7 +17,7 @@ from flux_widget import BlackForestLabs_Flux1Schnell
 
 WIDGET_STACK = ("anywidget", "ipywidgets", "IPython", "traitlets", "comm")
 #: The optional extras' packages: never imported unless their backend (or interop) is used.
-EXTRAS = ("huggingface_hub", "g4f")
+EXTRAS = ("huggingface_hub", "g4f", "torch", "diffusers", "transformers")
 #: Put first on ``sys.meta_path``, this makes the named packages missing, as on a machine without the extra.
 WITHOUT = """
 import sys

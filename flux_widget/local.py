@@ -1,0 +1,303 @@
+"""``LocalBackend``: FLUX on this machine's own GPU with diffusers (the optional extra ``[local]``).
+
+torch and diffusers are imported only when this backend is chosen. Loading the pipeline and every
+denoising step run on a worker thread, so the kernel's event loop stays free; progress comes back
+to the loop as events, never as trait changes from the worker. Stopping (a cancelled task, the
+deadline) sets the pipeline's interrupt flag from ``callback_on_step_end``: the run ends at the
+next step and the worker runs nothing more. One pipeline per (model, device, dtype) per process,
+shared by every widget and call; :func:`unload` frees it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import random
+import threading
+import time
+from typing import Any
+
+from .config import DEFAULT_DEADLINE, DEFAULT_LOCAL_MODEL, DEVICE_ENV, env_token, positive_seconds
+from .errors import AuthenticationError, FluxError, GenerationError, InvalidRequestError
+from .types import MAX_SEED, Generation, GenerationRequest, Loading, ProgressCallback, Step, notify
+from .wire import FLUX_DEFAULTS
+
+__all__ = ["LOCAL_PARAMETERS", "LocalBackend", "choose_device", "unload"]
+
+#: What a local FLUX pipeline takes.
+LOCAL_PARAMETERS = frozenset(
+    {"prompt", "seed", "randomize_seed", "width", "height", "num_inference_steps", "guidance_scale"}
+)
+_EXTRA = 'The local backend needs torch and diffusers: pip install "flux-widget[local]".'
+#: Loaded pipelines, by (model, device, dtype); loading one holds its lock so two callers load it once.
+_PIPELINES: dict[tuple[str, str, str], Any] = {}
+_LOADING = threading.Lock()
+#: One image at a time per process: a pipeline's scheduler keeps the state of the run it is in.
+_DRAWING = threading.Lock()
+
+
+def _torch() -> Any:
+    try:
+        import torch
+    except ImportError:
+        raise InvalidRequestError(_EXTRA) from None
+    return torch
+
+
+def choose_device(device: str | None = None) -> str:
+    """``device``, else ``FLUX_WIDGET_DEVICE``, else ``auto``: CUDA, then Apple MPS; never the CPU unasked."""
+    chosen = (device or os.environ.get(DEVICE_ENV) or "auto").strip().lower()
+    torch = _torch()
+    if chosen != "auto":
+        return chosen
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return "mps"
+    raise FluxError(
+        "No GPU here: the local backend found neither CUDA nor Apple MPS. Use the free Space "
+        '(backend="space", the default), or device="cpu" for small test pipelines.'
+    )
+
+
+def _dtype_for(torch: Any, device: str, dtype: str | None) -> Any:
+    """``dtype`` by name, else what the device does natively: bfloat16, else float16, float32 on the CPU."""
+    if dtype:
+        try:
+            return getattr(torch, dtype.strip().lower())
+        except AttributeError:
+            raise InvalidRequestError(f"dtype must be a torch dtype such as 'bfloat16', not {dtype[:40]!r}.") from None
+    if device.startswith("cuda"):
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if device == "mps":
+        return torch.float16
+    return torch.float32
+
+
+def unload() -> int:
+    """Free every loaded local pipeline and the GPU memory it held; the number of pipelines freed."""
+    with _LOADING:
+        count = len(_PIPELINES)
+        _PIPELINES.clear()
+    if count and "torch" in __import__("sys").modules:
+        torch = _torch()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+    return count
+
+
+class LocalBackend:
+    """Generate with a diffusers FLUX pipeline on this machine (``backend="local"``).
+
+    ``model`` is a Hugging Face repo id or a local folder holding a diffusers FLUX-family pipeline
+    (its ``model_index.json`` picks the class: FluxPipeline, Flux2KleinPipeline, …); ``device`` is
+    ``auto`` (CUDA, then MPS), ``cuda``, ``mps`` or ``cpu``; ``dtype`` overrides the device's own.
+    The seed goes into a CPU ``torch.Generator`` (the same image on any device), and the pipeline is
+    called with exactly the prompt, size, steps and generator (``guidance_scale`` when given), so
+    its pixels are diffusers' own. Images are kept lossless, as PNG.
+    """
+
+    def __init__(
+        self,
+        model: str | None = None,
+        *,
+        device: str | None = None,
+        dtype: str | None = None,
+        token: str | None = None,
+        timeout: float = 60.0,
+        deadline: float = DEFAULT_DEADLINE,
+    ) -> None:
+        torch = _torch()
+        try:
+            import diffusers  # noqa: F401  # the extra, checked here; used when loading
+        except ImportError:
+            raise InvalidRequestError(_EXTRA) from None
+        self.model = (model or DEFAULT_LOCAL_MODEL).strip()
+        self.device = choose_device(device)
+        self.dtype = _dtype_for(torch, self.device, dtype)
+        self.deadline = positive_seconds("deadline", deadline)
+        self._token = env_token(token)
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"LocalBackend({self.model!r}, device={self.device!r}, dtype={str(self.dtype).replace('torch.', '')!r})"
+
+    @property
+    def base_url(self) -> str:
+        """The model called: its repo id or folder."""
+        return self.model
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`aclose` was called (the pipeline itself stays loaded for others; see :func:`unload`)."""
+        return self._closed
+
+    async def aclose(self) -> None:
+        """Nothing to close: the pipeline is shared by the process (:func:`unload` frees it)."""
+        self._closed = True
+
+    async def parameter_names(self) -> frozenset[str]:
+        """The inputs a FLUX pipeline takes."""
+        return LOCAL_PARAMETERS
+
+    async def defaults(self) -> dict[str, object]:
+        """FLUX.1-schnell's sizes and steps, used when a request leaves them out."""
+        return dict(FLUX_DEFAULTS)
+
+    async def generate(
+        self,
+        request: GenerationRequest,
+        /,
+        *,
+        deadline: float | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> Generation:
+        """Generate the image ``request`` describes on this machine; stopping interrupts it at the next step."""
+        seconds = self.deadline if deadline is None else positive_seconds("deadline", deadline)
+        seed = random.randint(0, MAX_SEED) if request.randomize_seed else request.seed
+        width = request.width or FLUX_DEFAULTS["width"]
+        height = request.height or FLUX_DEFAULTS["height"]
+        steps = request.steps or FLUX_DEFAULTS["num_inference_steps"]
+        started = time.perf_counter()
+        loop = asyncio.get_running_loop()
+        events: asyncio.Queue[Loading | Step] = asyncio.Queue()
+        stop = threading.Event()
+
+        def post(event: Loading | Step) -> None:
+            loop.call_soon_threadsafe(events.put_nowait, event)
+
+        def run() -> bytes:
+            pipeline = self._pipeline(post)
+            with _DRAWING:  # a second image of a batch waits here; a cancelled one never starts
+                return b"" if stop.is_set() else _draw(pipeline, request, seed, width, height, steps, stop, post)
+
+        work = asyncio.ensure_future(asyncio.to_thread(run))
+        try:
+            async with asyncio.timeout(seconds):
+                while not work.done():
+                    waiting = asyncio.ensure_future(events.get())
+                    await asyncio.wait({work, waiting}, return_when=asyncio.FIRST_COMPLETED)
+                    if waiting.done():
+                        await notify(on_progress, waiting.result())
+                    else:
+                        waiting.cancel()
+                image_bytes = work.result()
+        except TimeoutError:
+            stop.set()
+            await asyncio.shield(asyncio.wait({work}))
+            raise FluxError(
+                f"No image within the {seconds:g} s deadline; the local run was stopped at its next step."
+            ) from None
+        except BaseException:
+            stop.set()  # cancelled (Cancel, Escape, a kernel interrupt, close()): the worker stops at its next step
+            await asyncio.shield(asyncio.wait({work}))
+            raise
+        return Generation(
+            prompt=request.prompt,
+            seed=seed,
+            width=width,
+            height=height,
+            steps=steps,
+            url=self.model,
+            image_bytes=image_bytes,
+            mime_type="image/png",
+            elapsed=time.perf_counter() - started,
+            guidance=request.guidance,
+        )
+
+    def _pipeline(self, post: Any) -> Any:
+        """The loaded pipeline for this backend's (model, device, dtype), loading it once per process."""
+        key = (self.model, self.device, str(self.dtype))
+        with _LOADING:
+            pipeline = _PIPELINES.get(key)
+            if pipeline is None:
+                post(Loading("Loading model"))
+                pipeline = _PIPELINES[key] = _load(self.model, self.device, self.dtype, self._token)
+        return pipeline
+
+
+def _load(model: str, device: str, dtype: Any, token: str | None) -> Any:
+    """``DiffusionPipeline.from_pretrained`` (the folder's own ``model_index.json`` picks the class), on ``device``."""
+    import warnings
+
+    from diffusers import DiffusionPipeline
+
+    failure: FluxError | None = None
+    try:
+        with warnings.catch_warnings():  # newer diffusers prefer dtype=; torch_dtype= works in every version
+            warnings.simplefilter("ignore", FutureWarning)
+            pipeline = DiffusionPipeline.from_pretrained(model, torch_dtype=dtype, token=token)
+    except Exception as exc:  # huggingface_hub's and diffusers' errors, said as what to do
+        failure = _load_failure(model, exc)
+    if failure is not None:
+        raise failure
+    if not hasattr(pipeline, "transformer"):
+        raise GenerationError(f"{model} is a {type(pipeline).__name__}, not a FLUX pipeline.")
+    pipeline.set_progress_bar_config(disable=True)
+    return pipeline.to(device)
+
+
+def _load_failure(model: str, exc: Exception) -> FluxError:
+    """What went wrong loading ``model``, and what to do about it."""
+    kind = type(exc).__name__
+    text = " ".join(str(exc).split())[:300]
+    if kind == "GatedRepoError" or "401" in text or "gated" in text.lower():
+        return AuthenticationError(
+            f"{model} is gated: accept its terms on https://huggingface.co/{model} and set HF_TOKEN to a token "
+            "of that account."
+        )
+    if os.environ.get("HF_HUB_OFFLINE") or "cache" in text.lower() or kind == "LocalEntryNotFoundError":
+        return GenerationError(
+            f"{model} is not in the local cache and cannot be downloaded now (offline, or no network). Download "
+            "it once with a network, or pass the folder of a saved pipeline as model=."
+        )
+    return GenerationError(f"Cannot load {model} as a diffusers pipeline ({kind}): {text}")
+
+
+def _draw(
+    pipeline: Any, request: GenerationRequest, seed: int, width: int, height: int, steps: int, stop: Any, post: Any
+) -> bytes:
+    """One image from ``pipeline`` as PNG; each step posted, and the run interrupted once ``stop`` is set."""
+    torch = _torch()
+
+    def on_step_end(pipe: Any, index: int, _timestep: Any, callback_kwargs: dict[str, Any]) -> dict[str, Any]:
+        post(Step(index=index + 1, length=steps))
+        if stop.is_set():
+            pipe._interrupt = True  # diffusers' own flag: the loop ends before the next step
+        return callback_kwargs
+
+    options: dict[str, Any] = {}
+    if request.guidance is not None:
+        options["guidance_scale"] = request.guidance
+    import warnings
+
+    try:
+        with warnings.catch_warnings():  # NaN pixels warn as they are cast; they are reported below instead
+            warnings.simplefilter("ignore", RuntimeWarning)
+            result = pipeline(
+                request.prompt,
+                width=width,
+                height=height,
+                num_inference_steps=steps,
+                generator=torch.Generator("cpu").manual_seed(seed),
+                callback_on_step_end=on_step_end,
+                **options,
+            )
+    except torch.cuda.OutOfMemoryError:
+        raise GenerationError(
+            f"The GPU ran out of memory for a {width}×{height} image: try a smaller size, dtype=\"float16\", "
+            "or a smaller model (FLUX.2 [klein] 4B)."
+        ) from None
+    if stop.is_set():
+        return b""  # interrupted: no image to give (the caller was cancelled or ran out of time)
+    picture = result.images[0]
+    extrema = picture.getextrema()
+    if all(band == (0, 0) for band in (extrema if isinstance(extrema[0], tuple) else (extrema,))):
+        raise GenerationError(
+            "The model made an all-black image: its numbers overflowed (NaN), as float16 does with FLUX. "
+            'Use dtype="bfloat16" (or "float32").'
+        )
+    out = io.BytesIO()
+    picture.save(out, format="PNG")
+    return out.getvalue()

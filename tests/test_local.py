@@ -1,0 +1,180 @@
+"""The local backend (issue 16) on a tiny random-weight FLUX pipeline built in the test, on the CPU.
+
+No download, no GPU: the pipeline is made in-process and saved to a folder, which the backend loads
+as a user's model folder. Pixels are compared with diffusers' own call for the same seed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import flux_widget
+from flux_widget import FluxError, GenerationError, InvalidRequestError, Loading, Step
+
+torch = pytest.importorskip("torch")  # the local extra; in CI a skip fails (conftest.py)
+diffusers = pytest.importorskip("diffusers")
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from support.tiny_pipelines import save_tiny_flux
+
+    return save_tiny_flux(tmp_path_factory.mktemp("tiny-flux"))
+
+
+def diffusers_own(folder: Path, prompt: str, seed: int, size: int = 64, steps: int = 2) -> np.ndarray:
+    """What diffusers itself makes: the call the README promises to match, pixel for pixel."""
+    pipeline = diffusers.DiffusionPipeline.from_pretrained(folder)
+    image = pipeline(
+        prompt, width=size, height=size, num_inference_steps=steps, generator=torch.Generator("cpu").manual_seed(seed)
+    ).images[0]
+    return np.asarray(image)
+
+
+def pixels(data: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+
+
+LOCAL = {"backend": "local", "device": "cpu", "width": 64, "height": 64, "steps": 2, "randomize_seed": False}
+
+
+def test_generate_gives_diffusers_own_pixels(tiny: Path) -> None:
+    generation = flux_widget.generate("a fox", model=str(tiny), seed=3, **LOCAL)
+    assert generation.mime_type == "image/png" and (generation.seed, generation.width, generation.steps) == (3, 64, 2)
+    assert np.array_equal(pixels(generation.image_bytes), diffusers_own(tiny, "a fox", 3))
+    again = flux_widget.generate("a fox", model=str(tiny), seed=3, **LOCAL)
+    other = flux_widget.generate("a fox", model=str(tiny), seed=4, **LOCAL)
+    assert again.image_bytes == generation.image_bytes
+    assert not np.array_equal(pixels(other.image_bytes), pixels(generation.image_bytes))
+
+
+@pytest.mark.anyio
+async def test_agenerate_reports_loading_and_each_step(tiny: Path) -> None:
+    flux_widget.unload()
+    events: list[object] = []
+    two = await flux_widget.agenerate(
+        "an owl", model=str(tiny), seed=7, count=2, on_progress=events.append, **{**LOCAL, "steps": 3}
+    )
+    assert [generation.seed for generation in two] == [7, 8]
+    assert isinstance(events[0], Loading) and events[0].what == "Loading model"
+    assert [(event.index, event.length) for event in events if isinstance(event, Step)][:3] == [(1, 3), (2, 3), (3, 3)]
+
+
+def test_the_cli_writes_diffusers_own_pixels(tiny: Path, tmp_path: Path) -> None:
+    options = ["--device", "cpu", "--seed", "5", "--width", "64", "--height", "64", "--steps", "2", "-o", "cat.png"]
+    command = [sys.executable, "-m", "flux_widget", "a red cat", "--backend", "local", "--model", str(tiny), *options]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    with Image.open(tmp_path / "cat.png") as written:
+        assert np.array_equal(np.asarray(written.convert("RGB")), diffusers_own(tiny, "a red cat", 5))
+
+
+@pytest.mark.anyio
+async def test_cancel_stops_the_run_at_the_next_step_and_the_worker_ends(tiny: Path) -> None:
+    steps: list[int] = []
+    first = asyncio.Event()
+
+    def heard(event: object) -> None:
+        if isinstance(event, Step):
+            steps.append(event.index)
+            first.set()
+
+    threads = threading.active_count()
+    task = asyncio.ensure_future(
+        flux_widget.agenerate("a slow night", model=str(tiny), seed=1, on_progress=heard, **{**LOCAL, "steps": 400})
+    )
+    await asyncio.wait_for(first.wait(), 60)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    stopped_at = len(steps)
+    await asyncio.sleep(0.5)
+    assert len(steps) == stopped_at and stopped_at < 400  # nothing ran after the cancel came back
+    assert threading.active_count() <= threads + 1  # the worker thread is idle again (one may stay pooled)
+
+
+@pytest.mark.anyio
+async def test_the_event_loop_stays_free_while_a_model_loads_and_draws(tiny: Path) -> None:
+    flux_widget.unload()
+    gaps: list[float] = []
+    running = True
+
+    async def ticker() -> None:
+        last = time.monotonic()
+        while running:
+            await asyncio.sleep(0.01)
+            now = time.monotonic()
+            gaps.append(now - last)
+            last = now
+
+    ticking = asyncio.ensure_future(ticker())
+    await flux_widget.agenerate("a blue owl", model=str(tiny), seed=2, **{**LOCAL, "steps": 60})
+    running = False
+    await ticking
+    assert max(gaps) < 0.3, f"the loop was blocked for {max(gaps):.2f} s"
+
+
+def test_auto_device_without_a_gpu_names_the_space_backend(tiny: Path) -> None:
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    with pytest.raises(FluxError, match=r'No GPU here.*backend="space"'):
+        flux_widget.generate("a fox", backend="local", model=str(tiny), device="auto")
+
+
+def test_a_folder_that_is_not_a_pipeline_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "not-a-model").mkdir()
+    with pytest.raises(GenerationError, match="Cannot load"):
+        flux_widget.generate("a fox", model=str(tmp_path / "not-a-model"), **LOCAL)
+
+
+def test_without_the_extra_the_error_says_what_to_install() -> None:
+    program = (
+        "import sys\n"
+        "class Missing:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in {'torch', 'diffusers'}:\n"
+        "            raise ModuleNotFoundError(name)\n"
+        "sys.meta_path.insert(0, Missing())\n"
+        "import flux_widget\n"
+        "try:\n"
+        "    flux_widget.generate('x', backend='local', device='cpu')\n"
+        "except flux_widget.InvalidRequestError as exc:\n"
+        "    print(exc)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == 'The local backend needs torch and diffusers: pip install "flux-widget[local]".'
+
+
+def test_unload_frees_the_pipelines(tiny: Path) -> None:
+    flux_widget.generate("a cat", model=str(tiny), seed=1, **LOCAL)
+    assert flux_widget.unload() == 1 and flux_widget.unload() == 0
+
+
+def test_a_bad_dtype_is_refused() -> None:
+    with pytest.raises(InvalidRequestError, match="dtype must be a torch dtype"):
+        flux_widget.generate("x", backend="local", device="cpu", dtype="float99")
+
+
+def test_nan_output_says_to_change_the_dtype(tmp_path: Path) -> None:
+    from support.tiny_pipelines import save_tiny_flux
+
+    poisoned = save_tiny_flux(tmp_path / "nan", poisoned=True)
+    with pytest.raises(GenerationError, match=r'all-black image.*dtype="bfloat16"'):
+        flux_widget.generate("a fox", model=str(poisoned), seed=1, **LOCAL)
+
+
+def test_a_model_not_in_the_cache_without_a_network_says_so(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "empty-cache"))
+    with pytest.raises(GenerationError, match="not in the local cache and cannot be downloaded now"):
+        flux_widget.generate("a fox", model="black-forest-labs/FLUX.2-klein-4B", **LOCAL)
