@@ -248,6 +248,24 @@ PROMISES: tuple[Promise, ...] = (
         ),
         ("tests/test_space_doors.py::test_a_parameter_not_given_is_the_spaces_own_default_everywhere",),
     ),
+    Promise(
+        "local-pixels",
+        "the local backend's image is diffusers' own for the same seed, pixel for pixel",
+        (
+            Mutation(
+                "flux_widget/local.py",
+                'generator=torch.Generator("cpu").manual_seed(seed),',
+                'generator=torch.Generator("cpu").manual_seed(seed + 1),',
+            ),
+        ),
+        ("tests/test_local.py::test_generate_gives_diffusers_own_pixels",),
+    ),
+    Promise(
+        "local-cancel",
+        "cancelling a local run stops it at the next step",
+        (Mutation("flux_widget/local.py", "pipe._interrupt = True", "pass"),),
+        ("tests/test_local.py::test_cancel_stops_the_run_at_the_next_step_and_the_worker_ends",),
+    ),
 )
 
 
