@@ -14,6 +14,7 @@ import asyncio
 import io
 import os
 import random
+import sys
 import threading
 import time
 from typing import Any
@@ -80,7 +81,7 @@ def unload() -> int:
     with _LOADING:
         count = len(_PIPELINES)
         _PIPELINES.clear()
-    if count and "torch" in __import__("sys").modules:
+    if count and "torch" in sys.modules:
         torch = _torch()
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
@@ -105,7 +106,7 @@ class LocalBackend:
         device: str | None = None,
         dtype: str | None = None,
         token: str | None = None,
-        timeout: float = 60.0,
+        timeout: float = 60.0,  # taken as every backend takes it; nothing here waits on a network but downloads
         deadline: float = DEFAULT_DEADLINE,
     ) -> None:
         torch = _torch()
