@@ -171,7 +171,7 @@ def test_magic_cli_and_env_choose_the_backend(
     assert [body["inputs"] for _, _, body in calls.seen[-3:]] == ["a magic fox", "a cli fox", "an env fox"]
     assert all(headers["authorization"] == f"Bearer {TOKEN}" for _, headers, _ in calls.seen[-3:])
     monkeypatch.setenv("FLUX_WIDGET_BACKEND", "teleport")
-    with pytest.raises(FluxError, match="backend must be 'space' or 'inference', not 'teleport'"):
+    with pytest.raises(FluxError, match="backend must be 'space', 'inference' or 'local', not 'teleport'"):
         FluxWidget()
 
 
