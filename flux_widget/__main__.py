@@ -27,7 +27,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m flux_widget",
         description="Generate an image with FLUX.1-schnell on a Hugging Face Space.",
         epilog="Environment: FLUX_WIDGET_SPACE (owner/name or URL), HF_TOKEN (your own GPU quota), "
-        "FLUX_WIDGET_BACKEND (space or inference).",
+        "FLUX_WIDGET_BACKEND (space, inference or local), FLUX_WIDGET_DEVICE (local: auto, cuda, mps, cpu).",
     )
     parser.add_argument("prompt", help="what to draw")
     parser.add_argument(
