@@ -12,7 +12,8 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from .types import ProgressEvent, Queued, Started, Step
+from .progress_text import describe
+from .types import Loading, ProgressEvent, Queued, Started, Step
 
 __all__ = ["PROGRESS_INTERVAL", "BatchProgress", "ProgressPump", "Throttle"]
 
@@ -66,12 +67,18 @@ class BatchProgress:
         events = list(self._events.values())
         running = [event for event in events if isinstance(event, (Started, Step))]
         queued = [event for event in events if isinstance(event, Queued)]
+        loading = [event for event in events if isinstance(event, Loading)]
+        if running or queued:
+            detail = {"detail": ""}
+        elif loading:  # the model is being made ready on this machine: say so, not "waiting for the Space"
+            return {"status": "queued", "queue_position": None, "eta": None, "detail": describe(loading[-1])}
         if running:
             started = [event for event in running if isinstance(event, Started)]
             updates: dict[str, Any] = {
                 "status": "running",
                 "queue_position": None,
                 "eta": started[-1].eta if started else None,
+                **detail,
             }
             steps = [event for event in running if isinstance(event, Step)]
             if steps:
@@ -87,6 +94,7 @@ class BatchProgress:
                 "status": "queued",
                 "queue_position": min(event.rank for event in queued),
                 "eta": min(etas) if etas else None,
+                **detail,
             }
         return {}
 

@@ -100,6 +100,9 @@ class WidgetState(anywidget.AnyWidget):
     queue_position = traitlets.Int(None, allow_none=True, help="Jobs ahead in the queue.").tag(sync=True)
     eta = traitlets.Float(None, allow_none=True, help="The Space's estimate in seconds.").tag(sync=True)
     error = traitlets.Unicode("", help="The last error, as plain text.").tag(sync=True)
+    detail = traitlets.Unicode("", help="What the backend does before the queue or the steps ('Loading model').").tag(
+        sync=True
+    )
     retry_at = traitlets.Float(
         None, allow_none=True, help="After a quota error: when to try again, in seconds since the epoch."
     ).tag(sync=True)
@@ -179,7 +182,7 @@ class WidgetState(anywidget.AnyWidget):
     def _begin_run(self, count: int) -> None:
         """A run of ``count`` images starts: queued, no error, progress and batch grid reset."""
         with self.hold_sync():
-            self.error, self.retry_at = "", None
+            self.error, self.retry_at, self.detail = "", None, ""
             self.status = "queued"
             self.queue_position, self.eta = None, None
             self.step, self.total_steps, self.progress = 0, self.steps, 0.0

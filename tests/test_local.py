@@ -177,3 +177,18 @@ def test_a_model_not_in_the_cache_without_a_network_says_so(monkeypatch: pytest.
     monkeypatch.setenv("HF_HOME", str(tmp_path / "empty-cache"))
     with pytest.raises(GenerationError, match="not in the local cache and cannot be downloaded now"):
         flux_widget.generate("a fox", model="black-forest-labs/FLUX.2-klein-4B", **LOCAL)
+
+
+@pytest.mark.anyio
+async def test_the_widget_makes_local_images_and_says_while_the_model_loads(tiny: Path) -> None:
+    flux_widget.unload()
+    widget = flux_widget.FluxWidget(backend="local", model=str(tiny), device="cpu", width=256, height=256, steps=1)
+    details: list[str] = []
+    widget.observe(lambda change: details.append(change["new"]), names=["detail"])
+    try:
+        generation = await widget.generate("a cat in a hat", seed=9, randomize_seed=False)
+    finally:
+        widget.close()
+    assert "Loading model" in details and widget.detail == ""  # said while loading, gone once it draws
+    assert (generation.seed, generation.width, generation.mime_type) == (9, 256, "image/png")
+    assert widget.status == "idle" and len(widget.history) == 1 and widget.image == generation.image_bytes

@@ -108,6 +108,7 @@ export function describeParams(params) {
  * @property {number} total_steps
  * @property {number} batch_size
  * @property {number} batch_done
+ * @property {string} [detail] What the backend does first ("Loading model"), if anything.
  */
 
 /**
@@ -115,6 +116,7 @@ export function describeParams(params) {
  * @param {JobState} state
  */
 export function describeJob(state) {
+  if (state.status === "queued" && state.detail) return state.detail;
   if (state.status === "queued") {
     const position = state.queue_position;
     const place =

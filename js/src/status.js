@@ -55,7 +55,7 @@ export function createStatus({ model, signal, onRetry, onDismiss }) {
   }, signal);
   listen(retryButton, "click", onRetry, signal);
 
-  watch(model, ["status", "queue_position", "eta", "step", "total_steps", "progress", "error", "batch_size", "batch_done"], () => {
+  watch(model, ["status", "queue_position", "eta", "step", "total_steps", "progress", "error", "batch_size", "batch_done", "detail"], () => {
     const status = model.get("status");
     const busy = isBusy(status);
     const wasBusy = isBusy(lastStatus);
@@ -78,6 +78,7 @@ export function createStatus({ model, signal, onRetry, onDismiss }) {
       total_steps: model.get("total_steps"),
       batch_size: model.get("batch_size"),
       batch_done: model.get("batch_done"),
+      detail: model.get("detail"),
     });
     const percent = Math.round(model.get("progress") * 100);
     bar.classList.toggle("flux-indeterminate", status === "queued" || (busy && !model.get("total_steps")));

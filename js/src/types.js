@@ -61,6 +61,7 @@
  * @property {number | null} queue_position
  * @property {number | null} eta
  * @property {string} error
+ * @property {string} detail What the backend does before the queue or the steps ("Loading model").
  * @property {number | null} retry_at
  * @property {number} batch_size
  * @property {number} batch_done

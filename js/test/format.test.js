@@ -66,6 +66,8 @@ test("the job line says where the job is", () => {
   assert.equal(describeJob({ ...IDLE, status: "queued", queue_position: 0, eta: 4.2 }), "Next in line · about 5 s");
   assert.equal(describeJob({ ...IDLE, status: "queued", queue_position: 3 }), "3 ahead in the queue");
   assert.equal(describeJob({ ...IDLE, status: "running" }), "Starting…");
+  assert.equal(describeJob({ ...IDLE, status: "queued", detail: "Loading model" }), "Loading model");
+  assert.equal(describeJob({ ...IDLE, status: "running", detail: "Loading model" }), "Starting…");
   assert.equal(describeJob({ ...IDLE, status: "running", step: 9, total_steps: 8 }), "Step 8/8");
 });
 
