@@ -35,13 +35,11 @@ from .errors import (
 )
 from .redaction import redact
 from .types import MAX_SEED, Generation, GenerationRequest, ProgressCallback, Started, notify
-from .wire import FLUX_DEFAULTS, SCHNELL
+from .wire import FLUX_DEFAULTS, FLUX_PARAMETERS, SCHNELL
 
 __all__ = ["DEFAULT_MODEL", "InferenceBackend"]
 
 DEFAULT_MODEL = DEFAULT_INFERENCE_MODEL
-#: What a text-to-image request to Inference Providers takes.
-PARAMETERS = frozenset({"prompt", "seed", "randomize_seed", "width", "height", "num_inference_steps", "guidance_scale"})
 _FITS = {parameter.name: parameter for parameter in SCHNELL}
 #: The most bytes an answer may take (as a Space's image), and an error page.
 MAX_ANSWER_BYTES = 32 * 1024 * 1024
@@ -108,7 +106,7 @@ class InferenceBackend:
 
     async def parameter_names(self) -> frozenset[str]:
         """The inputs this backend takes (``guidance_scale`` included)."""
-        return PARAMETERS
+        return FLUX_PARAMETERS
 
     async def defaults(self) -> dict[str, object]:
         """What it sends when a parameter is not given: FLUX.1-schnell's (providers declare none)."""

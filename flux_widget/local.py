@@ -22,14 +22,10 @@ from typing import Any
 from .config import DEFAULT_DEADLINE, DEFAULT_LOCAL_MODEL, DEVICE_ENV, env_token, positive_seconds
 from .errors import AuthenticationError, FluxError, GenerationError, InvalidRequestError
 from .types import MAX_SEED, Generation, GenerationRequest, Loading, ProgressCallback, Step, notify
-from .wire import FLUX_DEFAULTS
+from .wire import FLUX_DEFAULTS, FLUX_PARAMETERS
 
-__all__ = ["LOCAL_PARAMETERS", "LocalBackend", "choose_device", "unload"]
+__all__ = ["LocalBackend", "choose_device", "unload"]
 
-#: What a local FLUX pipeline takes.
-LOCAL_PARAMETERS = frozenset(
-    {"prompt", "seed", "randomize_seed", "width", "height", "num_inference_steps", "guidance_scale"}
-)
 _EXTRA = 'The local backend needs torch and diffusers: pip install "flux-widget[local]".'
 #: Loaded pipelines, by (model, device, dtype); loading one holds its lock so two callers load it once.
 _PIPELINES: dict[tuple[str, str, str], Any] = {}
@@ -140,7 +136,7 @@ class LocalBackend:
 
     async def parameter_names(self) -> frozenset[str]:
         """The inputs a FLUX pipeline takes."""
-        return LOCAL_PARAMETERS
+        return FLUX_PARAMETERS
 
     async def defaults(self) -> dict[str, object]:
         """FLUX.1-schnell's sizes and steps, used when a request leaves them out."""

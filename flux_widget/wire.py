@@ -33,6 +33,7 @@ from .types import (
 __all__ = [
     "API_NAME",
     "FLUX_DEFAULTS",
+    "FLUX_PARAMETERS",
     "Parameter",
     "SpaceInfo",
     "completed_output",
@@ -172,6 +173,10 @@ SCHNELL_PARAMETERS = tuple(parameter.name for parameter in SCHNELL)
 _SCHNELL_BY_NAME = {parameter.name: parameter for parameter in SCHNELL}
 #: FLUX.1-schnell's own defaults, for a backend that declares none.
 FLUX_DEFAULTS: dict[str, int] = {"width": 1024, "height": 1024, "num_inference_steps": 4}
+#: The inputs a FLUX model takes, for a backend that is not a Space (which names its own in /info).
+FLUX_PARAMETERS = frozenset(
+    {"prompt", "seed", "randomize_seed", "width", "height", "num_inference_steps", "guidance_scale"}
+)
 
 
 def load_json(body: bytes) -> Any:
