@@ -58,9 +58,8 @@ def test_generate_shows_diffusers_own_pixels_and_the_seed(lab: tuple[NotebookPag
     expect_count(history_items(widget), 1, timeout=180)
     shown = np.asarray(Image.open(io.BytesIO(notebook.image_bytes(widget))).convert("RGB"))
     pipeline = diffusers.DiffusionPipeline.from_pretrained(tiny)
-    own = pipeline(
-        "a fox in a hat", width=SIZE, height=SIZE, num_inference_steps=2, generator=torch.Generator("cpu").manual_seed(3)
-    ).images[0]
+    seeded = torch.Generator("cpu").manual_seed(3)
+    own = pipeline("a fox in a hat", width=SIZE, height=SIZE, num_inference_steps=2, generator=seeded).images[0]
     assert np.array_equal(shown, np.asarray(own))
     assert "seed 3 · 256×256 · 2 steps" in widget.locator(".flux-caption-params").inner_text()
 
