@@ -14,7 +14,7 @@ from .entry import generate
 from .errors import FluxError
 from .options import add_options, backend_from, request_from
 from .progress_text import describe
-from .types import ProgressEvent
+from .types import Loading, ProgressEvent
 
 __all__ = ["check_target", "main", "numbered"]
 
@@ -58,12 +58,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(str(exc))
 
     live = sys.stderr.isatty()
+    said: list[tuple[str, int, int] | None] = [None]
 
     def on_progress(event: ProgressEvent) -> None:
         if live:
             print(f"\r{describe(event):40s}", end="", file=sys.stderr, flush=True)
-        else:
+        elif (decile := _decile(event)) is None or decile != said[0]:
             print(describe(event), file=sys.stderr)
+            said[0] = decile
 
     try:
         request = request_from(args.prompt, args)
@@ -107,5 +109,14 @@ def numbered(path: str, number: int, count: int) -> Path:
     return target if count == 1 else target.with_name(f"{target.stem}-{number}{target.suffix}")
 
 
+def _decile(event: ProgressEvent) -> tuple[str, int, int] | None:
+    """A download's what, total and tenth done (None for any other event): a log gets each tenth, not each chunk."""
+    if isinstance(event, Loading) and event.done is not None and event.total:
+        return event.what, event.total, min(10, 10 * event.done // event.total)
+    return None
+
+
 if __name__ == "__main__":
     sys.exit(main())
+
+

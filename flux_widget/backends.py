@@ -63,8 +63,8 @@ class BackendOptions(TypedDict, total=False):
     ``backend`` is ``"space"`` (default, or ``FLUX_WIDGET_BACKEND``) or ``"inference"``; ``space``
     (``owner/name`` or URL) and ``proxy`` are the Space's; ``model`` and ``inference_provider``
     are Inference Providers'; ``token`` defaults to ``HF_TOKEN``; ``auth`` is a (user, password)
-    pair for a Space app launched with Gradio's own login; ``device`` and ``dtype`` are the local
-    backend's (``model`` is then its repo id or folder).
+    pair for a Space app launched with Gradio's own login; ``device``, ``dtype`` and ``offload``
+    are the local backend's (``model`` is then its repo id or folder).
     """
 
     backend: str | None
@@ -77,6 +77,7 @@ class BackendOptions(TypedDict, total=False):
     auth: tuple[str, str] | None
     device: str | None
     dtype: str | None
+    offload: str | None
 
 
 class _Common(TypedDict):
@@ -102,7 +103,8 @@ def make_backend(deadline: float = DEFAULT_DEADLINE, **options: Unpack[BackendOp
     if kind == "local":
         from .local import LocalBackend  # torch and diffusers, imported only when chosen
 
-        return LocalBackend(options.get("model"), device=options.get("device"), dtype=options.get("dtype"), **common)
+        local = {"device": options.get("device"), "dtype": options.get("dtype"), "offload": options.get("offload")}
+        return LocalBackend(options.get("model"), **local, **common)
     if kind == "inference":
         from .inference import InferenceBackend  # huggingface_hub, imported only when chosen
 

@@ -19,6 +19,7 @@ __all__ = [
     "DEFAULT_SPACE",
     "DEFAULT_TIMEOUT",
     "DEVICE_ENV",
+    "OFFLOAD_ENV",
     "PASSWORD_ENV",
     "SPACE_ENV",
     "TOKEN_ENV",
@@ -36,6 +37,8 @@ SPACE_ENV = "FLUX_WIDGET_SPACE"
 BACKEND_ENV = "FLUX_WIDGET_BACKEND"
 #: ``auto`` (the default: CUDA, then Apple MPS), ``cuda``, ``cuda:1``, ``mps`` or ``cpu``, for the local backend.
 DEVICE_ENV = "FLUX_WIDGET_DEVICE"
+#: Where the local backend puts weights that do not fit: auto, none, model or sequential.
+OFFLOAD_ENV = "FLUX_WIDGET_OFFLOAD"
 #: The model the local backend loads unless told otherwise: FLUX.2 [klein] 4B (Apache-2.0, 4 steps, made
 #: for consumer GPUs); FLUX.1-schnell (Apache-2.0) has 12B parameters and needs far more memory.
 DEFAULT_LOCAL_MODEL = "black-forest-labs/FLUX.2-klein-4B"

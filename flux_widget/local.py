@@ -20,15 +20,16 @@ import time
 from typing import Any
 
 from .config import DEFAULT_DEADLINE, DEFAULT_LOCAL_MODEL, DEVICE_ENV, env_token, positive_seconds
-from .errors import AuthenticationError, FluxError, GenerationError, InvalidRequestError
+from .errors import FluxError, GenerationError, InvalidRequestError
+from .local_loading import load_pipeline, offload_choice
 from .types import MAX_SEED, Generation, GenerationRequest, Loading, ProgressCallback, Step, notify
 from .wire import FLUX_DEFAULTS, FLUX_PARAMETERS
 
 __all__ = ["LocalBackend", "choose_device", "unload"]
 
 _EXTRA = 'The local backend needs torch and diffusers: pip install "flux-widget[local]".'
-#: Loaded pipelines, by (model, device, dtype); loading one holds its lock so two callers load it once.
-_PIPELINES: dict[tuple[str, str, str], Any] = {}
+#: Loaded pipelines and where their weights went, by (model, device, dtype); loading holds the lock: one load each.
+_PIPELINES: dict[tuple[str, str, str], tuple[Any, str]] = {}
 _LOADING = threading.Lock()
 #: One image at a time per process: a pipeline's scheduler keeps the state of the run it is in.
 _DRAWING = threading.Lock()
@@ -101,6 +102,7 @@ class LocalBackend:
         *,
         device: str | None = None,
         dtype: str | None = None,
+        offload: str | None = None,
         token: str | None = None,
         timeout: float = 60.0,  # taken as every backend takes it; nothing here waits on a network but downloads
         deadline: float = DEFAULT_DEADLINE,
@@ -115,6 +117,9 @@ class LocalBackend:
         self.dtype = _dtype_for(torch, self.device, dtype)
         self.deadline = positive_seconds("deadline", deadline)
         self._token = env_token(token)
+        self._offload = offload_choice(offload)
+        #: Where the weights went once loaded ("all on cuda (…)", "model CPU offload …"); empty before.
+        self.placement = ""
         self._closed = False
 
     def __repr__(self) -> str:
@@ -207,49 +212,10 @@ class LocalBackend:
         """The loaded pipeline for this backend's (model, device, dtype), loading it once per process."""
         key = (self.model, self.device, str(self.dtype))
         with _LOADING:
-            pipeline = _PIPELINES.get(key)
-            if pipeline is None:
-                post(Loading("Loading model"))
-                pipeline = _PIPELINES[key] = _load(self.model, self.device, self.dtype, self._token)
+            if key not in _PIPELINES:
+                _PIPELINES[key] = load_pipeline(self.model, self.device, self.dtype, self._token, self._offload, post)
+            pipeline, self.placement = _PIPELINES[key]
         return pipeline
-
-
-def _load(model: str, device: str, dtype: Any, token: str | None) -> Any:
-    """``DiffusionPipeline.from_pretrained`` (the folder's own ``model_index.json`` picks the class), on ``device``."""
-    import warnings
-
-    from diffusers import DiffusionPipeline
-
-    failure: FluxError | None = None
-    try:
-        with warnings.catch_warnings():  # newer diffusers prefer dtype=; torch_dtype= works in every version
-            warnings.simplefilter("ignore", FutureWarning)
-            pipeline = DiffusionPipeline.from_pretrained(model, torch_dtype=dtype, token=token)
-    except Exception as exc:  # huggingface_hub's and diffusers' errors, said as what to do
-        failure = _load_failure(model, exc)
-    if failure is not None:
-        raise failure
-    if not hasattr(pipeline, "transformer"):
-        raise GenerationError(f"{model} is a {type(pipeline).__name__}, not a FLUX pipeline.")
-    pipeline.set_progress_bar_config(disable=True)
-    return pipeline.to(device)
-
-
-def _load_failure(model: str, exc: Exception) -> FluxError:
-    """What went wrong loading ``model``, and what to do about it."""
-    kind = type(exc).__name__
-    text = " ".join(str(exc).split())[:300]
-    if kind == "GatedRepoError" or "401" in text or "gated" in text.lower():
-        return AuthenticationError(
-            f"{model} is gated: accept its terms on https://huggingface.co/{model} and set HF_TOKEN to a token "
-            "of that account."
-        )
-    if os.environ.get("HF_HUB_OFFLINE") or "cache" in text.lower() or kind == "LocalEntryNotFoundError":
-        return GenerationError(
-            f"{model} is not in the local cache and cannot be downloaded now (offline, or no network). Download "
-            "it once with a network, or pass the folder of a saved pipeline as model=."
-        )
-    return GenerationError(f"Cannot load {model} as a diffusers pipeline ({kind}): {text}")
 
 
 def _draw(

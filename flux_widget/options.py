@@ -53,6 +53,7 @@ SHARED: tuple[Option, ...] = (
     Option(("--model",), "inference: the model id or endpoint URL; local: a repo id or a pipeline's folder"),
     Option(("--device",), "local: auto (CUDA, then MPS), cuda, mps or cpu (default: FLUX_WIDGET_DEVICE, then auto)"),
     Option(("--dtype",), "local: bfloat16, float16 or float32 (default: what the device does natively)"),
+    Option(("--offload",), "local: auto (offload to RAM when the GPU is too small), none, model or sequential"),
     Option(("--provider",), "inference: the provider (default auto)"),
     Option(("--auth",), "user name for a Space app with its own login (password: FLUX_WIDGET_PASSWORD, or asked)"),
 )
@@ -81,7 +82,7 @@ def backend_from(args: Namespace) -> BackendOptions:
     """Where the parsed options say images come from."""
     where: BackendOptions = {"backend": args.backend, "space": args.space, "model": args.model}
     where["inference_provider"] = args.provider
-    where["device"], where["dtype"] = args.device, args.dtype
+    where["device"], where["dtype"], where["offload"] = args.device, args.dtype, args.offload
     if args.auth:
         where["auth"] = login_for(args.auth)
     return where

@@ -17,7 +17,8 @@ def describe(event: ProgressEvent) -> str:
         return "started"
     if isinstance(event, Loading):
         if event.done is not None and event.total:
-            return f"{event.what} {event.done / 1e9:.1f} of {event.total / 1e9:.1f} GB"
+            scale, unit = (1e9, "GB") if event.total >= 1e9 else (1e6, "MB")
+            return f"{event.what} {event.done / scale:.1f} of {event.total / scale:.1f} {unit}"
         return event.what
     if isinstance(event, Step):
         return f"step {min(event.index, event.length or event.index)}/{event.length}" if event.length else "running"

@@ -18,7 +18,9 @@ from .config import DEFAULT_TIMEOUT, env_token
 
 __all__ = ["close_clients", "shared_client"]
 
-_Key = tuple[str, str, str | None, str | None, str | None, float, tuple[str, str] | None, str | None, str | None]
+_Key = tuple[object, ...]
+#: Options the key holds normalized; every other option is keyed by its value.
+_KEYED = {"backend", "space", "model", "token", "timeout", "auth"}
 _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[_Key, Backend]] = weakref.WeakKeyDictionary()
 
 
@@ -31,8 +33,8 @@ def shared_client(**options: Unpack[BackendOptions]) -> Backend:
     timeout = options.get("timeout", DEFAULT_TIMEOUT)
     auth = options.get("auth")
     login = (auth[0], auth[1]) if auth else None
-    local = (options.get("device"), options.get("dtype"))
-    key: _Key = (kind, where, secret, options.get("proxy"), options.get("inference_provider"), timeout, login, *local)
+    rest = sorted((name, str(value)) for name, value in options.items() if name not in _KEYED and value is not None)
+    key: _Key = (kind, where, secret, timeout, login, *rest)
     clients = _clients.setdefault(loop, {})
     client = clients.get(key)
     if client is None or client.closed:
