@@ -4,7 +4,7 @@ With a GPU and a model's weights present (``--model``), that model is measured o
 this says so and measures a tiny random-weight FLUX pipeline on the CPU (the tests' own). The two
 paths run the same pipeline object, alternately, in the same process. Run:
 
-    python bench/bench_local.py [--runs 20] [--size 64] [--steps 4] [--model REPO_OR_FOLDER]
+    python bench/bench_local.py [--runs 20] [--size 64] [--steps 4] [--batch 4] [--model REPO_OR_FOLDER]
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 import torch
 
 import flux_widget
+from flux_widget.batch import batch_requests
 from flux_widget.local import LocalBackend
 from flux_widget.types import GenerationRequest
 
@@ -32,6 +33,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=64)
     parser.add_argument("--steps", type=int, default=4)
     parser.add_argument("--model", default=None, help="a real model (needs a GPU and its weights)")
+    parser.add_argument("--batch", type=int, default=4, help="also compare N images one by one and batched")
     args = parser.parse_args()
     if args.model and torch.cuda.is_available():
         model, device = args.model, "cuda"
@@ -73,7 +75,33 @@ def main() -> None:
         print(f"  {name:19s} {median * 1000:8.1f} ms  {median / floor:5.3f}× the plain call on a thread")
     if device == "cuda":
         print(f"  peak GPU memory   {torch.cuda.max_memory_allocated() / 2**30:8.2f} GiB")
+    if args.batch > 1:
+        compare_batching(backend, request, args.batch, max(1, args.runs // 4))
     flux_widget.unload()
+
+
+def compare_batching(backend: LocalBackend, request: GenerationRequest, count: int, runs: int) -> None:
+    """``count`` images one call each against one batched call (what ``count=`` does), alternately."""
+    requests = batch_requests(request, count)
+
+    async def one_by_one() -> None:
+        for each in requests:
+            await backend.generate(each)
+
+    async def batched() -> None:
+        await backend.generate_many(requests)
+
+    times: dict[str, list[float]] = {"one by one": [], "batched": []}
+    for _ in range(runs):
+        for name, run in (("one by one", one_by_one), ("batched", batched)):
+            begin = time.perf_counter()
+            asyncio.run(run())
+            times[name].append(time.perf_counter() - begin)
+    floor = statistics.median(times["batched"])
+    print(f"{count} images, {runs} runs, medians:")
+    for name, seconds in times.items():
+        median = statistics.median(seconds)
+        print(f"  {name:19s} {median / count * 1000:8.1f} ms an image  {median / floor:5.2f}× the batched call")
 
 
 if __name__ == "__main__":

@@ -83,13 +83,24 @@ async def run_batch(
 ) -> AsyncIterator[AsyncIterator[Outcome]]:
     """Generate ``requests``, at most ``concurrency`` at a time; iterate for ``(slot, generation or error)``.
 
-    Outcomes come as each job ends. ``on_progress(slot, event)`` hears every job's events.
+    Outcomes come as each job ends; a backend with ``generate_many`` (the local one) gets them all in
+    one call and batches them itself, so its outcomes come together. ``on_progress(slot, event)``
+    hears every job's events.
     Leaving the block for any reason (done, an error, a ``break``, cancellation) cancels the jobs
     still queued or running, and waits until each has cancelled its job on the backend.
     """
     limit = asyncio.Semaphore(max(1, concurrency))
+    many = getattr(backend, "generate_many", None)  # a backend that draws several images in one call
+    together = (
+        asyncio.ensure_future(many(requests, deadline=deadline, on_progress=on_progress))
+        if many is not None and len(requests) > 1
+        else None
+    )
 
     async def job(slot: int, request: GenerationRequest) -> Generation:
+        if together is not None:
+            made: list[Generation] = await asyncio.shield(together)
+            return made[slot]
         async with limit:
             heard = None if on_progress is None else partial(on_progress, slot)
             return await backend.generate(request, deadline=deadline, on_progress=heard)
@@ -109,9 +120,9 @@ async def run_batch(
     try:
         yield outcomes()
     finally:
-        for task in tasks:
+        for task in [*tasks, *([together] if together else [])]:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, *([together] if together else []), return_exceptions=True)
 
 
 async def generate_all(

@@ -11,18 +11,29 @@ shared by every widget and call; :func:`unload` frees it.
 from __future__ import annotations
 
 import asyncio
-import io
 import os
 import random
 import sys
 import threading
 import time
+from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 from typing import Any
 
 from .config import DEFAULT_DEADLINE, DEFAULT_LOCAL_MODEL, DEVICE_ENV, env_token, positive_seconds
-from .errors import FluxError, GenerationError, InvalidRequestError
+from .errors import FluxError, InvalidRequestError
+from .local_drawing import OutOfMemoryError, draw
 from .local_loading import load_pipeline, offload_choice
-from .types import MAX_SEED, Generation, GenerationRequest, Loading, ProgressCallback, Step, notify
+from .types import (
+    MAX_SEED,
+    Generation,
+    GenerationRequest,
+    Loading,
+    ProgressCallback,
+    ProgressEvent,
+    Step,
+    notify,
+)
 from .wire import FLUX_DEFAULTS, FLUX_PARAMETERS
 
 __all__ = ["LocalBackend", "choose_device", "unload"]
@@ -118,6 +129,8 @@ class LocalBackend:
         self.deadline = positive_seconds("deadline", deadline)
         self._token = env_token(token)
         self._offload = offload_choice(offload)
+        #: Images per pipeline call in :meth:`generate_many` (1 after the GPU ran out of memory for a batch).
+        self.batch_size = 4
         #: Where the weights went once loaded ("all on cuda (…)", "model CPU offload …"); empty before.
         self.placement = ""
         self._closed = False
@@ -156,11 +169,49 @@ class LocalBackend:
         on_progress: ProgressCallback | None = None,
     ) -> Generation:
         """Generate the image ``request`` describes on this machine; stopping interrupts it at the next step."""
-        seconds = self.deadline if deadline is None else positive_seconds("deadline", deadline)
-        seed = random.randint(0, MAX_SEED) if request.randomize_seed else request.seed
-        width = request.width or FLUX_DEFAULTS["width"]
-        height = request.height or FLUX_DEFAULTS["height"]
-        steps = request.steps or FLUX_DEFAULTS["num_inference_steps"]
+        heard = None if on_progress is None else (lambda _slot, event: notify(on_progress, event))
+        return (await self._make([request], deadline, heard))[0]
+
+    async def generate_many(
+        self,
+        requests: Sequence[GenerationRequest],
+        /,
+        *,
+        deadline: float | None = None,
+        on_progress: Callable[[int, ProgressEvent], Awaitable[None] | None] | None = None,
+    ) -> list[Generation]:
+        """Every image of ``requests``, in pipeline calls of up to :attr:`batch_size` images of one size.
+
+        One batched call (a list of prompts and of generators) is faster than the same images one
+        by one (``bench/bench_local.py --batch``); when the GPU runs out of memory for a batch, its
+        images are made one by one instead, and later batches stay single. Each call's deadline
+        is ``deadline`` for each of its images. ``on_progress(slot, event)`` hears every image.
+        """
+        made: list[Generation] = []
+        for chunk in _chunks(requests, self.batch_size):
+            try:
+                made += await self._make(chunk, deadline, _shifted(on_progress, len(made)))
+            except OutOfMemoryError:
+                if len(chunk) == 1:
+                    raise
+                self.batch_size = 1
+                for request in chunk:
+                    made += await self._make([request], deadline, _shifted(on_progress, len(made)))
+        return made
+
+    async def _make(
+        self,
+        requests: Sequence[GenerationRequest],
+        deadline: float | None,
+        on_progress: Callable[[int, ProgressEvent], Awaitable[None] | None] | None,
+    ) -> list[Generation]:
+        """One pipeline call for ``requests`` (which share size, steps and guidance) on the worker thread."""
+        seconds = (self.deadline if deadline is None else positive_seconds("deadline", deadline)) * len(requests)
+        seeds = [random.randint(0, MAX_SEED) if request.randomize_seed else request.seed for request in requests]
+        first = requests[0]
+        width = first.width or FLUX_DEFAULTS["width"]
+        height = first.height or FLUX_DEFAULTS["height"]
+        steps = first.steps or FLUX_DEFAULTS["num_inference_steps"]
         started = time.perf_counter()
         loop = asyncio.get_running_loop()
         events: asyncio.Queue[Loading | Step] = asyncio.Queue()
@@ -169,10 +220,16 @@ class LocalBackend:
         def post(event: Loading | Step) -> None:
             loop.call_soon_threadsafe(events.put_nowait, event)
 
-        def run() -> bytes:
+        def run() -> list[bytes]:
             pipeline = self._pipeline(post)
-            with _DRAWING:  # a second image of a batch waits here; a cancelled one never starts
-                return b"" if stop.is_set() else _draw(pipeline, request, seed, width, height, steps, stop, post)
+            with _DRAWING:  # a second call waits here; a cancelled one never starts
+                if stop.is_set():
+                    return []
+                prompts = [request.prompt for request in requests]
+                return draw(
+                    pipeline, prompts, seeds, width=width, height=height, steps=steps, guidance=first.guidance,
+                    stop=stop, post=post,
+                )  # fmt: skip
 
         work = asyncio.ensure_future(asyncio.to_thread(run))
         try:
@@ -180,11 +237,11 @@ class LocalBackend:
                 while not work.done():
                     waiting = asyncio.ensure_future(events.get())
                     await asyncio.wait({work, waiting}, return_when=asyncio.FIRST_COMPLETED)
-                    if waiting.done():
-                        await notify(on_progress, waiting.result())
-                    else:
-                        waiting.cancel()
-                image_bytes = work.result()
+                    if waiting.done() and on_progress is not None:
+                        for slot in range(len(requests)):
+                            await notify(partial(on_progress, slot), waiting.result())
+                    waiting.cancel()
+                pictures = work.result()
         except TimeoutError:
             stop.set()
             await asyncio.shield(asyncio.wait({work}))
@@ -195,18 +252,22 @@ class LocalBackend:
             stop.set()  # cancelled (Cancel, Escape, a kernel interrupt, close()): the worker stops at its next step
             await asyncio.shield(asyncio.wait({work}))
             raise
-        return Generation(
-            prompt=request.prompt,
-            seed=seed,
-            width=width,
-            height=height,
-            steps=steps,
-            url=self.model,
-            image_bytes=image_bytes,
-            mime_type="image/png",
-            elapsed=time.perf_counter() - started,
-            guidance=request.guidance,
-        )
+        elapsed = (time.perf_counter() - started) / len(requests)
+        return [
+            Generation(
+                prompt=request.prompt,
+                seed=seed,
+                width=width,
+                height=height,
+                steps=steps,
+                url=self.model,
+                image_bytes=picture,
+                mime_type="image/png",
+                elapsed=elapsed,
+                guidance=request.guidance,
+            )
+            for request, seed, picture in zip(requests, seeds, pictures, strict=True)
+        ]
 
     def _pipeline(self, post: Any) -> Any:
         """The loaded pipeline for this backend's (model, device, dtype), loading it once per process."""
@@ -218,49 +279,21 @@ class LocalBackend:
         return pipeline
 
 
-def _draw(
-    pipeline: Any, request: GenerationRequest, seed: int, width: int, height: int, steps: int, stop: Any, post: Any
-) -> bytes:
-    """One image from ``pipeline`` as PNG; each step posted, and the run interrupted once ``stop`` is set."""
-    torch = _torch()
+def _chunks(requests: Sequence[GenerationRequest], most: int) -> list[list[GenerationRequest]]:
+    """``requests`` in order, in runs of at most ``most`` that share size, steps and guidance."""
+    chunks: list[list[GenerationRequest]] = []
+    for request in requests:
+        shape = (request.width, request.height, request.steps, request.guidance)
+        last = chunks[-1] if chunks else None
+        if last and len(last) < most and (last[0].width, last[0].height, last[0].steps, last[0].guidance) == shape:
+            last.append(request)
+        else:
+            chunks.append([request])
+    return chunks
 
-    def on_step_end(pipe: Any, index: int, _timestep: Any, callback_kwargs: dict[str, Any]) -> dict[str, Any]:
-        post(Step(index=index + 1, length=steps))
-        if stop.is_set():
-            pipe._interrupt = True  # diffusers' own flag: the loop ends before the next step
-        return callback_kwargs
 
-    options: dict[str, Any] = {}
-    if request.guidance is not None:
-        options["guidance_scale"] = request.guidance
-    import warnings
-
-    try:
-        with warnings.catch_warnings():  # NaN pixels warn as they are cast; they are reported below instead
-            warnings.simplefilter("ignore", RuntimeWarning)
-            result = pipeline(
-                request.prompt,
-                width=width,
-                height=height,
-                num_inference_steps=steps,
-                generator=torch.Generator("cpu").manual_seed(seed),
-                callback_on_step_end=on_step_end,
-                **options,
-            )
-    except torch.cuda.OutOfMemoryError:
-        raise GenerationError(
-            f"The GPU ran out of memory for a {width}×{height} image: try a smaller size, dtype=\"float16\", "
-            "or a smaller model (FLUX.2 [klein] 4B)."
-        ) from None
-    if stop.is_set():
-        return b""  # interrupted: no image to give (the caller was cancelled or ran out of time)
-    picture = result.images[0]
-    extrema = picture.getextrema()
-    if all(band == (0, 0) for band in (extrema if isinstance(extrema[0], tuple) else (extrema,))):
-        raise GenerationError(
-            "The model made an all-black image: its numbers overflowed (NaN), as float16 does with FLUX. "
-            'Use dtype="bfloat16" (or "float32").'
-        )
-    out = io.BytesIO()
-    picture.save(out, format="PNG")
-    return out.getvalue()
+def _shifted(
+    on_progress: Callable[[int, ProgressEvent], Awaitable[None] | None] | None, offset: int
+) -> Callable[[int, ProgressEvent], Awaitable[None] | None] | None:
+    """``on_progress`` for a chunk whose first image is image ``offset`` of the whole."""
+    return None if on_progress is None else (lambda slot, event: on_progress(offset + slot, event))

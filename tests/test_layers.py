@@ -21,7 +21,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "config", "redaction", "metadata", "home_loop"),  # vocabulary, no imports of ours but errors
     ("images", "bodies"),  # untrusted bytes
     ("types", "progress_text"),  # requests, progress, Generation
-    ("wire", "space_http", "client", "inference", "local_loading", "local", "backends"),  # the backends
+    ("wire", "space_http", "client", "inference", "local_loading", "local_drawing", "local", "backends"),  # backends
     ("batch", "batch_progress", "shared"),  # on top of any backend
     ("history", "gallery", "widget_state", "widget", "options", "runner", "entry", "magic", "provider"),  # entry points
     ("__main__", "__init__"),

@@ -1,0 +1,83 @@
+"""One call of a loaded diffusers pipeline: the images of one or more requests that share size and steps.
+
+Runs on the local backend's worker thread. Each image's seed goes into its own CPU
+``torch.Generator`` (the same image on any device); one image is drawn with the prompt as a
+string, exactly diffusers' own single call, several with a list of prompts and a list of
+generators, diffusers' own batched call. Each step is posted, and once ``stop`` is set the
+pipeline's interrupt flag ends the run before the next step.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .errors import GenerationError
+from .types import Step
+
+__all__ = ["OutOfMemoryError", "draw"]
+
+
+class OutOfMemoryError(GenerationError):
+    """The GPU ran out of memory for this call (a smaller batch, size or model may fit)."""
+
+
+def draw(
+    pipeline: Any,
+    prompts: Sequence[str],
+    seeds: Sequence[int],
+    *,
+    width: int,
+    height: int,
+    steps: int,
+    guidance: float | None,
+    stop: threading.Event,
+    post: Callable[[Step], None],
+) -> list[bytes]:
+    """The PNG of each prompt (empty when ``stop`` interrupted the run)."""
+    import torch
+
+    def on_step_end(pipe: Any, index: int, _timestep: Any, callback_kwargs: dict[str, Any]) -> dict[str, Any]:
+        post(Step(index=index + 1, length=steps))
+        if stop.is_set():
+            pipe._interrupt = True  # diffusers' own flag: the loop ends before the next step
+        return callback_kwargs
+
+    options: dict[str, Any] = {} if guidance is None else {"guidance_scale": guidance}
+    generators = [torch.Generator("cpu").manual_seed(seed) for seed in seeds]
+    try:
+        with warnings.catch_warnings():  # NaN pixels warn as they are cast; they are reported below instead
+            warnings.simplefilter("ignore", RuntimeWarning)
+            result = pipeline(
+                prompts[0] if len(prompts) == 1 else list(prompts),
+                width=width,
+                height=height,
+                num_inference_steps=steps,
+                generator=generators[0] if len(generators) == 1 else generators,
+                callback_on_step_end=on_step_end,
+                **options,
+            )
+    except torch.cuda.OutOfMemoryError:
+        many = f"{len(prompts)} images of " if len(prompts) > 1 else "a "
+        raise OutOfMemoryError(
+            f"The GPU ran out of memory for {many}{width}×{height} image: try a smaller size, offload=\"model\", "
+            "or a smaller model (FLUX.2 [klein] 4B)."
+        ) from None
+    if stop.is_set():
+        return [b""] * len(prompts)  # interrupted: no image to give (the caller was cancelled or ran out of time)
+    return [_png(picture) for picture in result.images]
+
+
+def _png(picture: Any) -> bytes:
+    extrema = picture.getextrema()
+    if all(band == (0, 0) for band in (extrema if isinstance(extrema[0], tuple) else (extrema,))):
+        raise GenerationError(
+            "The model made an all-black image: its numbers overflowed (NaN), as float16 does with FLUX. "
+            'Use dtype="bfloat16" (or "float32").'
+        )
+    out = io.BytesIO()
+    picture.save(out, format="PNG")
+    return out.getvalue()
