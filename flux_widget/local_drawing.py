@@ -52,7 +52,7 @@ def draw(
         with warnings.catch_warnings():  # NaN pixels warn as they are cast; they are reported below instead
             warnings.simplefilter("ignore", RuntimeWarning)
             result = pipeline(
-                prompts[0] if len(prompts) == 1 else list(prompts),
+                prompt=prompts[0] if len(prompts) == 1 else list(prompts),  # by name: FLUX.2 takes image= first
                 width=width,
                 height=height,
                 num_inference_steps=steps,

@@ -35,9 +35,8 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def diffusers_own(folder: Path, prompt: str, seed: int, size: int = 64, steps: int = 2) -> np.ndarray:
     """What diffusers itself makes: the call the README promises to match, pixel for pixel."""
     pipeline = diffusers.DiffusionPipeline.from_pretrained(folder)
-    image = pipeline(
-        prompt, width=size, height=size, num_inference_steps=steps, generator=torch.Generator("cpu").manual_seed(seed)
-    ).images[0]
+    seeded = torch.Generator("cpu").manual_seed(seed)
+    image = pipeline(prompt=prompt, width=size, height=size, num_inference_steps=steps, generator=seeded).images[0]
     return np.asarray(image)
 
 
@@ -56,6 +55,16 @@ def test_generate_gives_diffusers_own_pixels(tiny: Path) -> None:
     other = flux_widget.generate("a fox", model=str(tiny), seed=4, **LOCAL)
     assert again.image_bytes == generation.image_bytes
     assert not np.array_equal(pixels(other.image_bytes), pixels(generation.image_bytes))
+
+
+def test_flux2_klein_is_loaded_by_its_folder_and_gives_diffusers_own_pixels(tmp_path: Path) -> None:
+    from support.tiny_pipelines import save_tiny_klein
+
+    klein = save_tiny_klein(tmp_path / "tiny-klein")
+    generation = flux_widget.generate("a red owl", model=str(klein), seed=8, **LOCAL)
+    assert type(diffusers.DiffusionPipeline.from_pretrained(klein)).__name__ == "Flux2KleinPipeline"
+    assert np.array_equal(pixels(generation.image_bytes), diffusers_own(klein, "a red owl", 8))
+    flux_widget.unload()
 
 
 @pytest.mark.anyio

@@ -65,3 +65,52 @@ def save_tiny_flux(folder: Path, seed: int = 0, *, poisoned: bool = False) -> Pa
     )
     pipeline.save_pretrained(folder)
     return folder
+
+
+#: Qwen3 layers of the tiny FLUX.2 [klein] text encoder: the pipeline reads hidden states 9, 18 and 27 by default.
+KLEIN_TEXT_LAYERS = 28
+
+
+def save_tiny_klein(folder: Path, seed: int = 0) -> Path:
+    """A tiny FLUX.2 [klein] pipeline (a Qwen3 text encoder, a one-layer FLUX.2 transformer) in ``folder``.
+
+    Distilled like the real FLUX.2 [klein] 4B (no guidance pass); the text encoder has enough layers
+    for the pipeline's default hidden-state picks, so it is called with nothing but the usual inputs.
+    """
+    import torch
+    from diffusers import (
+        AutoencoderKLFlux2,
+        FlowMatchEulerDiscreteScheduler,
+        Flux2KleinPipeline,
+        Flux2Transformer2DModel,
+    )
+    from transformers import Qwen3Config, Qwen3ForCausalLM
+
+    torch.manual_seed(seed)
+    text_encoder = Qwen3ForCausalLM(
+        Qwen3Config(
+            vocab_size=len(WORDS), hidden_size=16, intermediate_size=16, num_hidden_layers=KLEIN_TEXT_LAYERS,
+            num_attention_heads=2, num_key_value_heads=2, head_dim=8, max_position_embeddings=512, pad_token_id=0,
+        )
+    )  # fmt: skip
+    transformer = Flux2Transformer2DModel(
+        patch_size=1, in_channels=4, num_layers=1, num_single_layers=1, attention_head_dim=16, num_attention_heads=2,
+        joint_attention_dim=3 * 16, timestep_guidance_channels=256, axes_dims_rope=[4, 4, 4, 4], guidance_embeds=False,
+    )  # fmt: skip
+    vae = AutoencoderKLFlux2(
+        sample_size=32, in_channels=3, out_channels=3, down_block_types=("DownEncoderBlock2D",),
+        up_block_types=("UpDecoderBlock2D",), block_out_channels=(4,), layers_per_block=1, latent_channels=1,
+        norm_num_groups=1, use_quant_conv=False, use_post_quant_conv=False,
+    )  # fmt: skip
+    tokenizer = _tokenizer(512)
+    tokenizer.chat_template = "{% for message in messages %}{{ message['content'] }}{% endfor %}"
+    pipeline = Flux2KleinPipeline(
+        scheduler=FlowMatchEulerDiscreteScheduler(),
+        vae=vae,
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        transformer=transformer,
+        is_distilled=True,
+    )
+    pipeline.save_pretrained(folder)
+    return folder
