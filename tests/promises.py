@@ -253,9 +253,9 @@ PROMISES: tuple[Promise, ...] = (
         "the local backend's image is diffusers' own for the same seed, pixel for pixel",
         (
             Mutation(
-                "flux_widget/local.py",
-                'generator=torch.Generator("cpu").manual_seed(seed),',
-                'generator=torch.Generator("cpu").manual_seed(seed + 1),',
+                "flux_widget/local_drawing.py",
+                'generators = [torch.Generator("cpu").manual_seed(seed) for seed in seeds]',
+                'generators = [torch.Generator("cpu").manual_seed(seed + 1) for seed in seeds]',
             ),
         ),
         ("tests/test_local.py::test_generate_gives_diffusers_own_pixels",),
@@ -263,8 +263,26 @@ PROMISES: tuple[Promise, ...] = (
     Promise(
         "local-cancel",
         "cancelling a local run stops it at the next step",
-        (Mutation("flux_widget/local.py", "pipe._interrupt = True", "pass"),),
+        (Mutation("flux_widget/local_drawing.py", "pipe._interrupt = True", "pass"),),
         ("tests/test_local.py::test_cancel_stops_the_run_at_the_next_step_and_the_worker_ends",),
+    ),
+    Promise(
+        "local-batch",
+        "each image of a local batch has its own seed's generator",
+        (
+            Mutation(
+                "flux_widget/local_drawing.py",
+                "generator=generators[0] if len(generators) == 1 else generators,",
+                "generator=generators[0],",
+            ),
+        ),
+        ("tests/test_local.py::test_a_batch_is_one_batched_call_with_diffusers_own_pixels",),
+    ),
+    Promise(
+        "local-download",
+        "a model being downloaded shows its bytes",
+        (Mutation("flux_widget/local_loading.py", "if self.counts and (", "if False and ("),),
+        ("tests/test_local_loading.py::test_a_repo_id_is_downloaded_with_its_bytes_shown_then_drawn",),
     ),
 )
 
