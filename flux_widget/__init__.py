@@ -14,6 +14,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .batch_jobs import run_batch
     from .client import FluxClient, space_url
     from .config import DEFAULT_SPACE
     from .entry import agenerate, generate
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
         ServiceUnavailableError,
         SpaceUnavailableError,
     )
+    from .jobs import JobReport
     from .local import unload
     from .provider import BlackForestLabs_Flux1Schnell, ImageResponse
     from .types import Generation, GenerationRequest, Loading, ProgressEvent, Queued, Started, Step
@@ -57,6 +59,8 @@ _HOMES = {
     "Started": "types",
     "Step": "types",
     "unload": "local",
+    "run_batch": "batch_jobs",
+    "JobReport": "jobs",
     "FluxWidget": "widget",
 }
 
@@ -72,6 +76,7 @@ __all__ = [
     "GenerationRequest",
     "ImageResponse",
     "InvalidRequestError",
+    "JobReport",
     "Loading",
     "ProgressEvent",
     "Queued",
@@ -83,6 +88,7 @@ __all__ = [
     "__version__",
     "agenerate",
     "generate",
+    "run_batch",
     "space_url",
     "unload",
 ]

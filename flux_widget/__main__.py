@@ -10,6 +10,7 @@ from pathlib import Path
 
 from . import images
 from .batch import MAX_COUNT
+from .batch_jobs import ENGINES, run_prompt_file
 from .entry import generate
 from .errors import FluxError
 from .options import add_options, backend_from, request_from
@@ -29,7 +30,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog="Environment: FLUX_WIDGET_SPACE (owner/name or URL), HF_TOKEN (your own GPU quota), "
         "FLUX_WIDGET_BACKEND (space, inference or local), FLUX_WIDGET_DEVICE (local: auto, cuda, mps, cpu).",
     )
-    parser.add_argument("prompt", help="what to draw")
+    parser.add_argument("prompt", nargs="?", help="what to draw (or --prompts FILE for many)")
     parser.add_argument(
         "-o",
         "--output",
@@ -41,6 +42,13 @@ def _parser() -> argparse.ArgumentParser:
         "--overwrite", action="store_true", help="replace files that exist (without it, nothing is made if one does)"
     )
     add_options(parser.add_argument)
+    jobs = parser.add_argument_group("large jobs", "many prompts into a folder, resumable (README: Large jobs)")
+    jobs.add_argument("--prompts", metavar="FILE", help="a prompt file: text (one a line) or JSON Lines; - reads stdin")
+    jobs.add_argument("--out", metavar="DIR", help="the folder for the images and manifest.jsonl")
+    jobs.add_argument("--concurrency", type=int, default=None, help="images at a time (default 2; local: 1)")
+    jobs.add_argument("--retries", type=int, default=3, help="tries after a quota error, 5xx or timeout (default 3)")
+    jobs.add_argument("--engine", choices=ENGINES, default="asyncio", help="ray: the local backend on a Ray cluster")
+    jobs.add_argument("--workers", type=int, default=None, help="ray: pipelines (default: one per GPU)")
     return parser
 
 
@@ -50,6 +58,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not 1 <= args.count <= MAX_COUNT:
         parser.error(f"-n must be from 1 to {MAX_COUNT}")
+    if args.prompts is not None:
+        if args.prompt is not None or args.output is not None or not args.out:
+            parser.error("--prompts FILE takes --out DIR, and neither a prompt nor -o")
+        return run_prompt_file(args)
+    if args.prompt is None:
+        parser.error("give a prompt, or --prompts FILE --out DIR")
     try:  # every target checked before anything is sent: a generation is never made to be lost
         for number in range(1, args.count + 1):
             check_target(numbered(args.output or DEFAULT_OUTPUT, number, args.count), overwrite=args.overwrite)

@@ -152,6 +152,11 @@ class LocalBackend:
         """Nothing to close: the pipeline is shared by the process (:func:`unload` frees it)."""
         self._closed = True
 
+    def load(self) -> str:
+        """Load the pipeline now, on this thread (it loads on first use otherwise); where its weights went."""
+        self._pipeline(lambda _event: None)
+        return self.placement
+
     async def parameter_names(self) -> frozenset[str]:
         """The inputs a FLUX pipeline takes."""
         return FLUX_PARAMETERS

@@ -8,6 +8,8 @@ make it misbehave the way the hosted Space does:
 - ``[gr-error]`` raises a ``gr.Error`` whose text the client must show;
 - ``[slow]`` sleeps a while per step and reports per-step progress;
 - ``[odd-seed-error]`` raises a ``gr.Error`` for odd seeds (one image of a batch fails, the next works);
+- ``[quota-for=N]`` raises the quota error with "Try again in 0:00:0N" until N seconds after the
+  Space first saw that prompt (a quota that comes back, for retries);
 - ``[fail-seed=N]`` raises a ``gr.Error`` for seed N alone (the third image of a batch from N - 2:
   it joins only once one of the first two has arrived, so a test knows something arrived first).
 
@@ -41,6 +43,9 @@ QUOTA_MESSAGE = (
 )
 SLOW_STEP_SECONDS = 0.6
 FAIL_SEED = re.compile(r"\[fail-seed=(\d+)\]")
+QUOTA_FOR = re.compile(r"\[quota-for=(\d)\]")
+#: When each ``[quota-for=N]`` prompt was first seen.
+FIRST_SEEN: dict[str, float] = {}
 
 
 def note(record: dict) -> None:
@@ -73,6 +78,9 @@ def infer(
 def _infer(prompt: str, seed: int, width: int, height: int, steps: int, progress: gr.Progress):
     if "[quota]" in prompt:
         raise gr.Error(QUOTA_MESSAGE)
+    quota_for = QUOTA_FOR.search(prompt)
+    if quota_for and time.time() - FIRST_SEEN.setdefault(prompt, time.time()) < int(quota_for.group(1)):
+        raise gr.Error(QUOTA_MESSAGE.replace("0:12:34", f"0:00:0{quota_for.group(1)}"))
     if "[gr-error]" in prompt:
         raise gr.Error("The prompt was refused by the safety checker.")
     if "[crash]" in prompt:

@@ -1,0 +1,179 @@
+"""Large jobs from Python (:func:`run_batch`) and from the command line (``--prompts FILE --out DIR``).
+
+Both read prompts as :mod:`.prompt_files` does, run them with :func:`.jobs.run_jobs` (or on Ray,
+``engine="ray"``, with the local backend) and show a tqdm progress bar with rate and ETA: on the
+terminal, or as a widget in a notebook, where the latest image is shown under it as they arrive.
+tqdm is the one library for this that works in both places (``tqdm.auto``) with nothing else.
+"""
+
+from __future__ import annotations
+
+import sys
+from argparse import Namespace
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Unpack
+
+from .backends import BackendOptions, backend_kind
+from .batch import BATCH_CONCURRENCY
+from .errors import FluxError, InvalidRequestError
+from .jobs import JobReport, run_jobs
+from .manifest import Manifest
+from .options import backend_from
+from .prompt_files import Job, jobs_from, parse_prompts
+from .runner import run_sync
+from .shared import shared_client
+from .types import Generation
+
+__all__ = ["ENGINES", "run_batch", "run_prompt_file"]
+
+ENGINES = ("asyncio", "ray")
+
+
+def run_batch(
+    prompts: Iterable[str | Mapping[str, Any]],
+    out: str | Path,
+    *,
+    engine: str = "asyncio",
+    count: int = 1,
+    seed: int | None = None,
+    width: int | None = None,
+    height: int | None = None,
+    steps: int | None = None,
+    guidance: float | None = None,
+    concurrency: int | None = None,
+    retries: int = 3,
+    deadline: float | None = None,
+    workers: int | None = None,
+    progress: bool = True,
+    **options: Unpack[BackendOptions],
+) -> JobReport:
+    """Make an image for each prompt (``count`` each) into the folder ``out``, resumably; the report.
+
+    ``prompts`` are strings (read like the lines of a prompt file) or dicts with ``prompt`` and,
+    optionally, ``seed``, ``width``, ``height``, ``steps``, ``guidance``, ``count``. Each image is
+    written with its parameters inside and a line in ``out/manifest.jsonl``; calling again with
+    the same prompts makes only what is missing. With ``seed`` the images take ``seed``,
+    ``seed + 1``, … in order. ``concurrency`` (default 2 for a Space, 1 for the local backend)
+    images run at a time; quota errors wait and try again up to ``retries`` times. ``engine="ray"``
+    runs a local-backend job on a Ray cluster (``workers`` pipelines; see README, "Large jobs").
+    Backend options are :func:`~flux_widget.generate`'s. In a notebook a progress bar and the
+    latest image show while it runs, and the Stop button cancels it (the report so far is kept in
+    ``out``).
+    """
+    lines = parse_prompts(prompts)
+    jobs = jobs_from(lines, count=count, seed=seed, width=width, height=height, steps=steps, guidance=guidance)
+    return _run(jobs, out, engine, concurrency, retries, deadline, workers, progress, options, JobReport(Path(out)))
+
+
+def run_prompt_file(args: Namespace) -> int:
+    """The command line's ``--prompts FILE --out DIR``: run the job, print the summary; the exit status."""
+    source = sys.stdin if args.prompts == "-" else None
+    try:
+        if source is None:
+            with open(args.prompts, encoding="utf-8") as file:
+                lines = parse_prompts(file.readlines())
+        else:
+            lines = parse_prompts(source.readlines())
+        jobs = jobs_from(
+            lines, count=args.count, seed=args.seed, width=args.width, height=args.height, steps=args.steps,
+            guidance=args.guidance,
+        )  # fmt: skip
+    except (OSError, FluxError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    report = JobReport(Path(args.out))
+    try:
+        _run(
+            jobs, args.out, args.engine, args.concurrency, args.retries, args.deadline, args.workers, True,
+            backend_from(args), report,
+        )  # fmt: skip
+    except KeyboardInterrupt:
+        report.interrupted = True
+    except FluxError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(report, file=sys.stderr)
+    for error in report.errors[:20]:
+        print(f"  failed: {error}", file=sys.stderr)
+    return report.exit_code
+
+
+def _run(
+    jobs: list[Job],
+    out: str | Path,
+    engine: str,
+    concurrency: int | None,
+    retries: int,
+    deadline: float | None,
+    workers: int | None,
+    progress: bool,
+    options: BackendOptions,
+    report: JobReport,
+) -> JobReport:
+    """Run ``jobs`` on ``engine`` with a progress bar, filling in ``report``."""
+    if engine not in ENGINES:
+        raise InvalidRequestError(f"engine must be 'asyncio' or 'ray', not {str(engine)[:40]!r}.")
+    kind = backend_kind(options.get("backend"))
+    done_before = Manifest(out)
+    bar = _ProgressBar(sum(not done_before.is_done(job.key) for job in jobs), enabled=progress)
+    try:
+        if engine == "ray":
+            if kind != "local":
+                raise InvalidRequestError(
+                    "engine='ray' runs the local backend on many GPUs; a Space or Inference Providers job "
+                    "runs its images concurrently in one process (engine='asyncio', the default)."
+                )
+            from .ray_engine import run_on_ray  # ray, imported only when chosen
+
+            return run_on_ray(jobs, out, options, workers=workers, report=report, on_finished=bar)
+        chosen = concurrency or (1 if kind == "local" else BATCH_CONCURRENCY)
+
+        async def go() -> JobReport:
+            return await run_jobs(
+                shared_client(**options), jobs, out, backend_name=kind, concurrency=chosen, retries=retries,
+                deadline=deadline, on_finished=bar, report=report,
+            )  # fmt: skip
+
+        return run_sync(go)
+    finally:
+        bar.close()
+
+
+class _ProgressBar:
+    """tqdm's bar over the images still to make (a widget in a notebook), the latest image shown under it."""
+
+    def __init__(self, total: int, *, enabled: bool) -> None:
+        self._bar: Any = None
+        self._shown: Any = None
+        if enabled:
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(total=total, unit="image", dynamic_ncols=True, file=sys.stderr)
+        self._notebook = enabled and "ipykernel" in sys.modules and _in_notebook()
+
+    def __call__(self, entry: dict[str, Any], generation: Generation | None) -> None:
+        if self._bar is None:
+            return
+        self._bar.update(1)
+        if generation is not None and self._notebook:
+            from IPython.display import Image, display
+
+            picture = Image(data=generation.image_bytes, width=min(256, generation.width))
+            if self._shown is None:
+                self._shown = display(picture, display_id=True)
+            else:
+                self._shown.update(picture)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def _in_notebook() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"

@@ -1,0 +1,208 @@
+"""Large jobs: every image of a prompt file into a folder, resumable, failures kept apart, retries that wait.
+
+:func:`run_jobs` is the engine (asyncio, one process; any backend); :func:`run_batch` is the public
+call from Python, and ``python -m flux_widget --prompts FILE --out DIR`` the command line. Each
+image is written and recorded in ``DIR/manifest.jsonl`` as it finishes (see :mod:`.manifest`);
+running the same job again makes only what is not done. Quota errors wait the time the Space names
+(or back off) and try again, up to ``retries`` times; a sleeping or failing Space (5xx, timeouts)
+backs off and tries again; any other error fails that image alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import FluxError, QuotaExceededError, ServiceUnavailableError
+from .images import check_image, suffix_for
+from .manifest import Manifest
+from .metadata import with_metadata
+from .prompt_files import Job, slug
+from .types import Generation
+
+if TYPE_CHECKING:
+    from .backends import Backend
+
+__all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "JobReport", "record_done", "record_failed", "retry_wait", "run_jobs"]
+
+#: Exit status of the command line when some images failed (0: all done; 2: a usage error).
+EXIT_FAILED = 1
+#: Exit status after Ctrl-C (128 + SIGINT, as shells report it).
+EXIT_INTERRUPTED = 130
+#: The longest wait for a quota to come back before trying again.
+MAX_QUOTA_WAIT = 3600.0
+
+#: Told of each finished image: its manifest entry, and the generation when it was made.
+Finished = Callable[[dict[str, Any], Generation | None], "Awaitable[None] | None"]
+
+
+@dataclass
+class JobReport:
+    """What a large job did: images done, failed and skipped (already done), and how long it took."""
+
+    out: Path
+    done: int = 0
+    failed: int = 0
+    skipped: int = 0
+    seconds: float = 0.0
+    interrupted: bool = False
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def images_per_minute(self) -> float:
+        """Images made a minute (skipped ones not counted)."""
+        return 60 * self.done / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def exit_code(self) -> int:
+        """0 all done, :data:`EXIT_FAILED` when some failed, :data:`EXIT_INTERRUPTED` after Ctrl-C."""
+        return EXIT_INTERRUPTED if self.interrupted else EXIT_FAILED if self.failed else 0
+
+    def __str__(self) -> str:
+        stopped = ", interrupted" if self.interrupted else ""
+        return (
+            f"{self.done} done, {self.failed} failed, {self.skipped} skipped in {self.seconds:.1f} s "
+            f"({self.images_per_minute:.1f} images a minute){stopped}; manifest: {self.out / 'manifest.jsonl'}"
+        )
+
+
+def retry_wait(error: FluxError, attempt: int) -> float | None:
+    """Seconds to wait before trying again after ``error`` on try ``attempt`` (from 0); None: do not."""
+    if isinstance(error, QuotaExceededError):
+        return min(MAX_QUOTA_WAIT, error.retry_after if error.retry_after is not None else 30.0 * 2**attempt)
+    if isinstance(error, ServiceUnavailableError) or "deadline" in str(error):
+        return min(120.0, 2.0 * 2**attempt)
+    return None
+
+
+async def run_jobs(
+    backend: Backend,
+    jobs: Sequence[Job],
+    out: str | Path,
+    *,
+    backend_name: str,
+    concurrency: int = 2,
+    retries: int = 3,
+    deadline: float | None = None,
+    on_finished: Finished | None = None,
+    report: JobReport | None = None,
+) -> JobReport:
+    """Make every job of ``jobs`` not yet done in ``out``, ``concurrency`` at a time; the report.
+
+    ``report``, when given, is filled in as images finish (the caller still has it after Ctrl-C).
+    Cancelling (Ctrl-C, a kernel interrupt) cancels the running jobs on the backend, marks the
+    report interrupted and goes on as a cancellation; everything already written stays.
+    """
+    manifest = Manifest(out)
+    report = report or JobReport(manifest.folder)
+    report.out = manifest.folder
+    pending = [job for job in jobs if not manifest.is_done(job.key)]
+    report.skipped = len(jobs) - len(pending)
+    started = time.perf_counter()
+    queue: asyncio.Queue[Job] = asyncio.Queue()
+    for job in pending:
+        queue.put_nowait(job)
+
+    async def worker() -> None:
+        while not queue.empty():
+            job = queue.get_nowait()
+            entry, generation = await _make(backend, job, manifest, backend_name, retries, deadline)
+            if entry["status"] == "done":
+                report.done += 1
+            else:
+                report.failed += 1
+                report.errors.append(f"line {job.line}: {entry['error']}")
+            if on_finished is not None:
+                outcome = on_finished(entry, generation)
+                if outcome is not None:
+                    await outcome
+
+    workers = [asyncio.ensure_future(worker()) for _ in range(max(1, min(concurrency, len(pending) or 1)))]
+    try:
+        await asyncio.gather(*workers)
+    except BaseException:
+        report.interrupted = True
+        for task in workers:
+            task.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)  # each cancels its job on the backend
+        raise
+    finally:
+        report.seconds = time.perf_counter() - started
+    return report
+
+
+async def _make(
+    backend: Backend, job: Job, manifest: Manifest, backend_name: str, retries: int, deadline: float | None
+) -> tuple[dict[str, Any], Generation | None]:
+    """Make one image, trying again as :func:`retry_wait` says; write it and its manifest line."""
+    began = time.perf_counter()
+    attempt = 0
+    while True:
+        try:
+            generation = await backend.generate(job.request, deadline=deadline)
+            break
+        except FluxError as exc:
+            wait = retry_wait(exc, attempt)
+            if wait is None or attempt >= retries:
+                return record_failed(manifest, job, str(exc), backend_name, time.perf_counter() - began), None
+            attempt += 1
+            await asyncio.sleep(wait)
+    return record_done(manifest, job, generation, backend_name, time.perf_counter() - began), generation
+
+
+def record_done(
+    manifest: Manifest, job: Job, generation: Generation, backend_name: str, seconds: float
+) -> dict[str, Any]:
+    """Write ``generation``'s image (its parameters inside) and then its manifest line; the line."""
+    data = generation.image_bytes
+    try:
+        _, size = check_image(data)
+        data = with_metadata(data, generation.parameters, size)
+    except ValueError:
+        pass  # a format metadata cannot be added to: the bytes as the backend gave them
+    stem = f"{job.ordinal:05d}-{slug(job.request.prompt)}-seed-{generation.seed}"
+    name = manifest.free_name(stem, suffix_for(generation.mime_type))
+    manifest.write_file(name, data)
+    entry = _entry(job, backend_name, status="done", seconds=seconds, generation=generation)
+    entry["file"] = name
+    manifest.record(entry)
+    return entry
+
+
+def record_failed(manifest: Manifest, job: Job, error: str, backend_name: str, seconds: float) -> dict[str, Any]:
+    """Write the manifest line of an image that could not be made; the line."""
+    entry = _entry(job, backend_name, status="failed", error=error, seconds=seconds)
+    manifest.record(entry)
+    return entry
+
+
+def _entry(
+    job: Job,
+    backend_name: str,
+    *,
+    status: str,
+    seconds: float,
+    error: str = "",
+    generation: Generation | None = None,
+) -> dict[str, Any]:
+    """One manifest line: what was asked (or made), where, and how it went."""
+    request = job.request
+    return {
+        "key": job.key,
+        "line": job.line,
+        "prompt": request.prompt,
+        "seed": generation.seed if generation else (None if request.randomize_seed else request.seed),
+        "width": generation.width if generation else request.width,
+        "height": generation.height if generation else request.height,
+        "steps": generation.steps if generation else request.steps,
+        "guidance": request.guidance,
+        "backend": backend_name,
+        "file": "",
+        "status": status,
+        "error": error,
+        "seconds": round(seconds, 3),
+    }

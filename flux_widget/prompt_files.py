@@ -1,0 +1,136 @@
+"""Prompt files for large jobs: plain text or JSON Lines, each image of them a :class:`Job` with a stable key.
+
+Plain text: one prompt per line; blank lines and lines starting with ``#`` are skipped. JSON Lines:
+objects with ``prompt`` and, optionally, ``seed``, ``width``, ``height``, ``steps``, ``guidance`` and
+``count``, which override the command line for that line. The two may be mixed: a line starting
+with ``{`` is JSON.
+
+Each image's key is its prompt, which occurrence of that prompt in the file it is, and which of the
+line's ``count`` images: a resumed job matches what it already made by content, so inserting or
+removing other lines never makes an image twice. With a starting seed ``S`` the images take
+``S, S+1, …`` in file order (a line's own ``seed`` starts its own run).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .batch import check_count
+from .errors import InvalidRequestError
+from .types import MAX_SEED, GenerationRequest, RequestParameters
+
+__all__ = ["Job", "PromptLine", "jobs_from", "parse_prompts"]
+
+#: What a JSON line may set besides its prompt.
+LINE_FIELDS = ("seed", "width", "height", "steps", "guidance", "count")
+#: What a line overrides of the command line's request parameters.
+_PARAMETERS = ("width", "height", "steps", "guidance")
+
+
+@dataclass(frozen=True)
+class PromptLine:
+    """One prompt of a file, with its line number (from 1) and what that line overrides."""
+
+    number: int
+    prompt: str
+    overrides: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Job:
+    """One image of a large job: its request and the key that finds it again on a resumed run."""
+
+    ordinal: int
+    line: int
+    occurrence: int
+    image: int
+    request: GenerationRequest
+
+    @property
+    def key(self) -> str:
+        """``prompt`` ⟂ occurrence ⟂ image: what a manifest line is matched by."""
+        return f"{self.request.prompt}\x1f{self.occurrence}\x1f{self.image}"
+
+
+def parse_prompts(lines: Iterable[str | Mapping[str, Any]]) -> list[PromptLine]:
+    """The prompts of a file's lines (or of Python strings and dicts, read the same way).
+
+    A line that cannot be read is an :class:`InvalidRequestError` naming its number.
+    """
+    found: list[PromptLine] = []
+    for number, raw in enumerate(lines, start=1):
+        if isinstance(raw, Mapping):
+            found.append(_object_line(number, raw))
+            continue
+        text = raw.strip()
+        if not text or text.startswith("#"):
+            continue
+        if not text.startswith("{"):
+            found.append(PromptLine(number, text, {}))
+            continue
+        try:
+            item = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InvalidRequestError(f"line {number} is not valid JSON: {exc.msg}.") from None
+        found.append(_object_line(number, item))
+    return found
+
+
+def _object_line(number: int, item: object) -> PromptLine:
+    if not isinstance(item, Mapping) or not isinstance(item.get("prompt"), str) or not item["prompt"].strip():
+        raise InvalidRequestError(f'line {number} must be an object with a "prompt" string.')
+    unknown = sorted(set(item) - {"prompt", *LINE_FIELDS})
+    if unknown:
+        raise InvalidRequestError(f"line {number} has fields this tool does not know: {', '.join(unknown)}.")
+    return PromptLine(number, item["prompt"].strip(), {key: item[key] for key in LINE_FIELDS if key in item})
+
+
+def jobs_from(
+    lines: Iterable[PromptLine], *, count: int = 1, seed: int | None = None, **parameters: Any
+) -> list[Job]:
+    """Every image of ``lines``: ``count`` per line unless a line says otherwise, seeds as the module says.
+
+    ``parameters`` (``width``, ``height``, ``steps``, ``guidance``) are the command line's; without a
+    ``seed`` anywhere, each image gets a random one from the backend.
+    """
+    jobs: list[Job] = []
+    seen: dict[str, int] = {}
+    next_seed = seed
+    for line in lines:
+        occurrence = seen[line.prompt] = seen.get(line.prompt, -1) + 1
+        where = f"line {line.number}: "
+        try:
+            images = check_count(line.overrides.get("count", count))
+            own = {name: line.overrides[name] for name in _PARAMETERS if name in line.overrides}
+            line_seed = line.overrides.get("seed", next_seed)
+            for image in range(images):
+                chosen = _seed(line_seed, image)
+                settings: RequestParameters = {**parameters, **own}  # type: ignore[typeddict-item]
+                settings["seed"], settings["randomize_seed"] = chosen or 0, chosen is None
+                request = GenerationRequest.build(line.prompt, **settings)
+                jobs.append(Job(len(jobs) + 1, line.number, occurrence, image, request))
+        except InvalidRequestError as exc:
+            raise InvalidRequestError(where + str(exc)) from None
+        if next_seed is not None and "seed" not in line.overrides:
+            next_seed = (next_seed + images) % (MAX_SEED + 1)
+    return jobs
+
+
+def _seed(start: object, image: int) -> int | None:
+    if start is None:
+        return None
+    if isinstance(start, bool) or not isinstance(start, int) or not 0 <= start <= MAX_SEED:
+        raise InvalidRequestError(f"seed must be a whole number from 0 to {MAX_SEED}, not {start!r}.")
+    return (start + image) % (MAX_SEED + 1)
+
+
+def slug(prompt: str, words: int = 5) -> str:
+    """A few words of ``prompt`` for a file name: lower case, ASCII letters and digits, hyphens."""
+    found = re.findall(r"[a-z0-9]+", prompt.lower())[:words]
+    return "-".join(found)[:48] or "image"
+
+

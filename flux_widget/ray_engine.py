@@ -1,0 +1,148 @@
+"""Large local-backend jobs on a Ray cluster: one pipeline per GPU, in Ray actors; the driver writes everything.
+
+Each actor (``num_gpus=1``; on the CPU ``num_cpus=1``) loads the pipeline once and makes one image
+per call with the same :class:`~flux_widget.local.LocalBackend` as an in-process run, so an image
+is the same pixels for the same (prompt, seed) wherever it was made. The driver keeps two calls in
+flight per actor (the next image is ready to start when one ends, and no more bytes wait in the
+object store than that), writes each file and manifest line as its result arrives, and resumes
+as :func:`~flux_widget.jobs.run_jobs` does. Ctrl-C kills the actors (the running images stop) and
+keeps everything already written.
+
+Why actors rather than Ray Data's ``map_batches``: Ray Data shines at reading and writing sharded
+data sets; here the input is a few kilobytes of prompts, and every result must reach the driver
+at once to be written, recorded in the manifest and counted, with its own error when it fails.
+``ray.wait`` over actor calls gives exactly that, with the actor pool Ray Data would build anyway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .backends import BackendOptions
+from .errors import FluxError, GenerationError
+from .jobs import Finished, JobReport, record_done, record_failed
+from .manifest import Manifest
+from .prompt_files import Job
+from .types import Generation, GenerationRequest
+
+__all__ = ["Painter", "run_on_ray"]
+
+#: Calls in flight per actor: one running, one waiting to start.
+IN_FLIGHT = 2
+
+
+class Painter:
+    """One pipeline in one Ray actor: :meth:`make` draws one image with the local backend."""
+
+    def __init__(self, model: str | None, device: str | None, dtype: str | None, offload: str | None) -> None:
+        self.model, self.device, self.dtype, self.offload = model, device, dtype, offload
+        self.backend: Any = None
+
+    def ready(self) -> str:
+        """Load the pipeline; an empty string, or what went wrong."""
+        from .local import LocalBackend
+
+        try:
+            self.backend = LocalBackend(self.model, device=self.device, dtype=self.dtype, offload=self.offload)
+            self.backend.load()
+        except FluxError as exc:
+            return str(exc)
+        return ""
+
+    def make(self, request: GenerationRequest) -> Generation | str:
+        """The generation, or the ``FluxError``'s message."""
+        try:
+            return asyncio.run(self.backend.generate(request))
+        except FluxError as exc:
+            return str(exc)
+
+
+def run_on_ray(
+    jobs: Sequence[Job],
+    out: str | Path,
+    options: BackendOptions,
+    *,
+    workers: int | None,
+    report: JobReport,
+    on_finished: Finished | None = None,
+) -> JobReport:
+    """Make every job not yet done in ``out`` on the Ray cluster (``ray.init()`` if none is connected)."""
+    try:
+        import ray
+    except ImportError:
+        raise GenerationError('engine="ray" needs Ray: pip install "flux-widget[ray]".') from None
+    if not ray.is_initialized():
+        ray.init(address=os.environ.get("RAY_ADDRESS") or None, log_to_driver=False)
+    manifest = Manifest(out)
+    report.out = manifest.folder
+    pending = [job for job in jobs if not manifest.is_done(job.key)]
+    report.skipped = len(jobs) - len(pending)
+    if not pending:
+        return report
+    on_cpu = (options.get("device") or os.environ.get("FLUX_WIDGET_DEVICE") or "").lower() == "cpu"
+    gpus = int(ray.cluster_resources().get("GPU", 0))
+    if not on_cpu and not gpus:
+        raise GenerationError('The Ray cluster has no GPU; device="cpu" runs small test pipelines on its CPUs.')
+    count = max(1, min(workers or gpus or 1, len(pending)))
+    actor: Any = ray.remote(num_gpus=0 if on_cpu else 1, num_cpus=1)(Painter)
+    painters: list[Any] = [
+        actor.remote(options.get("model"), options.get("device"), options.get("dtype"), options.get("offload"))
+        for _ in range(count)
+    ]
+    started = time.perf_counter()
+    try:
+        problems = [problem for problem in ray.get([painter.ready.remote() for painter in painters]) if problem]
+        if problems:
+            raise GenerationError(problems[0])
+        _drive(ray, painters, pending, manifest, report, on_finished)
+    except KeyboardInterrupt:
+        report.interrupted = True
+        raise
+    finally:
+        for painter in painters:
+            ray.kill(painter)  # Ctrl-C: the running images stop with their actors
+        report.seconds = time.perf_counter() - started
+    return report
+
+
+def _drive(
+    ray: Any,
+    painters: list[Any],
+    pending: list[Job],
+    manifest: Manifest,
+    report: JobReport,
+    on_finished: Finished | None,
+) -> None:
+    """Keep :data:`IN_FLIGHT` calls per actor running; write each result as it arrives."""
+    waiting = list(reversed(pending))
+    flying: dict[Any, tuple[Job, Any, float]] = {}
+
+    def submit(painter: Any) -> None:
+        if waiting:
+            job = waiting.pop()
+            flying[painter.make.remote(job.request)] = (job, painter, time.perf_counter())
+
+    for _ in range(IN_FLIGHT):
+        for painter in painters:
+            submit(painter)
+    while flying:
+        [ready], _ = ray.wait(list(flying), num_returns=1)
+        job, painter, began = flying.pop(ready)
+        submit(painter)
+        outcome = ray.get(ready)
+        seconds = time.perf_counter() - began
+        if isinstance(outcome, Generation):
+            entry = record_done(manifest, job, outcome, "local", seconds)
+            report.done += 1
+        else:
+            entry = record_failed(manifest, job, outcome, "local", seconds)
+            report.failed += 1
+            report.errors.append(f"line {job.line}: {outcome}")
+        if on_finished is not None:
+            on_finished(entry, outcome if isinstance(outcome, Generation) else None)
+

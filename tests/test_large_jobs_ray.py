@@ -1,0 +1,97 @@
+"""Large local-backend jobs on a local Ray cluster (``ray.init(num_cpus=2)``) with the tiny pipeline, on the CPU.
+
+The same job run in-process and on Ray must give the same pixels per (prompt, seed) and the same
+manifest; a resumed Ray job makes only what is missing; the command line's ``--engine ray`` works.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import flux_widget
+
+pytest.importorskip("diffusers")  # the local extra; in CI a skip fails (conftest.py)
+ray = pytest.importorskip("ray")
+
+PROMPTS = ["a red fox", "a blue owl", {"prompt": "a cat in a hat", "count": 2}, "the slow night", "a red fox"]
+OPTIONS: dict[str, Any] = {"backend": "local", "device": "cpu", "width": 64, "height": 64, "steps": 2, "seed": 40}
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from support.tiny_pipelines import save_tiny_flux
+
+    return save_tiny_flux(tmp_path_factory.mktemp("tiny-flux"))
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[None]:
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+def lines(folder: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (folder / "manifest.jsonl").read_text().splitlines()]
+
+
+def pixels(path: Path) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(path.read_bytes())).convert("RGB"))
+
+
+def same_fields(entry: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(entry[name] for name in ("key", "prompt", "seed", "width", "height", "steps", "status", "file"))
+
+
+def test_ray_gives_the_in_process_pixels_and_manifest(tiny: Path, cluster: None, tmp_path: Path) -> None:
+    here = flux_widget.run_batch(PROMPTS, tmp_path / "here", model=str(tiny), progress=False, **OPTIONS)
+    there = flux_widget.run_batch(
+        PROMPTS, tmp_path / "ray", model=str(tiny), engine="ray", workers=2, progress=False, **OPTIONS
+    )
+    assert (here.done, there.done, there.failed, there.exit_code) == (6, 6, 0, 0)
+    ours = sorted(lines(tmp_path / "here"), key=lambda entry: entry["key"])
+    theirs = sorted(lines(tmp_path / "ray"), key=lambda entry: entry["key"])
+    assert [same_fields(entry) for entry in ours] == [same_fields(entry) for entry in theirs]
+    assert sorted(entry["seed"] for entry in theirs) == list(range(40, 46))
+    for entry in ours:
+        assert np.array_equal(pixels(tmp_path / "here" / entry["file"]), pixels(tmp_path / "ray" / entry["file"]))
+
+
+def test_a_resumed_ray_job_makes_only_what_is_missing(tiny: Path, cluster: None, tmp_path: Path) -> None:
+    out = tmp_path / "resume"
+    first = flux_widget.run_batch(PROMPTS[:2], out, model=str(tiny), engine="ray", progress=False, **OPTIONS)
+    made = {path.name: path.stat().st_mtime_ns for path in out.glob("*.png")}
+    (out / sorted(made)[0]).unlink()  # lost: made again
+    second = flux_widget.run_batch(PROMPTS, out, model=str(tiny), engine="ray", progress=False, **OPTIONS)
+    assert (first.done, second.done, second.skipped) == (2, 5, 1)
+    assert (out / sorted(made)[1]).stat().st_mtime_ns == made[sorted(made)[1]]  # the kept one untouched
+    latest = {entry["key"]: entry for entry in lines(out)}
+    assert len(latest) == 6 and all(entry["status"] == "done" for entry in latest.values())
+
+
+def test_remote_backends_are_told_ray_adds_nothing(cluster: None, tmp_path: Path) -> None:
+    with pytest.raises(flux_widget.InvalidRequestError, match="engine='ray' runs the local backend"):
+        flux_widget.run_batch(["a fox"], tmp_path, engine="ray", backend="space", progress=False)
+
+
+def test_the_cli_runs_a_job_on_ray(tiny: Path, tmp_path: Path) -> None:
+    (tmp_path / "prompts.txt").write_text("a red fox\na blue owl\n")
+    options = ["--device", "cpu", "--width", "64", "--height", "64", "--steps", "2", "--seed", "40"]
+    command = [sys.executable, "-m", "flux_widget", "--prompts", "prompts.txt", "--out", "o", "--backend", "local",
+               "--model", str(tiny), "--engine", "ray", "--workers", "2", *options]  # fmt: skip
+    env = {**os.environ, "RAY_ADDRESS": ""}  # no cluster to join: ray.init() starts one here
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "2 done, 0 failed, 0 skipped" in done.stderr
+    assert sorted(entry["seed"] for entry in lines(tmp_path / "o")) == [40, 41]
