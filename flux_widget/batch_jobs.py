@@ -159,7 +159,10 @@ class _ProgressBar:
         if generation is not None and self._notebook:
             from IPython.display import Image, display
 
-            picture = Image(data=generation.image_bytes, width=min(256, generation.width))
+            from .images import display_bytes
+
+            data, mime_type = display_bytes(generation.image_bytes, generation.parameters, max_side=256)
+            picture = Image(data=data, format=mime_type.split("/")[1])
             if self._shown is None:
                 self._shown = display(picture, display_id=True)
             else:

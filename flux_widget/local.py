@@ -204,6 +204,10 @@ class LocalBackend:
                     made += await self._make([request], deadline, _shifted(on_progress, len(made)))
         return made
 
+    def generate_here(self, request: GenerationRequest) -> Generation:
+        """One image on the calling thread, with no event loop and no progress (a Ray actor's call)."""
+        return self._draw_now([request], threading.Event(), lambda _event: None)[0]
+
     async def _make(
         self,
         requests: Sequence[GenerationRequest],
@@ -212,12 +216,6 @@ class LocalBackend:
     ) -> list[Generation]:
         """One pipeline call for ``requests`` (which share size, steps and guidance) on the worker thread."""
         seconds = (self.deadline if deadline is None else positive_seconds("deadline", deadline)) * len(requests)
-        seeds = [random.randint(0, MAX_SEED) if request.randomize_seed else request.seed for request in requests]
-        first = requests[0]
-        width = first.width or FLUX_DEFAULTS["width"]
-        height = first.height or FLUX_DEFAULTS["height"]
-        steps = first.steps or FLUX_DEFAULTS["num_inference_steps"]
-        started = time.perf_counter()
         loop = asyncio.get_running_loop()
         events: asyncio.Queue[Loading | Step] = asyncio.Queue()
         stop = threading.Event()
@@ -225,18 +223,7 @@ class LocalBackend:
         def post(event: Loading | Step) -> None:
             loop.call_soon_threadsafe(events.put_nowait, event)
 
-        def run() -> list[bytes]:
-            pipeline = self._pipeline(post)
-            with _DRAWING:  # a second call waits here; a cancelled one never starts
-                if stop.is_set():
-                    return []
-                prompts = [request.prompt for request in requests]
-                return draw(
-                    pipeline, prompts, seeds, width=width, height=height, steps=steps, guidance=first.guidance,
-                    stop=stop, post=post,
-                )  # fmt: skip
-
-        work = asyncio.ensure_future(asyncio.to_thread(run))
+        work = asyncio.ensure_future(asyncio.to_thread(self._draw_now, requests, stop, post))
         try:
             async with asyncio.timeout(seconds):
                 while not work.done():
@@ -246,7 +233,7 @@ class LocalBackend:
                         for slot in range(len(requests)):
                             await notify(partial(on_progress, slot), waiting.result())
                     waiting.cancel()
-                pictures = work.result()
+                made = work.result()
         except TimeoutError:
             stop.set()
             await asyncio.shield(asyncio.wait({work}))
@@ -257,6 +244,27 @@ class LocalBackend:
             stop.set()  # cancelled (Cancel, Escape, a kernel interrupt, close()): the worker stops at its next step
             await asyncio.shield(asyncio.wait({work}))
             raise
+        return made
+
+    def _draw_now(
+        self, requests: Sequence[GenerationRequest], stop: threading.Event, post: Callable[[Loading | Step], None]
+    ) -> list[Generation]:
+        """Load the pipeline if need be and draw ``requests`` in one call, on this thread; empty once stopped."""
+        seeds = [random.randint(0, MAX_SEED) if request.randomize_seed else request.seed for request in requests]
+        first = requests[0]
+        width = first.width or FLUX_DEFAULTS["width"]
+        height = first.height or FLUX_DEFAULTS["height"]
+        steps = first.steps or FLUX_DEFAULTS["num_inference_steps"]
+        pipeline = self._pipeline(post)
+        started = time.perf_counter()
+        with _DRAWING:  # a second call waits here; a cancelled one never starts
+            if stop.is_set():
+                return []
+            prompts = [request.prompt for request in requests]
+            pictures = draw(
+                pipeline, prompts, seeds, width=width, height=height, steps=steps, guidance=first.guidance,
+                stop=stop, post=post,
+            )  # fmt: skip
         elapsed = (time.perf_counter() - started) / len(requests)
         return [
             Generation(

@@ -16,7 +16,6 @@ at once to be written, recorded in the manifest and counted, with its own error 
 
 from __future__ import annotations
 
-import asyncio
 import os
 import time
 from collections.abc import Sequence
@@ -57,7 +56,7 @@ class Painter:
     def make(self, request: GenerationRequest) -> Generation | str:
         """The generation, or the ``FluxError``'s message."""
         try:
-            return asyncio.run(self.backend.generate(request))
+            return self.backend.generate_here(request)  # on the actor's own thread: no loop, no thread hop
         except FluxError as exc:
             return str(exc)
 

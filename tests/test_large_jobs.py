@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from PIL import Image
 from support.journal import Journal
+from support.kernel import pngs
 from support.picture import parameters
 
 import flux_widget
@@ -222,3 +223,16 @@ def test_a_line_a_crash_cut_short_is_dropped_and_made_again(tmp_path: Path) -> N
     assert (folder / "manifest.jsonl").read_bytes().endswith(b"\n")
     (folder / "a.png").unlink()
     assert not Manifest(folder).is_done("a")  # done, but its file is gone: made again
+
+
+def test_in_a_notebook_a_progress_bar_and_the_latest_image_show(in_kernel: Any) -> None:
+    _, cell = in_kernel(
+        "import flux_widget\n"
+        "report = flux_widget.run_batch(['nb one', 'nb two'], 'nb-out', seed=4, width=256, height=256, steps=1)\n"
+        "print(report)"
+    )
+    kinds = [kind for output in cell for kind in output.get("data", {})]
+    assert "application/vnd.jupyter.widget-view+json" in kinds  # tqdm's bar, as a widget
+    [shown] = pngs(cell)  # one display of the latest image, updated in place: JPEG, shown everywhere
+    assert shown.format == "JPEG" and shown.size == (256, 256) and parameters(shown)["prompt"] in {"nb one", "nb two"}
+    assert "2 done, 0 failed, 0 skipped" in "".join(output.get("text", "") for output in cell)
