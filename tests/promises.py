@@ -284,6 +284,26 @@ PROMISES: tuple[Promise, ...] = (
         (Mutation("flux_widget/local_loading.py", "if self.counts and (", "if False and ("),),
         ("tests/test_local_loading.py::test_a_repo_id_is_downloaded_with_its_bytes_shown_then_drawn",),
     ),
+    Promise(
+        "jobs-resume",
+        "a resumed large job makes only what is not done",
+        (Mutation("flux_widget/jobs.py", "pending = [job for job in jobs if not manifest.is_done(job.key)]",
+                  "pending = list(jobs)"),),
+        ("tests/test_large_jobs.py::test_running_again_redoes_only_what_failed",),
+    ),
+    Promise(
+        "jobs-lost-file",
+        "an image whose file is gone is made again",
+        (Mutation("flux_widget/manifest.py", 'and (self.folder / str(entry.get("file", ""))).is_file()', ""),),
+        ("tests/test_large_jobs.py::test_a_line_a_crash_cut_short_is_dropped_and_made_again",),
+    ),
+    Promise(
+        "jobs-ray-pixels",
+        "a Ray job's images are the in-process ones",
+        (Mutation("flux_widget/ray_engine.py", "return self.backend.generate_here(request)",
+                  "return self.backend.generate_here(request.with_seed(request.seed + 1, False))"),),
+        ("tests/test_large_jobs_ray.py::test_ray_gives_the_in_process_pixels_and_manifest",),
+    ),
 )
 
 
