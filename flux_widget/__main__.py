@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import images
+from . import __version__, images
 from .batch import MAX_COUNT
 from .batch_jobs import ENGINES, run_prompt_file
 from .entry import generate
@@ -26,11 +26,13 @@ DEFAULT_OUTPUT = "flux.webp"
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m flux_widget",
-        description="Generate an image with FLUX.1-schnell on a Hugging Face Space.",
+        description=f"flux-widget {__version__}: generate images with FLUX.1-schnell on a Hugging Face Space, "
+        "Inference Providers or your own GPU.",
         epilog="Environment: FLUX_WIDGET_SPACE (owner/name or URL), HF_TOKEN (your own GPU quota), "
         "FLUX_WIDGET_BACKEND (space, inference or local), FLUX_WIDGET_DEVICE (local: auto, cuda, mps, cpu).",
     )
     parser.add_argument("prompt", nargs="?", help="what to draw (or --prompts FILE for many)")
+    parser.add_argument("--version", action="version", version=f"flux-widget {__version__}")
     parser.add_argument(
         "-o",
         "--output",

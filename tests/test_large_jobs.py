@@ -236,3 +236,10 @@ def test_in_a_notebook_a_progress_bar_and_the_latest_image_show(in_kernel: Any) 
     [shown] = pngs(cell)  # one display of the latest image, updated in place: JPEG, shown everywhere
     assert shown.format == "JPEG" and shown.size == (256, 256) and parameters(shown)["prompt"] in {"nb one", "nb two"}
     assert "2 done, 0 failed, 0 skipped" in "".join(output.get("text", "") for output in cell)
+
+
+def test_the_cli_says_its_version() -> None:
+    done = subprocess.run([sys.executable, "-m", "flux_widget", "--version"], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip() == f"flux-widget {flux_widget.__version__}"
+    helped = subprocess.run([sys.executable, "-m", "flux_widget", "--help"], capture_output=True, text=True)
+    assert f"flux-widget {flux_widget.__version__}:" in helped.stdout and "--prompts FILE" in helped.stdout
