@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__, images
+from . import images
 from .batch import MAX_COUNT
 from .batch_jobs import ENGINES, run_prompt_file
 from .entry import generate
@@ -16,6 +17,9 @@ from .errors import FluxError
 from .options import add_options, backend_from, request_from
 from .progress_text import describe
 from .types import Loading, ProgressEvent
+
+#: The installed distribution's version (the same as flux_widget.__version__).
+__version__ = importlib.metadata.version("flux-widget")
 
 __all__ = ["check_target", "main", "numbered"]
 
