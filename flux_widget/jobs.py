@@ -62,6 +62,14 @@ class JobReport:
         """0 all done, :data:`EXIT_FAILED` when some failed, :data:`EXIT_INTERRUPTED` after Ctrl-C."""
         return EXIT_INTERRUPTED if self.interrupted else EXIT_FAILED if self.failed else 0
 
+    def count(self, job: Job, entry: dict[str, Any]) -> None:
+        """Count one finished image by its manifest line (its error kept when it failed)."""
+        if entry["status"] == "done":
+            self.done += 1
+        else:
+            self.failed += 1
+            self.errors.append(f"line {job.line}: {entry['error']}")
+
     def __str__(self) -> str:
         stopped = ", interrupted" if self.interrupted else ""
         return (
@@ -111,11 +119,7 @@ async def run_jobs(
         while not queue.empty():
             job = queue.get_nowait()
             entry, generation = await _make(backend, job, manifest, backend_name, retries, deadline)
-            if entry["status"] == "done":
-                report.done += 1
-            else:
-                report.failed += 1
-                report.errors.append(f"line {job.line}: {entry['error']}")
+            report.count(job, entry)
             if on_finished is not None:
                 outcome = on_finished(entry, generation)
                 if outcome is not None:

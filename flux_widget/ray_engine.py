@@ -137,11 +137,9 @@ def _drive(
         seconds = time.perf_counter() - began
         if isinstance(outcome, Generation):
             entry = record_done(manifest, job, outcome, "local", seconds)
-            report.done += 1
         else:
             entry = record_failed(manifest, job, outcome, "local", seconds)
-            report.failed += 1
-            report.errors.append(f"line {job.line}: {outcome}")
+        report.count(job, entry)
         if on_finished is not None:
             on_finished(entry, outcome if isinstance(outcome, Generation) else None)
 
