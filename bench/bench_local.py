@@ -15,6 +15,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
@@ -62,12 +63,7 @@ def main() -> None:
         asyncio.run(asyncio.to_thread(plain))
 
     runs = {"plain diffusers": plain, "plain, on a thread": plain_on_a_thread, "flux_widget local": ours}
-    times: dict[str, list[float]] = {name: [] for name in runs}
-    for _ in range(args.runs):
-        for name, run in runs.items():
-            begin = time.perf_counter()
-            run()
-            times[name].append(time.perf_counter() - begin)
+    times = alternately(runs, args.runs)
     floor = statistics.median(times["plain, on a thread"])
     print(f"{args.runs} runs, {args.size}×{args.size}, {args.steps} steps, {device}, medians:")
     for name, seconds in times.items():
@@ -78,6 +74,17 @@ def main() -> None:
     if args.batch > 1:
         compare_batching(backend, request, args.batch, max(1, args.runs // 4))
     flux_widget.unload()
+
+
+def alternately(cases: dict[str, Callable[[], object]], runs: int) -> dict[str, list[float]]:
+    """Seconds of each case, ``runs`` times, the cases taking turns (so drift hits them alike)."""
+    times: dict[str, list[float]] = {name: [] for name in cases}
+    for _ in range(runs):
+        for name, run in cases.items():
+            begin = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - begin)
+    return times
 
 
 def compare_batching(backend: LocalBackend, request: GenerationRequest, count: int, runs: int) -> None:
@@ -91,12 +98,8 @@ def compare_batching(backend: LocalBackend, request: GenerationRequest, count: i
     async def batched() -> None:
         await backend.generate_many(requests)
 
-    times: dict[str, list[float]] = {"one by one": [], "batched": []}
-    for _ in range(runs):
-        for name, run in (("one by one", one_by_one), ("batched", batched)):
-            begin = time.perf_counter()
-            asyncio.run(run())
-            times[name].append(time.perf_counter() - begin)
+    cases = {"one by one": lambda: asyncio.run(one_by_one()), "batched": lambda: asyncio.run(batched())}
+    times = alternately(cases, runs)
     floor = statistics.median(times["batched"])
     print(f"{count} images, {runs} runs, medians:")
     for name, seconds in times.items():
