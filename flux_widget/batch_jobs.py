@@ -161,7 +161,7 @@ class _ProgressBar:
 
             from .images import display_bytes
 
-            data, mime_type = display_bytes(generation.image_bytes, generation.parameters, max_side=256)
+            data, mime_type = display_bytes(generation.image_bytes, generation.metadata, max_side=256)
             picture = Image(data=data, format=mime_type.split("/")[1])
             if self._shown is None:
                 self._shown = display(picture, display_id=True)

@@ -141,6 +141,8 @@ class FluxClient:
         auth: tuple[str, str] | None = None,
     ) -> None:
         self.base_url = space_url(space)
+        #: The Space as given (``owner/name``) or its URL: the ``Model`` its images' metadata names.
+        self.name = (space or os.environ.get(SPACE_ENV) or DEFAULT_SPACE).strip().rstrip("/")
         self.endpoint = "/" + endpoint.strip().lstrip("/")
         self.timeout = positive_seconds("timeout", timeout)
         self.deadline = positive_seconds("deadline", deadline)
@@ -370,6 +372,7 @@ class FluxClient:
             mime_type=mime_type,
             elapsed=time.perf_counter() - started,
             guidance=float(guidance) if isinstance(guidance, (int, float)) and not isinstance(guidance, bool) else None,
+            model=self.name,
         )
 
     # ------------------------------------------------------------------ stopping a job

@@ -53,7 +53,7 @@ class Tile:
     @classmethod
     def of(cls, generation: Generation, label: str = "") -> Tile:
         """The place of an image that arrived; ``ValueError`` if its pixels cannot be decoded."""
-        shown, mime_type = images.display_bytes(generation.image_bytes, generation.parameters, max_side=2 * TILE_WIDTH)
+        shown, mime_type = images.display_bytes(generation.image_bytes, generation.metadata, max_side=2 * TILE_WIDTH)
         height = round(TILE_WIDTH * generation.height / generation.width)
         source = f"data:{mime_type};base64,{base64.b64encode(shown).decode('ascii')}"
         picture = (

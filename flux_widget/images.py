@@ -7,11 +7,12 @@ import io
 from collections.abc import Mapping
 from pathlib import Path
 
-from PIL import Image, PngImagePlugin
+from PIL import Image
 
-from .metadata import clean_metadata, riff_chunks, with_metadata, xmp_packet
+from .metadata import riff_chunks, with_metadata
 
 __all__ = [
+    "DISPLAY_JPEG",
     "MAX_IMAGE_SIDE",
     "THUMBNAIL_SIDE",
     "accept",
@@ -28,8 +29,12 @@ __all__ = [
 
 #: The Space makes at most 2048×2048; anything much larger is not a picture from it.
 MAX_IMAGE_SIDE = 4096
-#: Thumbnails in the widget's history fit in this square.
-THUMBNAIL_SIDE = 256
+#: A history thumbnail's shorter side: the strip shows 64 CSS pixels, sharp on a 2x screen.
+THUMBNAIL_SIDE = 128
+#: How ``%flux`` and the static fallback encode a picture: JPEG, which every front end shows
+#: (VS Code's renderer does not show WebP), quality 80 with 4:2:0 chroma, optimized and
+#: progressive (``python bench/bench_lean.py`` measures its bytes against the Space's WebP).
+DISPLAY_JPEG: dict[str, object] = {"quality": 80, "subsampling": "4:2:0", "optimize": True, "progressive": True}
 
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
@@ -141,34 +146,35 @@ def decode(data: bytes, *, max_side: int = MAX_IMAGE_SIDE) -> Image.Image:
 
 
 def to_png(data: bytes, metadata: Mapping[str, object] | None = None) -> bytes:
-    """Re-encode image bytes as PNG, with ``metadata`` written as ``tEXt`` chunks."""
-    info = PngImagePlugin.PngInfo()
-    for key, value in clean_metadata(metadata or {}).items():
-        info.add_itxt(key, value)  # iTXt: UTF-8, so any prompt fits (tEXt is Latin-1)
+    """Re-encode image bytes as PNG, with ``metadata`` written as ``iTXt`` chunks (UTF-8, any prompt fits)."""
+    picture = decode(data)
     out = io.BytesIO()
-    decode(data).save(out, format="PNG", pnginfo=info)
-    return out.getvalue()
+    picture.save(out, format="PNG")
+    return with_metadata(out.getvalue(), metadata or {}, picture.size)
 
 
-def thumbnail_data_url(data: bytes, *, side: int = THUMBNAIL_SIDE, quality: int = 80) -> str:
-    """A ``data:image/webp;base64,…`` thumbnail at most ``side`` pixels a side.
+def thumbnail_data_url(data: bytes, *, side: int = THUMBNAIL_SIDE, quality: int = 75) -> str:
+    """A ``data:image/webp;base64,…`` thumbnail whose shorter side is ``side`` pixels (the longer at most twice that).
 
-    It is text so that it survives in saved widget state, which drops binary buffers.
+    It is text so that it survives in saved widget state, which drops binary buffers; it weighs
+    a few KB, so a saved notebook grows little per history entry.
     """
     picture = decode(data)
-    picture.thumbnail((side, side))
+    width, height = picture.size
+    scale = min(1.0, side / min(width, height), 2 * side / max(width, height))
+    picture = picture.resize((max(1, round(width * scale)), max(1, round(height * scale))), Image.Resampling.LANCZOS)
     out = io.BytesIO()
-    picture.convert("RGB").save(out, format="WEBP", quality=quality)
+    picture.convert("RGB").save(out, format="WEBP", quality=quality, method=6)
     return "data:image/webp;base64," + base64.b64encode(out.getvalue()).decode("ascii")
 
 
 def display_bytes(
     data: bytes, metadata: Mapping[str, object] | None = None, *, max_side: int | None = None
 ) -> tuple[bytes, str]:
-    """The image as every notebook front end shows it, cheaply: JPEG (quality 85), PNG if it has alpha.
+    """The image as every notebook front end shows it, cheaply: JPEG (:data:`DISPLAY_JPEG`), PNG if it has alpha.
 
     WebP would cost nothing, but VS Code's built-in renderer does not show ``image/webp``; JPEG
-    renders everywhere and takes about 17 ms at 1024² (PNG: 70–250 ms and 5× the bytes).
+    renders everywhere and takes about 20 ms at 1024² (PNG: 70–250 ms and 5× the bytes).
     ``metadata`` goes into the file as XMP (JPEG) or text chunks (PNG); ``max_side`` shrinks the
     picture to at most that many pixels a side (a grid's tiles).
     """
@@ -177,13 +183,10 @@ def display_bytes(
         picture.thumbnail((max_side, max_side))
     out = io.BytesIO()
     if "A" in picture.getbands() or "transparency" in picture.info:
-        info = PngImagePlugin.PngInfo()
-        for key, value in clean_metadata(metadata or {}).items():
-            info.add_itxt(key, value)
-        picture.save(out, format="PNG", compress_level=1, pnginfo=info)
-        return out.getvalue(), "image/png"
-    picture.convert("RGB").save(out, format="JPEG", quality=85, xmp=xmp_packet(metadata or {}))
-    return out.getvalue(), "image/jpeg"
+        picture.save(out, format="PNG", compress_level=1)
+        return with_metadata(out.getvalue(), metadata or {}, picture.size), "image/png"
+    picture.convert("RGB").save(out, format="JPEG", **DISPLAY_JPEG)
+    return with_metadata(out.getvalue(), metadata or {}, picture.size), "image/jpeg"
 
 
 def check_suffix(path: str | Path) -> str:
@@ -221,5 +224,7 @@ def save(data: bytes, path: str | Path, metadata: Mapping[str, object] | None = 
     else:  # converted: WebP or JPEG, the parameters as XMP
         picture = decode(data)
         picture = picture if suffix == ".webp" else picture.convert("RGB")
-        picture.save(target, format=SAVE_SUFFIXES[suffix], quality=95, xmp=xmp_packet(metadata or {}))
+        out = io.BytesIO()
+        picture.save(out, format=SAVE_SUFFIXES[suffix], quality=95)
+        target.write_bytes(with_metadata(out.getvalue(), metadata or {}, picture.size))
     return target

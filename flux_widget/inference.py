@@ -171,6 +171,7 @@ class InferenceBackend:
             mime_type="image/webp",
             elapsed=time.perf_counter() - started,
             guidance=request.guidance,
+            model=self.model,
         )
 
     async def _answer(self, prompt: str, parameters: dict[str, Any]) -> bytes:

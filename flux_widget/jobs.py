@@ -165,7 +165,7 @@ def record_done(
     data = generation.image_bytes
     try:
         _, size = check_image(data)
-        data = with_metadata(data, generation.parameters, size)
+        data = with_metadata(data, generation.metadata, size)
     except ValueError:
         pass  # a format metadata cannot be added to: the bytes as the backend gave them
     stem = f"{job.ordinal:05d}-{slug(job.request.prompt)}-seed-{generation.seed}"

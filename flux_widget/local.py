@@ -278,6 +278,7 @@ class LocalBackend:
                 mime_type="image/png",
                 elapsed=elapsed,
                 guidance=request.guidance,
+                model=self.model,
             )
             for request, seed, picture in zip(requests, seeds, pictures, strict=True)
         ]

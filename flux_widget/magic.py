@@ -52,7 +52,7 @@ def show(generation: Generation) -> None:
     An image whose pixels cannot be decoded is a :class:`GenerationError`.
     """
     try:
-        shown, mime_type = images.display_bytes(generation.image_bytes, generation.parameters)
+        shown, mime_type = images.display_bytes(generation.image_bytes, generation.metadata)
     except ValueError as exc:
         raise GenerationError(f"The Space's image cannot be shown: {exc}.") from None
     display(

@@ -1,9 +1,14 @@
 """Parameters into image files without re-encoding their pixels.
 
-WebP gets an ``XMP `` chunk (the file becomes the extended VP8X layout if it was simple), JPEG an
-XMP ``APP1`` segment after its header, PNG ``iTXt`` chunks before ``IEND``. Each is a few hundred
-bytes added to the Space's own file, so saving keeps its exact bytes and costs no encoding time.
-Pillow reads them back (``Image.info["xmp"]``, ``Image.text``).
+WebP gets ``EXIF`` and ``XMP `` chunks (the file becomes the extended VP8X layout if it was
+simple), JPEG an Exif and an XMP ``APP1`` segment after its header, PNG ``iTXt`` chunks before
+``IEND``. Each is a few hundred bytes added to the Space's own file, so saving keeps its exact bytes
+and costs no encoding time.
+
+Besides the XMP (every parameter, by name), the parameters are written the way image tools already
+read them (:func:`parameters_text`): a ``parameters`` text chunk in PNG and the Exif
+``UserComment`` in JPEG and WebP. Pillow reads all of them back (``Image.info["xmp"]``,
+``Image.text``, ``Image.getexif()``), and so does ``exiftool``.
 """
 
 from __future__ import annotations
@@ -14,7 +19,16 @@ import zlib
 from collections.abc import Mapping
 from xml.sax.saxutils import escape
 
-__all__ = ["MAX_VALUE_CHARS", "XMP_NAMESPACE", "clean_metadata", "riff_chunks", "with_metadata", "xmp_packet"]
+__all__ = [
+    "MAX_VALUE_CHARS",
+    "XMP_NAMESPACE",
+    "clean_metadata",
+    "exif_block",
+    "parameters_text",
+    "riff_chunks",
+    "with_metadata",
+    "xmp_packet",
+]
 
 #: The most characters of one value a file's metadata keeps (a JPEG segment holds 64 KiB in all).
 MAX_VALUE_CHARS = 2000
@@ -27,7 +41,13 @@ XMP_NAMESPACE = "https://pypi.org/project/flux-widget/"
 _XMP_APP1 = b"http://ns.adobe.com/xap/1.0/\x00"
 _ATTRIBUTE = {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}
 _VP8X_XMP = 0x04
+_VP8X_EXIF = 0x08
 _VP8X_ALPHA = 0x10
+_EXIF_APP1 = b"Exif\x00\x00"
+#: Exif tags: the pointer to the Exif IFD (in IFD0), and the user comment (in the Exif IFD).
+_EXIF_IFD_POINTER, _USER_COMMENT = 0x8769, 0x9286
+#: The key of the PNG text chunk, and the line of named values, that image tools read.
+PARAMETERS_KEY = "parameters"
 
 
 def clean_metadata(metadata: Mapping[str, object]) -> dict[str, str]:
@@ -39,6 +59,33 @@ def clean_metadata(metadata: Mapping[str, object]) -> dict[str, str]:
             text = text[: MAX_VALUE_CHARS - len(CUT_MARKER)] + CUT_MARKER
         cleaned[_NOT_XML.sub("", str(key))[:79]] = text
     return cleaned
+
+
+def parameters_text(metadata: Mapping[str, object]) -> str:
+    """The parameters as image tools read them: ``prompt\\nSteps: 4, Seed: 3, Size: 1024x1024, Model: …``.
+
+    It is the form Stable Diffusion web UIs write and read (the PNG ``parameters`` chunk, the Exif
+    user comment); each value is cleaned and cut as :func:`clean_metadata` does.
+    """
+    cleaned = clean_metadata(metadata)
+    named = [("Steps", "steps"), ("Seed", "seed"), ("CFG scale", "guidance"), ("Model", "model")]
+    values = [f"{label}: {cleaned[key]}" for label, key in named if cleaned.get(key)]
+    if cleaned.get("width") and cleaned.get("height"):
+        values.insert(2, f"Size: {cleaned['width']}x{cleaned['height']}")
+    return f"{cleaned.get('prompt', '')}\n{', '.join(values)}"
+
+
+def exif_block(metadata: Mapping[str, object]) -> bytes:
+    """A big-endian Exif (TIFF) block whose only tag is the ``UserComment`` of :func:`parameters_text`.
+
+    The comment is UCS-2 in the block's byte order, after the ``UNICODE`` code, as the Exif
+    standard and ``exiftool`` read it.
+    """
+    comment = b"UNICODE\x00" + parameters_text(metadata).encode("utf-16-be")
+    # Header (8 bytes), IFD0 with one entry (18) at 8, the Exif IFD with one entry (18) at 26, the comment at 44.
+    ifd0 = struct.pack(">H", 1) + struct.pack(">HHII", _EXIF_IFD_POINTER, 4, 1, 26) + struct.pack(">I", 0)
+    exif_ifd = struct.pack(">H", 1) + struct.pack(">HHII", _USER_COMMENT, 7, len(comment), 44) + struct.pack(">I", 0)
+    return b"MM\x00\x2a" + struct.pack(">I", 8) + ifd0 + exif_ifd + comment
 
 
 def xmp_packet(metadata: Mapping[str, object]) -> bytes:
@@ -59,9 +106,9 @@ def with_metadata(data: bytes, metadata: Mapping[str, object], size: tuple[int, 
     Raises ``ValueError`` for any other format or a file whose structure cannot be followed.
     """
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return _webp(data, xmp_packet(metadata), size)
+        return _webp(data, xmp_packet(metadata), exif_block(metadata), size)
     if data[:3] == b"\xff\xd8\xff":
-        return _jpeg(data, xmp_packet(metadata))
+        return _jpeg(data, xmp_packet(metadata), exif_block(metadata))
     if data[:8] == b"\x89PNG\r\n\x1a\n":
         return _png(data, metadata)
     raise ValueError("metadata can be added to WebP, JPEG and PNG files only")
@@ -80,32 +127,34 @@ def riff_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
     return chunks
 
 
-def _webp(data: bytes, xmp: bytes, size: tuple[int, int]) -> bytes:
-    chunks = [(fourcc, payload) for fourcc, payload in riff_chunks(data) if fourcc != b"XMP "]
+def _webp(data: bytes, xmp: bytes, exif: bytes, size: tuple[int, int]) -> bytes:
+    chunks = [(fourcc, payload) for fourcc, payload in riff_chunks(data) if fourcc not in (b"XMP ", b"EXIF")]
     if not chunks:
         raise ValueError("the WebP file has no image chunk")
     first, payload = chunks[0]
     if first == b"VP8X":
-        chunks[0] = (first, bytes([payload[0] | _VP8X_XMP]) + payload[1:])
+        chunks[0] = (first, bytes([payload[0] | _VP8X_XMP | _VP8X_EXIF]) + payload[1:])
     else:  # the simple layout: one VP8 or VP8L chunk; metadata needs the extended header first
         alpha = first == b"VP8L" and len(payload) >= 5 and (int.from_bytes(payload[1:5], "little") >> 28) & 1
         width, height = size
-        header = bytes([_VP8X_XMP | (_VP8X_ALPHA if alpha else 0), 0, 0, 0])
+        header = bytes([_VP8X_XMP | _VP8X_EXIF | (_VP8X_ALPHA if alpha else 0), 0, 0, 0])
         header += (width - 1).to_bytes(3, "little") + (height - 1).to_bytes(3, "little")
         chunks.insert(0, (b"VP8X", header))
-    chunks.append((b"XMP ", xmp))
+    chunks += [(b"EXIF", exif), (b"XMP ", xmp)]  # the order the WebP container gives them
     body = b"".join(fourcc + struct.pack("<I", len(p)) + p + (b"\0" if len(p) & 1 else b"") for fourcc, p in chunks)
     return b"RIFF" + struct.pack("<I", 4 + len(body)) + b"WEBP" + body
 
 
-def _jpeg(data: bytes, xmp: bytes) -> bytes:
-    segment = _XMP_APP1 + xmp
-    if len(segment) + 2 > 0xFFFF:
-        raise ValueError("the metadata is too long for a JPEG segment")
+def _jpeg(data: bytes, xmp: bytes, exif: bytes) -> bytes:
+    segments = b""
+    for segment in (_EXIF_APP1 + exif, _XMP_APP1 + xmp):
+        if len(segment) + 2 > 0xFFFF:
+            raise ValueError("the metadata is too long for a JPEG segment")
+        segments += b"\xff\xe1" + struct.pack(">H", len(segment) + 2) + segment
     at = 2
     if data[2:4] == b"\xff\xe0":  # keep the JFIF header first
         at = 4 + struct.unpack(">H", data[4:6])[0]
-    return data[:at] + b"\xff\xe1" + struct.pack(">H", len(segment) + 2) + segment + data[at:]
+    return data[:at] + segments + data[at:]
 
 
 def _png(data: bytes, metadata: Mapping[str, object]) -> bytes:
@@ -113,7 +162,7 @@ def _png(data: bytes, metadata: Mapping[str, object]) -> bytes:
     if end < 12:
         raise ValueError("the PNG file has no end chunk")
     chunks = b""
-    for key, value in clean_metadata(metadata).items():
+    for key, value in {**clean_metadata(metadata), PARAMETERS_KEY: parameters_text(metadata)}.items():
         text = key.encode("latin-1", "replace")[:79] + b"\0\0\0\0\0" + value.encode()
         chunks += struct.pack(">I", len(text)) + b"iTXt" + text + struct.pack(">I", zlib.crc32(b"iTXt" + text))
     return data[: end - 4] + chunks + data[end - 4 :]

@@ -268,6 +268,8 @@ class Generation:
     mime_type: str
     elapsed: float
     guidance: float | None = None
+    #: What made it: the Space (``owner/name`` or its URL), the inference model, or the local model.
+    model: str = ""
 
     @property
     def parameters(self) -> dict[str, str | int | float]:
@@ -284,6 +286,11 @@ class Generation:
         return parameters
 
     @property
+    def metadata(self) -> dict[str, str | int | float]:
+        """What a saved file carries: :attr:`parameters`, and the ``model`` that made it when known."""
+        return {**self.parameters, **({"model": self.model} if self.model else {})}
+
+    @property
     def image(self) -> Image.Image:
         """The image as a ``PIL.Image``."""
         from . import images  # images depends on nothing here; imported late to keep types light
@@ -298,7 +305,7 @@ class Generation:
         """
         from . import images
 
-        return images.save(self.image_bytes, path, self.parameters)
+        return images.save(self.image_bytes, path, self.metadata)
 
     def __repr__(self) -> str:
         # Short: where it is shown (``%flux``), the caption above already says prompt and seed.

@@ -176,8 +176,8 @@ PROMISES: tuple[Promise, ...] = (
     ),
     Promise(
         "thumbnails",
-        "history entries carry a small thumbnail (at most 256 px a side), not the image",
-        (Mutation("flux_widget/images.py", "THUMBNAIL_SIDE = 256", "THUMBNAIL_SIDE = 4096"),),
+        "history entries carry a small thumbnail (its shorter side 128 px), not the image",
+        (Mutation("flux_widget/images.py", "THUMBNAIL_SIDE = 128", "THUMBNAIL_SIDE = 4096"),),
         ("tests/test_widget.py::test_history_thumbnails_are_shrunk_from_the_full_image",),
     ),
     Promise(

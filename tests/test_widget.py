@@ -343,7 +343,7 @@ async def test_history_thumbnails_are_shrunk_from_the_full_image(space: str) -> 
     [entry] = widget.history
     data = base64.b64decode(entry["thumbnail"].split(",", 1)[1])
     assert generation.image.size == (1024, 768)
-    assert Image.open(io.BytesIO(data)).size == (256, 192)  # a side of at most 256 px, aspect kept
+    assert Image.open(io.BytesIO(data)).size == (171, 128)  # the shorter side 128 px (64 CSS px at 2x), aspect kept
     assert len(data) < len(generation.image_bytes) / 4
 
 

@@ -31,7 +31,22 @@ def mean_difference(a: Image.Image, b: Image.Image) -> float:
 def parameters(image: Image.Image) -> dict[str, str]:
     """The generation parameters an image file carries: PNG text chunks, or flux: XMP attributes."""
     if getattr(image, "text", None):
-        return dict(image.text)
+        return {key: value for key, value in image.text.items() if key != "parameters"}  # that one: tool_text
     xmp = image.info.get("xmp") or b""
     text = xmp.decode() if isinstance(xmp, bytes) else str(xmp)
     return {key: html.unescape(value) for key, value in re.findall(r'flux:(\w+)="([^"]*)"', text)}
+
+
+def tool_text(image: Image.Image) -> str:
+    """The parameters as image tools read them, by Pillow alone: the PNG ``parameters`` chunk or the Exif UserComment."""
+    if getattr(image, "text", None):
+        return image.text["parameters"]
+    comment = image.getexif().get_ifd(0x8769)[0x9286]
+    assert comment[:8] == b"UNICODE\x00", comment[:8]
+    return comment[8:].decode("utf-16-be")
+
+
+def parse_tool_text(text: str) -> tuple[str, dict[str, str]]:
+    """``prompt\\nSteps: 4, Seed: 3, …`` as (prompt, {"Steps": "4", "Seed": "3", …}), as web UIs read it."""
+    prompt, _, line = text.rpartition("\n")
+    return prompt, dict(item.split(": ", 1) for item in line.split(", "))

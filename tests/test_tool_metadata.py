@@ -1,0 +1,75 @@
+"""The parameters in the form other image tools read (issue 19): the PNG ``parameters`` chunk and the
+Exif ``UserComment`` of JPEG and WebP, ``prompt\\nSteps: 4, Seed: 3, Size: WxH, Model: …``.
+
+Read back with Pillow and with ``exiftool`` (Debian's ``libimage-exiftool-perl``), from images the
+real stand-in Space made, through every way a file leaves the package.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from support.picture import parameters, parse_tool_text, tool_text
+
+from flux_widget import Generation, generate, images
+
+PROMPT = "a cat in a hat, «ünïcode» & \"quotes\""
+
+
+@pytest.fixture(scope="module")
+def made(space: str) -> Generation:
+    return generate(PROMPT, space=space, width=512, height=384, steps=3, seed=3, randomize_seed=False)
+
+
+def exiftool(path: Path) -> dict[str, str]:
+    assert shutil.which("exiftool"), "exiftool is missing: apt-get install libimage-exiftool-perl (README step 1)"
+    out = subprocess.run(["exiftool", "-j", "-UserComment", "-Parameters", str(path)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    [found] = json.loads(out.stdout)
+    return found
+
+
+def expected_line(space: str) -> dict[str, str]:
+    return {"Steps": "3", "Seed": "3", "Size": "512x384", "Model": space}
+
+
+@pytest.mark.parametrize("suffix", [".webp", ".png", ".jpg"])
+def test_a_saved_file_reads_back_in_pillow_and_exiftool(made: Generation, space: str, tmp_path: Path, suffix: str) -> None:
+    path = made.save(tmp_path / f"cat{suffix}")
+    with Image.open(path) as picture:
+        prompt, named = parse_tool_text(tool_text(picture))
+        assert parameters(picture)["seed"] == "3"  # the XMP (or PNG chunks) by name, as before
+    assert (prompt, named) == (PROMPT, expected_line(space))
+    found = exiftool(path)
+    text = found.get("Parameters") if suffix == ".png" else found.get("UserComment")
+    assert text is not None, found
+    assert parse_tool_text(text) == (PROMPT, expected_line(space))
+
+
+def test_the_spaces_own_webp_keeps_its_pixels_with_the_exif_added(made: Generation, tmp_path: Path) -> None:
+    path = made.save(tmp_path / "kept.webp")
+    with Image.open(io.BytesIO(made.image_bytes)) as before, Image.open(path) as after:
+        assert after.tobytes() == before.tobytes()
+        assert after.getexif().get_ifd(0x8769)[0x9286][:8] == b"UNICODE\x00"
+
+
+def test_what_flux_shows_carries_them_too(made: Generation, space: str, tmp_path: Path) -> None:
+    shown, mime_type = images.display_bytes(made.image_bytes, made.metadata)
+    assert mime_type == "image/jpeg"
+    path = tmp_path / "shown.jpg"
+    path.write_bytes(shown)
+    assert parse_tool_text(exiftool(path)["UserComment"]) == (PROMPT, expected_line(space))
+
+
+def test_guidance_is_the_cfg_scale_and_a_missing_model_is_left_out(tmp_path: Path) -> None:
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 200, 30)).save(out, format="PNG")
+    made = Generation("a fox", 7, 64, 48, 4, "http://x", out.getvalue(), "image/png", 0.1, guidance=3.5)
+    with Image.open(made.save(tmp_path / "fox.png")) as picture:
+        assert tool_text(picture) == "a fox\nSteps: 4, Seed: 7, Size: 64x48, CFG scale: 3.5"
