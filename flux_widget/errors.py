@@ -17,6 +17,7 @@ __all__ = [
     "plain_text",
     "safe_text",
     "unquoted",
+    "without_wait",
 ]
 
 _TAG = re.compile(r"<[^>]*>")
@@ -102,6 +103,11 @@ def _retry_after_seconds(message: str) -> float | None:
         return None
     total = int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds)
     return float(total) if total <= MAX_WAIT_SECONDS else None
+
+
+def without_wait(message: str) -> str:
+    """``message`` without the Space's "Try again in 0:12:34" (for a screen that counts the wait down itself)."""
+    return " ".join(_RETRY_AFTER.sub("", message).replace(" .", "").split()).strip()
 
 
 def unquoted(text: str) -> str:

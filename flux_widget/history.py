@@ -17,6 +17,7 @@ import ipywidgets
 import traitlets
 
 from . import images
+from .archive import file_name
 from .errors import GenerationError
 from .types import Generation
 
@@ -99,6 +100,13 @@ class History:
         self._entries.append(entry)
         return entry
 
+    def insert(self, index: int, generation: Generation) -> HistoryEntry:
+        """Put ``generation`` back at ``index`` (an undone removal) with a new browser-side entry."""
+        entry = HistoryEntry.of(generation)
+        self._generations.insert(index, generation)
+        self._entries.insert(index, entry)
+        return entry
+
     def remove(self, index: int) -> Generation:
         """Forget generation ``index`` and close its entry's model in the browser."""
         generation = self._generations.pop(index)
@@ -121,8 +129,6 @@ class History:
         target = Path(folder).expanduser()
         target.mkdir(parents=True, exist_ok=True)
         return [
-            generation.save(
-                target / f"flux-{number:03d}-seed-{generation.seed}{suffix or images.suffix_for(generation.mime_type)}"
-            )
+            generation.save(target / file_name(number, generation, suffix))
             for number, generation in enumerate(self._generations, start=1)
         ]

@@ -8,11 +8,12 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .archive import zip_of
 from .backends import Backend, BackendOptions, make_backend
 from .batch import batch_requests, run_batch
 from .batch_progress import ProgressPump
 from .config import DEFAULT_DEADLINE
-from .errors import FluxError, QuotaExceededError, safe_text
+from .errors import FluxError, QuotaExceededError, safe_text, without_wait
 from .history import History
 from .types import (
     GenerationRequest,
@@ -32,6 +33,10 @@ __all__ = ["FluxWidget"]
 logger = logging.getLogger("flux_widget")
 
 _PACKAGE = Path(__file__).parent
+#: How many removals :meth:`FluxWidget.restore` can undo.
+UNDO_DEPTH = 20
+
+
 class FluxWidget(WidgetState):
     """Generate FLUX.1-schnell images in a notebook: prompt, size, steps, seed, history.
 
@@ -74,6 +79,8 @@ class FluxWidget(WidgetState):
         # widget, and close() (also run by __del__) always finds what it needs.
         self._closing: asyncio.Task[None] | None = None
         self._history = History()
+        #: Removed entries that :meth:`restore` can put back, newest last: (index, generation, batch slot).
+        self._removed: list[tuple[int, Generation, int | None]] = []
         self._task: asyncio.Task[Generation | list[Generation]] | None = None
         self._pump = ProgressPump(self._set_traits)
         self._owns_client = client is None
@@ -179,12 +186,46 @@ class FluxWidget(WidgetState):
         return generation
 
     def remove(self, index: int) -> Generation:
-        """Forget history entry ``index`` here and in the browser; the image on show stays."""
+        """Forget history entry ``index`` here and in the browser (:meth:`restore` undoes it).
+
+        If it was on show, its neighbour shows instead (the next newer, else the next older), or
+        nothing when the history is empty.
+        """
         position = index % len(self._history) if len(self._history) else index
+        slot = next((tile["slot"] for tile in self.batch if tile["index"] == position), None)
         generation = self._history.remove(position)
+        self._removed = [*self._removed[-(UNDO_DEPTH - 1) :], (position, generation, slot)]
+        was_shown = bool(self.current) and self.current.get("index") == position
         with self.hold_sync():
             self.history = self._history.entries
             self._forget_index(position)
+            if was_shown and len(self._history):
+                neighbour = min(position, len(self._history) - 1)
+                self._show_image(self._history[neighbour], neighbour)
+            elif was_shown:
+                self.image, self.image_type, self.current = b"", "", {}
+        return generation
+
+    def restore(self) -> Generation:
+        """Put back the entry removed last, where it was (and in its batch's grid), and show it.
+
+        Each call undoes one more removal, newest first; :class:`FluxError` when there is none.
+        """
+        if not self._removed:
+            raise FluxError("Nothing to restore: no history entry was removed.")
+        *self._removed, (position, generation, slot) = self._removed
+        position = min(position, len(self._history))
+        self._history.insert(position, generation)
+        with self.hold_sync():
+            self.history = self._history.entries
+            shown = self.current.get("index") if self.current else None
+            if shown is not None and shown >= position:
+                self.current = {**self.current, "index": shown + 1}
+            batch = [{**tile, "index": tile["index"] + (tile["index"] >= position)} for tile in self.batch]
+            if slot is not None and self.batch_size:
+                batch = sorted([*batch, {"slot": slot, "index": position}], key=lambda tile: tile["slot"])
+            self.batch = batch
+            self._show_image(generation, position)
         return generation
 
     def clear_history(self) -> None:
@@ -263,7 +304,9 @@ class FluxWidget(WidgetState):
         except FluxError as exc:
             self._finish("error", str(exc))
             if isinstance(exc, QuotaExceededError) and exc.retry_after is not None:
-                self.retry_at = time.time() + exc.retry_after
+                with self.hold_sync():  # one wait on screen: the live countdown, not the Space's own text
+                    self.error = without_wait(str(exc))
+                    self.retry_at = time.time() + exc.retry_after
             raise
         except Exception as exc:
             self._finish("error", safe_text(f"Unexpected error ({type(exc).__name__}): {exc}"))
@@ -310,11 +353,33 @@ class FluxWidget(WidgetState):
             self._home.call(self.cancel)
         elif kind == "dismiss":
             self._home.call(self.dismiss_error)
+        elif kind == "restore":
+            self._home.call(lambda: self.restore() if self._removed else None)
+        elif kind == "image" and isinstance(content.get("index"), int):
+            self._home.call(lambda: self._send_image(content["index"], content.get("ticket")))
+        elif kind == "zip":
+            self._home.call(lambda: self._send_zip(content.get("ticket")))
         elif kind in ("select", "show", "remove") and isinstance(content.get("index"), int):
             index = content["index"]
             action = {"select": self.select, "show": self.show, "remove": self.remove}[kind]
             # Checked when it runs: the history may have changed since the browser sent it.
             self._home.call(lambda: action(index) if 0 <= index < len(self._history) else None)
+
+    def _send_image(self, index: int, ticket: object) -> None:
+        """Answer a view's request for the full image of entry ``index`` (a batch tile, the full-size view)."""
+        if not 0 <= index < len(self._history):
+            self.send({"type": "image", "index": index, "ticket": ticket, "missing": True})
+            return
+        generation = self._history[index]
+        reply = {"type": "image", "index": index, "ticket": ticket, "mime": generation.mime_type}
+        self.send({**reply, **generation.parameters}, buffers=[generation.image_bytes])
+
+    def _send_zip(self, ticket: object) -> None:
+        """Answer Download all: every image of the history in one zip, made here in the kernel."""
+        self.send(
+            {"type": "zip", "ticket": ticket, "name": "flux-images.zip", "count": len(self._history)},
+            buffers=[zip_of(list(self._history))],
+        )
 
     def _start_from_frontend(self, overrides: dict[str, Any]) -> None:
         if self.busy:  # a second click while running is ignored, as the disabled button says

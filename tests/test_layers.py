@@ -22,7 +22,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("images", "bodies"),  # untrusted bytes
     ("types", "progress_text"),  # requests, progress, Generation
     ("wire", "space_http", "client", "inference", "local_loading", "local_drawing", "local", "backends"),  # backends
-    ("batch", "batch_progress", "shared", "prompt_files", "manifest", "jobs"),  # on top of any backend
+    ("batch", "batch_progress", "shared", "prompt_files", "manifest", "jobs", "archive"),  # on top of any backend
     ("history", "gallery", "widget_state", "widget", "options", "runner", "entry", "magic", "provider"),  # entry points
     ("batch_jobs", "ray_engine"),  # large jobs, on the entry points' options and runner
     ("__main__", "__init__"),

@@ -7,7 +7,9 @@ import base64
 import io
 import json
 import sys
+import time
 import types
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -153,7 +155,9 @@ async def test_quota_error_shows_its_wait_and_keeps_history(widget: FluxWidget) 
     await widget.generate("keep me")
     with pytest.raises(QuotaExceededError):
         await widget.generate("[quota] too much")
-    assert "Try again in 0:12:34" in widget.error and "<a" not in widget.error
+    # One wait on screen: the frontend counts down from retry_at; the Space's static text is gone.
+    assert "quota is used up" in widget.error and "Try again in" not in widget.error and "<a" not in widget.error
+    assert widget.retry_at is not None and 12 * 60 + 30 < widget.retry_at - time.time() <= 12 * 60 + 34
     assert len(widget.history) == 1 and widget.current["prompt"] == "keep me"
 
 
@@ -314,7 +318,8 @@ async def test_remove_keeps_the_kernel_record_and_the_widget_state_in_step(widge
     assert closed.comm is None  # its model is gone from the browser too
     assert widget.current["index"] == 1 and widget.image == generations[2].image_bytes  # still on show
     widget._handle_message(widget, {"type": "remove", "index": 1}, [])
-    assert widget.generations == [generations[0]] and widget.current["index"] is None
+    assert widget.generations == [generations[0]]
+    assert widget.current["index"] == 0 and widget.image == generations[0].image_bytes  # its neighbour, no orphan
     widget._handle_message(widget, {"type": "remove", "index": 5}, [])  # out of range: ignored
     assert len(widget.history) == 1
 
@@ -360,3 +365,61 @@ async def test_a_frontend_request_with_an_impossible_value_changes_nothing(space
         assert widget.prompt == "as it was"
     finally:
         widget.close()
+
+
+# ---------------------------------------------------------------------- issue 19: remove, undo, full images, zip
+
+
+async def test_removing_the_entry_on_show_shows_its_neighbour_and_restore_undoes_it(widget: FluxWidget) -> None:
+    for seed in (1, 2, 3):
+        await widget.generate(f"entry {seed}", seed=seed, randomize_seed=False)
+    widget.select(1)
+    widget._handle_message(widget, {"type": "remove", "index": 1}, [])
+    assert [e["prompt"] for e in widget.history] == ["entry 1", "entry 3"]
+    assert widget.current["prompt"] == "entry 3" and widget.current["index"] == 1  # the next newer took its place
+    assert widget.image == widget.generations[1].image_bytes and widget.generations[1].seed == 3
+    widget.remove(1)
+    widget.remove(0)
+    assert widget.history == [] and widget.image == b"" and widget.current == {}  # the empty state, no orphan
+    widget._handle_message(widget, {"type": "restore"}, [])
+    assert [e["prompt"] for e in widget.history] == ["entry 1"] and widget.current["prompt"] == "entry 1"
+    widget.restore()
+    restored = widget.restore()
+    assert restored.prompt == "entry 2" and [e["prompt"] for e in widget.history] == ["entry 1", "entry 2", "entry 3"]
+    assert widget.current == {**restored.parameters, "index": 1, "elapsed": round(restored.elapsed, 1)}
+    with pytest.raises(FluxError, match="Nothing to restore"):
+        widget.restore()
+
+
+async def test_a_removed_batch_tile_comes_back_to_its_place(widget: FluxWidget) -> None:
+    await widget.generate("four owls", count=4, seed=10, randomize_seed=False)
+    widget.remove(2)
+    assert [tile["slot"] for tile in widget.batch] == [1, 2, 4]
+    widget.restore()
+    assert widget.batch == [{"slot": slot, "index": slot - 1} for slot in (1, 2, 3, 4)]
+
+
+async def test_a_view_gets_the_full_image_of_any_entry_and_a_zip_of_all(widget: FluxWidget) -> None:
+    made = [await widget.generate(f"zip {seed}", seed=seed, randomize_seed=False) for seed in (4, 5)]
+    messages: list[tuple[dict, list]] = []
+    widget.comm.send = lambda data=None, metadata=None, buffers=None: messages.append((data, buffers or []))
+    shown_before = dict(widget.current)
+    widget._handle_message(widget, {"type": "image", "index": 0, "ticket": 7}, [])
+    widget._handle_message(widget, {"type": "image", "index": 9, "ticket": 8}, [])
+    widget._handle_message(widget, {"type": "zip", "ticket": 9}, [])
+    replies = [(m["content"], buffers) for m, buffers in messages if m.get("method") == "custom"]
+    (image, image_buffers), (missing, _), (archive, zip_buffers) = replies
+    assert image["ticket"] == 7 and image["seed"] == 4 and image["mime"] == "image/webp"
+    assert bytes(image_buffers[0]) == made[0].image_bytes
+    assert missing == {"type": "image", "index": 9, "ticket": 8, "missing": True}
+    assert widget.current == shown_before  # asking for an image changes nothing on show
+    with zipfile.ZipFile(io.BytesIO(bytes(zip_buffers[0]))) as files:
+        assert files.namelist() == ["flux-001-seed-4.webp", "flux-002-seed-5.webp", "parameters.json"]
+        listing = json.loads(files.read("parameters.json"))
+        assert [(item["file"], item["prompt"], item["seed"]) for item in listing] == [
+            ("flux-001-seed-4.webp", "zip 4", 4), ("flux-002-seed-5.webp", "zip 5", 5),
+        ]  # fmt: skip
+        with Image.open(io.BytesIO(files.read("flux-002-seed-5.webp"))) as picture:
+            assert parameters(picture)["prompt"] == "zip 5"
+            assert picture.tobytes() == made[1].image.tobytes()
+    assert archive["count"] == 2 and archive["name"] == "flux-images.zip"
