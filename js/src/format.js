@@ -87,13 +87,13 @@ export function clock(seconds) {
 }
 
 /**
- * The caption's parameters: " · seed 1 · 1024×1024 · 4 steps · 2.1 s".
+ * The caption's parameters, a line of their own under the prompt: "seed 1 · 1024×1024 · 4 steps · 2.1 s".
  * @param {Params} params
  */
 export function describeParams(params) {
   const steps = `${params.steps} step${params.steps === 1 ? "" : "s"}`;
   return (
-    ` · seed ${params.seed} · ${params.width}×${params.height} · ${steps}` +
+    `seed ${params.seed} · ${params.width}×${params.height} · ${steps}` +
     (params.guidance != null ? ` · guidance ${params.guidance}` : "") +
     (params.elapsed != null ? ` · ${Number(params.elapsed).toFixed(1)} s` : "")
   );
@@ -157,6 +157,59 @@ export function gridColumns(size) {
  */
 export function downloadName(seed, mimeType, extensions) {
   return `flux-${seed}.${extensions[mimeType] || "img"}`;
+}
+
+/**
+ * What the screen reader hears when a job ends (busy, then not), or "" for an error (the alert says it).
+ * @param {{ status: Status | string, batch_size: number, batch_done: number, newImage: boolean }} state
+ */
+export function outcomeText({ status, batch_size, batch_done, newImage }) {
+  if (status === "error") return "";
+  if (batch_size > 1 && batch_done < batch_size) return `Cancelled · ${batch_done} of ${batch_size} made`;
+  return newImage ? (batch_size > 1 ? `${batch_size} images ready` : "Image ready") : "Cancelled";
+}
+
+/**
+ * The collapsed settings' summary: "1024×768 · 4 steps · random seed · 2 images".
+ * @param {{ width: number, height: number, steps: number, seed: number, randomize_seed: boolean, count: number }} traits
+ */
+export function settingsSummary({ width, height, steps, seed, randomize_seed, count }) {
+  const parts = [`${width}×${height}`, `${steps} step${steps === 1 ? "" : "s"}`, randomize_seed ? "random seed" : `seed ${seed}`];
+  if (count > 1) parts.push(`${count} images`);
+  return parts.join(" · ");
+}
+
+/**
+ * The traits that make an image again as it was (the Reuse action): its prompt, size, steps and
+ * guidance, its seed with randomizing off, and one image (a batch would make seed, seed+1, …).
+ * @param {Params} params
+ */
+export function reuseValues(params) {
+  /** @type {Record<string, unknown>} */
+  const values = { seed: params.seed, randomize_seed: false, count: 1 };
+  for (const name of /** @type {const} */ (["prompt", "width", "height", "steps"])) {
+    if (params[name] != null) values[name] = params[name];
+  }
+  if (params.guidance != null) values.guidance = params.guidance;
+  return values;
+}
+
+/**
+ * What a Reuse action says it did: "Set: seed 3 · 1024×768 · 4 steps · 1 image. Generate makes it again."
+ * @param {Params} params
+ */
+export function reuseText(params) {
+  return `Set: seed ${params.seed} · ${params.width}×${params.height} · ${params.steps} step${params.steps === 1 ? "" : "s"} · 1 image. Generate makes it again.`;
+}
+
+/**
+ * The height a growing text box takes for its content: at least `min`, at most `max` (then it scrolls).
+ * @param {number} contentHeight The box's scrollHeight with its height unset.
+ * @param {number} min
+ * @param {number} max
+ */
+export function grownHeight(contentHeight, min, max) {
+  return Math.max(min, Math.min(max, Math.ceil(contentHeight)));
 }
 
 /**

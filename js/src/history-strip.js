@@ -1,6 +1,8 @@
 // @ts-check
-// The history strip: a thumbnail per generation, newest first. One tab stop; arrows, Home and End
-// move inside it, Enter shows an entry again with its settings, Delete (or its ×) removes it.
+// The history strip: a thumbnail per generation, newest first, under a header with Download all.
+// One tab stop; arrows, Home and End move inside it, Enter shows an entry again with its settings,
+// Delete (or its ×, shown on hover, on focus and always on touch screens) removes it, and a
+// "Removed · Undo" notice puts it back for a few seconds (`w.restore()` does too, at any time).
 
 import { h, listen, onAbort } from "./dom.js";
 import { indexAfterRemoval } from "./format.js";
@@ -8,23 +10,41 @@ import { current, watch } from "./observe.js";
 
 /** @typedef {import("./types.js").Model} Model */
 /** @typedef {ReturnType<typeof import("./entries.js").createEntries>} Entries */
+/** @typedef {ReturnType<typeof import("./requests.js").createRequests>} Requests */
+
+/** How long the Undo notice stays. */
+export const UNDO_FOR_MS = 8000;
 
 /**
- * @param {{ model: Model, entries: Entries, signal: AbortSignal }} props
+ * @param {{ model: Model, entries: Entries, requests: Requests, signal: AbortSignal, onEmpty: () => void }} props
  */
-export function createHistoryStrip({ model, entries, signal }) {
+export function createHistoryStrip({ model, entries, requests, signal, onEmpty }) {
   const list = h("ul", { className: "flux-history", "@role": "list", "@aria-label": "History" });
+  const count = h("span", { className: "flux-history-count" });
+  const downloadAll = h("button", { type: "button", className: "flux-link flux-download-all", textContent: "Download all" });
+  const undoText = h("span", { textContent: "Removed" });
+  const undo = h("button", { type: "button", className: "flux-link flux-undo", textContent: "Undo" });
+  const undoNotice = h("span", { className: "flux-undo-notice", "@role": "status" }, [undoText, " · ", undo]);
+  undoNotice.hidden = true;
+  const header = h("div", { className: "flux-history-header" }, [count, undoNotice, downloadAll]);
   // Shading at either end says there is more to scroll.
-  const node = h("div", { className: "flux-history-strip" }, [list]);
+  const scroller = h("div", { className: "flux-history-scroller" }, [list]);
+  const node = h("div", { className: "flux-history-strip" }, [header, scroller]);
   /** @type {number | null} the entry that is the list's one tab stop, once the arrows chose one */
   let rovingIndex = null;
   /** @type {number | null} the entry to focus once the list is drawn again */
   let pendingFocus = null;
+  let focusPromptIfEmpty = false;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let undoTimer;
+  /** @type {number | null} where the last removed entry was */
+  let removedAt = null;
+  onAbort(signal, () => clearTimeout(undoTimer));
 
   const markScroll = () => {
     const { scrollLeft, scrollWidth, clientWidth } = list;
-    node.classList.toggle("flux-more-before", scrollLeft > 1);
-    node.classList.toggle("flux-more-after", scrollLeft + clientWidth < scrollWidth - 1);
+    scroller.classList.toggle("flux-more-before", scrollLeft > 1);
+    scroller.classList.toggle("flux-more-after", scrollLeft + clientWidth < scrollWidth - 1);
   };
   listen(list, "scroll", markScroll, signal);
   const resizes = typeof ResizeObserver === "undefined" ? null : new ResizeObserver(markScroll);
@@ -35,9 +55,28 @@ export function createHistoryStrip({ model, entries, signal }) {
   const indexOf = (element) => Number(/** @type {HTMLElement} */ (element.closest("[data-index]")).dataset.index);
   const buttons = () => [...list.querySelectorAll(".flux-history-button")];
 
+  /** Remove the entry at place `at` of the shown buttons; focus goes to its neighbour (or the prompt). */
+  const remove = (/** @type {number} */ at) => {
+    const all = buttons();
+    // Indexes after the removed one shift down by one once Python has removed it.
+    pendingFocus = indexAfterRemoval(all.map(indexOf), at);
+    focusPromptIfEmpty = pendingFocus == null;
+    rovingIndex = pendingFocus;
+    removedAt = indexOf(all[at]);
+    model.send({ type: "remove", index: removedAt });
+    undoText.textContent = `Removed “${entries.list()[removedAt]?.prompt || "image"}”`;
+    undoNotice.hidden = false;
+    clearTimeout(undoTimer);
+    undoTimer = setTimeout(() => {
+      undoNotice.hidden = true;
+    }, UNDO_FOR_MS);
+  };
+
   listen(list, "click", (event) => {
     const item = event.target.closest("[data-index]");
-    if (item) model.send({ type: event.target.closest(".flux-remove") ? "remove" : "select", index: indexOf(item) });
+    if (!item) return;
+    if (event.target.closest(".flux-remove")) remove(buttons().indexOf(/** @type {Element} */ (item.querySelector(".flux-history-button"))));
+    else model.send({ type: "select", index: indexOf(item) });
   }, signal);
   listen(list, "keydown", (event) => {
     const all = buttons();
@@ -51,13 +90,35 @@ export function createHistoryStrip({ model, entries, signal }) {
       rovingIndex = indexOf(next);
       for (const button of all) /** @type {HTMLButtonElement} */ (button).tabIndex = button === next ? 0 : -1;
       next.focus();
-    } else if (event.key === "Delete" || event.key === "Backspace") {
+    } else if (event.key === "Delete") {
       event.preventDefault();
-      // Indexes after the removed one shift down by one once Python has removed it.
-      pendingFocus = indexAfterRemoval(all.map(indexOf), at);
-      rovingIndex = pendingFocus;
-      model.send({ type: "remove", index: indexOf(all[at]) });
+      remove(at);
     }
+  }, signal);
+  listen(undo, "click", () => {
+    clearTimeout(undoTimer);
+    undoNotice.hidden = true;
+    pendingFocus = removedAt; // the restored entry comes back where it was
+    rovingIndex = removedAt;
+    model.send({ type: "restore" });
+  }, signal);
+  listen(downloadAll, "click", async () => {
+    downloadAll.disabled = true;
+    downloadAll.textContent = "Making the zip…";
+    const answer = await requests.ask({ type: "zip" }, 60_000);
+    downloadAll.disabled = false;
+    downloadAll.textContent = "Download all";
+    const bytes = answer?.buffers[0];
+    if (!answer || !bytes) {
+      count.textContent = "Download all needs the running kernel.";
+      return;
+    }
+    const url = URL.createObjectURL(new Blob([bytes], { type: "application/zip" }));
+    const link = h("a", { href: url, download: String(answer.content.name || "flux-images.zip") });
+    node.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
   }, signal);
 
   const draw = () => {
@@ -72,19 +133,29 @@ export function createHistoryStrip({ model, entries, signal }) {
       const thumb = h("img", { className: "flux-thumb", src: entry.thumbnail || "", alt: entry.prompt });
       const button = h("button", { type: "button", className: "flux-history-button", title: label, "@aria-label": label }, [thumb]);
       button.tabIndex = index === tabStop ? 0 : -1;
-      const remove = h("button", { type: "button", className: "flux-remove", textContent: "×", tabIndex: -1, "@aria-label": `Remove ${entry.prompt}` });
-      const item = h("li", { className: "flux-history-item", "@role": "listitem" }, [button, remove]);
+      const removeButton = h("button", { type: "button", className: "flux-remove", textContent: "×", tabIndex: -1, "@aria-label": `Remove ${entry.prompt}` });
+      const item = h("li", { className: "flux-history-item", "@role": "listitem" }, [button, removeButton]);
       item.dataset.index = String(index);
       item.setAttribute("aria-current", String(index === shown));
       return [item];
     });
+    const hadFocus = node.contains(document.activeElement);
     list.replaceChildren(...items.reverse());
-    list.hidden = items.length === 0;
+    const total = items.length;
+    header.hidden = total === 0 && undoNotice.hidden;
+    list.hidden = total === 0;
+    count.textContent = total ? `History · ${total} image${total === 1 ? "" : "s"}` : "";
+    downloadAll.hidden = total === 0;
     markScroll();
     if (pendingFocus != null) {
       /** @type {HTMLElement | null} */ (list.querySelector(`[data-index="${pendingFocus}"] .flux-history-button`))?.focus();
       pendingFocus = null;
+    } else if (focusPromptIfEmpty && total === 0) {
+      onEmpty(); // nothing left to focus in the strip
+    } else if (hadFocus && !node.contains(document.activeElement) && total) {
+      /** @type {HTMLElement | null} */ (list.querySelector('.flux-history-button[tabindex="0"]'))?.focus();
     }
+    focusPromptIfEmpty = false;
   };
 
   // The entry on show is marked; until the arrows choose another, it is the list's tab stop.

@@ -1,6 +1,8 @@
 // @ts-check
 // Watching the model: listeners that go away with the view.
 
+import { reuseValues } from "./format.js";
+
 /** @typedef {import("./types.js").Model} Model */
 /** @typedef {import("./types.js").Traits} Traits */
 
@@ -27,6 +29,15 @@ export function watch(model, names, handler, signal) {
 export function setTraits(model, values) {
   for (const [name, value] of Object.entries(values)) model.set(/** @type {keyof Traits} */ (name), /** @type {any} */ (value));
   model.save_changes();
+}
+
+/**
+ * Make the controls those of an image, so Generate makes it again (the Reuse actions).
+ * @param {Model} model
+ * @param {import("./types.js").Params} params
+ */
+export function reuseImage(model, params) {
+  setTraits(model, /** @type {Partial<Traits>} */ (reuseValues(params)));
 }
 
 /**

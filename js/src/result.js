@@ -3,15 +3,15 @@
 // Reuse seed). The image is a button that opens the full-size view.
 
 import { copyPicture, copyText, flasher, h, labelledButton, listen, onAbort } from "./dom.js";
-import { describeParams, downloadName, positiveNumber } from "./format.js";
-import { current, setTraits, watch } from "./observe.js";
+import { describeParams, downloadName, positiveNumber, reuseText } from "./format.js";
+import { current, reuseImage, watch } from "./observe.js";
 
 /** @typedef {import("./types.js").Model} Model */
 
 /**
- * @param {{ model: Model, signal: AbortSignal, root: HTMLElement, onOpen: (index: number) => void }} props
+ * @param {{ model: Model, signal: AbortSignal, root: HTMLElement, onOpen: (index: number) => void, onSay: (text: string) => void }} props
  */
-export function createResult({ model, signal, root, onOpen }) {
+export function createResult({ model, signal, root, onOpen, onSay }) {
   const image = h("img", { className: "flux-image", alt: "" });
   const button = h("button", { type: "button", className: "flux-image-button" }, [image]);
   const caption = h("span", { className: "flux-caption" });
@@ -26,6 +26,8 @@ export function createResult({ model, signal, root, onOpen }) {
       h("span", { className: "flux-result-actions" }, [download, copyImage, copySeed, reuseSeed]),
     ]),
   ]);
+  // Before the first image: where it will be, the size it will have.
+  const empty = h("div", { className: "flux-empty" }, [h("span", { textContent: "Your image appears here" })]);
   const flash = flasher(signal);
   /** @type {string | null} */
   let url = null;
@@ -45,15 +47,22 @@ export function createResult({ model, signal, root, onOpen }) {
   }, signal);
   listen(copyImage, "click", async () => flash([copyImage], copyImage, await copyPicture(image)), signal);
   listen(reuseSeed, "click", () => {
-    const seed = current(model).seed;
-    if (seed != null) setTraits(model, { seed, randomize_seed: false });
+    const shown = current(model);
+    if (shown.seed == null) return;
+    reuseImage(model, shown);
+    flash([reuseSeed], reuseSeed, "Set");
+    onSay(reuseText(shown));
   }, signal);
 
+  watch(model, ["width", "height"], () => {
+    empty.style.aspectRatio = `${positiveNumber(model.get("width"), 1)} / ${positiveNumber(model.get("height"), 1)}`;
+  }, signal);
   watch(model, ["image", "image_type", "current", "batch_size"], () => {
     const bytes = model.get("image");
     const shown = current(model);
     const hasImage = (bytes?.byteLength || 0) > 0;
     node.hidden = !hasImage || model.get("batch_size") > 1; // a batch shows as its grid instead
+    empty.hidden = hasImage || model.get("batch_size") > 1;
     if (url) URL.revokeObjectURL(url);
     url = null;
     if (!bytes || !hasImage) {
@@ -66,9 +75,7 @@ export function createResult({ model, signal, root, onOpen }) {
     image.alt = shown.prompt || "";
     image.width = positiveNumber(shown.width, 0);
     image.height = positiveNumber(shown.height, 0);
-    const place = shown.slot != null ? `${shown.slot}/${shown.of} · ` : "";
     caption.replaceChildren(
-      ...(place ? [h("span", { className: "flux-caption-slot", textContent: place })] : []),
       h("bdi", { className: "flux-caption-prompt", textContent: shown.prompt || "", dir: "auto" }),
       h("span", { className: "flux-caption-params", textContent: describeParams(shown) }),
     );
@@ -78,5 +85,5 @@ export function createResult({ model, signal, root, onOpen }) {
     download.download = downloadName(shown.seed, type, model.get("limits").extensions);
   }, signal);
 
-  return { node, button };
+  return { node, empty, button };
 }

@@ -3,7 +3,7 @@
 // Retry), the notice shown when no kernel answers, and the announcements for screen readers.
 
 import { h, listen, onAbort } from "./dom.js";
-import { clock, describeStatus, isBusy } from "./format.js";
+import { clock, describeStatus, isBusy, outcomeText } from "./format.js";
 import { current, watch } from "./observe.js";
 
 /** @typedef {import("./types.js").Model} Model */
@@ -11,10 +11,16 @@ import { current, watch } from "./observe.js";
 /** A live kernel answers a request at once; after this long, the widget says none holds it. */
 const DISCONNECTED_AFTER_MS = 4000;
 
+/** How long a note ("Set: seed 3 …") stays in view. */
+const NOTE_FOR_MS = 6000;
+
 /**
- * @param {{ model: Model, signal: AbortSignal, onRetry: () => void, onDismiss: () => void }} props
+ * @param {{
+ *   model: Model, signal: AbortSignal, onRetry: () => void, onDismiss: () => void,
+ *   onWait: (seconds: number, text: string) => void,
+ * }} props
  */
-export function createStatus({ model, signal, onRetry, onDismiss }) {
+export function createStatus({ model, signal, onRetry, onDismiss, onWait }) {
   const fill = h("div", { className: "flux-progress-fill" });
   const bar = h(
     "div",
@@ -37,6 +43,11 @@ export function createStatus({ model, signal, onRetry, onDismiss }) {
   notice.hidden = true;
   // Always present (the status row hides when idle), so outcomes are announced to screen readers.
   const announcer = h("div", { className: "flux-offscreen", "@aria-live": "polite", "@role": "status" });
+  // What an action did, in view for a moment ("Set: seed 3 · 1024×1024 …").
+  const info = h("div", { className: "flux-info" });
+  info.hidden = true;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let infoTimer;
 
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   let answerTimer;
@@ -45,6 +56,7 @@ export function createStatus({ model, signal, onRetry, onDismiss }) {
   onAbort(signal, () => {
     clearTimeout(answerTimer);
     clearInterval(retryTimer);
+    clearTimeout(infoTimer);
   });
   let lastStatus = model.get("status");
   let announcedIndex = current(model).index;
@@ -65,7 +77,10 @@ export function createStatus({ model, signal, onRetry, onDismiss }) {
     }
     if (wasBusy && !busy) {
       const shown = current(model).index;
-      announcer.textContent = status === "error" ? "" : shown != null && shown !== announcedIndex ? "Image ready" : "Cancelled";
+      announcer.textContent = outcomeText({
+        status, batch_size: model.get("batch_size"), batch_done: model.get("batch_done"),
+        newImage: shown != null && shown !== announcedIndex,
+      });
       announcedIndex = shown;
     }
     lastStatus = status;
@@ -95,6 +110,7 @@ export function createStatus({ model, signal, onRetry, onDismiss }) {
     retryRow.hidden = at == null || !model.get("error");
     retryText.textContent = left > 0 ? `Try again in ${clock(left)}` : "You can try again now.";
     retryButton.disabled = left > 0;
+    onWait(retryRow.hidden ? 0 : Math.max(0, left), left > 0 ? `The Space's quota comes back in ${clock(left)}` : "");
     if (left <= 0 || retryRow.hidden) {
       clearInterval(retryTimer);
       retryTimer = undefined;
@@ -107,9 +123,22 @@ export function createStatus({ model, signal, onRetry, onDismiss }) {
   }, signal);
 
   return {
-    /** In the widget's order: the progress row, the error box, the notice. */
-    nodes: [row, errorBox, notice],
+    /** In the widget's order: the progress row, the error box, the notice, the note of the last action. */
+    nodes: [row, errorBox, notice, info],
     announcer,
+    /**
+     * Say what an action did: in view for a few seconds, and to screen readers.
+     * @param {string} text
+     */
+    say(text) {
+      info.textContent = text;
+      info.hidden = false;
+      announcer.textContent = text;
+      clearTimeout(infoTimer);
+      infoTimer = setTimeout(() => {
+        info.hidden = true;
+      }, NOTE_FOR_MS);
+    },
     /** A request was sent: if the kernel does not answer, say that no running kernel holds the widget. */
     expectAnswer() {
       clearTimeout(answerTimer);

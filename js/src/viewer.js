@@ -1,24 +1,29 @@
 // @ts-check
 // The full-size view: a modal dialog named by the prompt, in the page's top layer (so no output
-// area clips it and the notebook does not scroll). ←/→ step through the history; Esc closes it and
-// gives focus back to what opened it.
+// area clips it and the notebook does not scroll). It shows the entry's full image, asked of the
+// kernel (the image on show in the widget stays as it is); without a kernel it shows the saved
+// thumbnail and says so. ←/→ step through the history; Esc closes it and gives focus back to what
+// opened it, or to the control that now stands in its place.
 
 import { copyPicture, flasher, h, labelledButton, listen, onAbort } from "./dom.js";
-import { describeParams, downloadName, positiveNumber } from "./format.js";
-import { current, setTraits, watch } from "./observe.js";
+import { describeParams, downloadName, positiveNumber, reuseText } from "./format.js";
+import { reuseImage, watch } from "./observe.js";
 
 /** @typedef {import("./types.js").Model} Model */
-/** @typedef {import("./types.js").Params} Params */
 /** @typedef {ReturnType<typeof import("./entries.js").createEntries>} Entries */
+/** @typedef {ReturnType<typeof import("./full-images.js").createFullImages>} FullImages */
+
+const NO_KERNEL = "The full-size image needs the running kernel: this is the thumbnail saved with the notebook. Re-run the widget's cell to see it.";
 
 /**
- * @param {{ model: Model, entries: Entries, signal: AbortSignal, fallbackFocus: () => HTMLElement }} props
+ * @param {{ model: Model, entries: Entries, images: FullImages, signal: AbortSignal, fallbackFocus: () => HTMLElement }} props
  */
-export function createViewer({ model, entries, signal, fallbackFocus }) {
+export function createViewer({ model, entries, images, signal, fallbackFocus }) {
   const titleId = `flux-viewer-title-${Math.random().toString(36).slice(2)}`;
   const title = h("h2", { className: "flux-viewer-title", id: titleId, dir: "auto" });
   const image = h("img", { className: "flux-viewer-image", alt: "" });
   const caption = h("p", { className: "flux-viewer-caption" });
+  const note = h("p", { className: "flux-viewer-note", "@role": "status", "@aria-live": "polite" });
   const counter = h("span", { className: "flux-viewer-counter" });
   const previous = h("button", { type: "button", className: "flux-button flux-viewer-nav", textContent: "‹ Previous", "@aria-label": "Previous image" });
   const next = h("button", { type: "button", className: "flux-button flux-viewer-nav", textContent: "Next ›", "@aria-label": "Next image" });
@@ -31,6 +36,7 @@ export function createViewer({ model, entries, signal, fallbackFocus }) {
       h("div", { className: "flux-viewer-top" }, [title, close]),
       image,
       caption,
+      note,
       h("div", { className: "flux-viewer-bottom" }, [
         previous,
         h("span", { className: "flux-viewer-middle" }, [counter, h("span", { className: "flux-result-actions" }, [download, copy, reuse])]),
@@ -44,71 +50,68 @@ export function createViewer({ model, entries, signal, fallbackFocus }) {
   let index = null;
   /** @type {Element | null} what had focus when the view opened */
   let opener = null;
-  /** @type {number | null | undefined} the entry last asked of the kernel */
-  let requested = null;
-  // The view keeps its own copy of the image it shows: the one on show in the widget may change
-  // meanwhile (a batch arriving, an answer to an earlier arrow press).
-  /** @type {{ index: number, url: string, params: Params } | null} */
-  let held = null;
-  const forget = () => {
-    if (held) URL.revokeObjectURL(held.url);
-    held = null;
-  };
+  /** @type {(() => HTMLElement | null) | null} finds the control to go back to, if the opener was redrawn */
+  let returnFocus = null;
+  /** @type {"waiting" | "full" | "thumbnail"} */
+  let state = "waiting";
+  let ticket = 0;
   onAbort(signal, () => {
     if (node.open) node.close();
-    forget();
   });
 
   const draw = () => {
     if (index == null) return;
-    const shown = current(model);
-    const bytes = model.get("image");
-    if (shown.index === index && bytes?.byteLength && held?.index !== index) {
-      forget();
-      const url = URL.createObjectURL(new Blob([bytes], { type: model.get("image_type") || "image/webp" }));
-      held = { index, url, params: { ...shown } };
-    }
-    const ready = held != null && held.index === index;
-    const entry = entries.list()[index] || {};
-    const params = held && ready ? held.params : entry;
-    title.textContent = params.prompt || "";
-    // Until the full image arrives from the kernel, its thumbnail stands in.
-    const src = held && ready ? held.url : entry.thumbnail || "";
+    const entry = entries.list()[index];
+    if (!entry) return;
+    const full = images.peek(index);
+    if (full) state = "full";
+    title.textContent = entry.prompt || "";
+    const src = full ? full.url : entry.thumbnail || "";
     if (image.getAttribute("src") !== src) image.src = src;
-    image.alt = params.prompt || "";
-    const width = positiveNumber(params.width, 0);
-    const height = positiveNumber(params.height, 0);
+    image.alt = entry.prompt || "";
+    const width = positiveNumber(entry.width, 0);
+    const height = positiveNumber(entry.height, 0);
     image.width = width;
     image.height = height;
     if (width && height) image.style.setProperty("--flux-aspect", String(width / height));
-    const total = (model.get("history") || []).length;
-    const place = ready && params.slot != null ? `${params.slot}/${params.of} · ` : "";
-    caption.replaceChildren(place, h("bdi", { textContent: params.prompt || "", dir: "auto" }), describeParams(params));
+    const total = entries.list().length;
+    caption.replaceChildren(h("bdi", { textContent: entry.prompt || "", dir: "auto" }), h("br"), describeParams(entry));
     counter.textContent = `${index + 1} of ${total} in history`;
     previous.disabled = index <= 0;
     next.disabled = index >= total - 1;
-    if (held && ready) {
-      download.href = held.url;
-      download.download = downloadName(params.seed, model.get("image_type"), model.get("limits").extensions);
+    if (full) {
+      download.href = full.url;
+      download.download = downloadName(entry.seed, full.type, model.get("limits").extensions);
     }
-    for (const action of [download, copy, reuse]) action.hidden = !ready;
-    node.setAttribute("aria-busy", String(!ready));
+    download.hidden = copy.hidden = !full;
+    reuse.hidden = false;
+    if (state === "thumbnail") note.textContent = NO_KERNEL;
+    else if (note.textContent === NO_KERNEL) note.textContent = "";
+    node.classList.toggle("flux-viewer-preview", !full);
+    node.setAttribute("aria-busy", String(state === "waiting"));
     // A button that disables itself would drop focus out of the dialog.
     if (/** @type {HTMLButtonElement | null} */ (document.activeElement)?.disabled) close.focus({ preventScroll: true });
   };
 
-  /** @param {number | null | undefined} wanted */
-  const open = (wanted) => {
-    if (wanted == null) return;
+  /**
+   * @param {number | null | undefined} wanted
+   * @param {() => HTMLElement | null} [findOpener] The control to give focus back to, found at close time.
+   */
+  const open = (wanted, findOpener) => {
+    if (wanted == null || !entries.list()[wanted]) return;
     index = wanted;
-    if (!node.open) requested = current(model).index;
-    if (requested !== wanted) {
-      model.send({ type: "show", index: wanted });
-      requested = wanted;
-    }
+    state = images.peek(wanted) ? "full" : "waiting";
+    note.textContent = "";
+    const mine = ++ticket;
+    images.get(wanted).then((full) => {
+      if (mine !== ticket || index !== wanted) return;
+      state = full ? "full" : "thumbnail";
+      draw();
+    });
     draw();
     if (!node.open) {
       opener = document.activeElement;
+      returnFocus = findOpener || null;
       node.showModal();
       close.focus({ preventScroll: true });
     }
@@ -117,7 +120,7 @@ export function createViewer({ model, entries, signal, fallbackFocus }) {
   const step = (by) => {
     if (index == null) return;
     const wanted = index + by;
-    if (wanted >= 0 && wanted < (model.get("history") || []).length) open(wanted);
+    if (wanted >= 0 && wanted < entries.list().length) open(wanted);
   };
 
   listen(previous, "click", () => step(-1), signal);
@@ -125,8 +128,11 @@ export function createViewer({ model, entries, signal, fallbackFocus }) {
   listen(close, "click", () => node.close(), signal);
   listen(copy, "click", async () => flash([copy], copy, await copyPicture(image)), signal);
   listen(reuse, "click", () => {
-    const seed = held?.params.seed;
-    if (seed != null) setTraits(model, { seed, randomize_seed: false });
+    const entry = index == null ? null : entries.list()[index];
+    if (!entry) return;
+    reuseImage(model, entry);
+    flash([reuse], reuse, "Set");
+    note.textContent = reuseText(entry); // said here: the controls it changed are behind the dialog
   }, signal);
   listen(node, "keydown", (event) => {
     if (event.key === "ArrowLeft" || event.key === "ArrowRight") {
@@ -140,12 +146,14 @@ export function createViewer({ model, entries, signal, fallbackFocus }) {
   }, signal);
   listen(node, "close", () => {
     index = null;
-    forget();
-    const back = opener instanceof HTMLElement && opener.isConnected ? opener : fallbackFocus();
+    ticket++;
+    const found = returnFocus?.();
+    const back = found?.isConnected ? found : opener instanceof HTMLElement && opener.isConnected ? opener : fallbackFocus();
     opener = null;
+    returnFocus = null;
     back.focus({ preventScroll: true });
   }, signal);
-  watch(model, ["image", "image_type", "current"], draw, signal);
+  watch(model, ["history"], draw, signal);
   entries.subscribe(draw);
 
   return {

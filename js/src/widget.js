@@ -1,18 +1,24 @@
 // @ts-check
 // flux-widget frontend for anywidget, made of components that each own their state, DOM and
-// cleanup (form, status, result, batch grid, history strip, full-size view). Everything shown is
-// a trait or arrives in a message; limits and names come from Python (the `limits` trait). User and
-// Space text is always set with textContent, never parsed as HTML.
+// cleanup: the prompt bar, the view (status, result, batch grid), the settings, the history strip
+// and the full-size view. Everything shown is a trait or arrives in a message; limits and names
+// come from Python (the `limits` trait). User and Space text is always set with textContent.
+//
+// Layout: the prompt, Generate and the image come first; the settings are one click away. When the
+// widget is wide (760 px and more) it has two columns, the prompt and settings beside the image.
 
 import { createBatchGrid } from "./batch-grid.js";
 import { h, listen } from "./dom.js";
 import { createEntries } from "./entries.js";
 import { isBusy } from "./format.js";
-import { createForm } from "./form.js";
+import { createFullImages } from "./full-images.js";
 import { createHistoryStrip } from "./history-strip.js";
 import { keepKeys } from "./keys.js";
 import { watch } from "./observe.js";
+import { createPromptBar } from "./prompt-bar.js";
+import { createRequests } from "./requests.js";
 import { createResult } from "./result.js";
+import { createSettings } from "./settings.js";
 import { createStatus } from "./status.js";
 import { createViewer } from "./viewer.js";
 import "./widget.css"; // bundled into flux_widget/static/widget.css
@@ -24,29 +30,37 @@ function render({ model, el }) {
   const controller = new AbortController();
   const signal = controller.signal;
   const root = h("div", { className: "flux-widget" });
+  const shell = h("div", { className: "flux-shell" }, [root]);
 
   const generate = () => {
     if (isBusy(model.get("status"))) return;
-    form.commitPrompt();
+    promptBar.commitPrompt();
     // Trait updates are serialized asynchronously and can reach the kernel after a custom
     // message sent at the same moment: the request carries the values it was made with.
     const params = Object.fromEntries(model.get("limits").controls.map((name) => [name, model.get(/** @type {keyof Traits} */ (name))]));
     model.send({ type: "generate", params });
     status.expectAnswer();
   };
+  const requests = createRequests({ model, signal });
   const entries = createEntries({ model, signal });
-  const form = createForm({ model, signal, onGenerate: generate });
-  const status = createStatus({ model, signal, onRetry: generate, onDismiss: () => form.focusPrompt() });
-  /** @param {number} index */
-  const open = (index) => viewer.open(index);
-  const result = createResult({ model, signal, root, onOpen: open });
-  const grid = createBatchGrid({ model, entries, signal, onOpen: open });
-  const strip = createHistoryStrip({ model, entries, signal });
-  const viewer = createViewer({ model, entries, signal, fallbackFocus: () => result.button });
+  const images = createFullImages({ entries, requests, signal });
+  const promptBar = createPromptBar({ model, signal, onGenerate: generate });
+  const settings = createSettings({ model, signal, shell });
+  const status = createStatus({
+    model, signal, onRetry: generate, onDismiss: () => promptBar.focusPrompt(),
+    onWait: (seconds, text) => promptBar.setWait(seconds, text),
+  });
+  /** @param {string} text */
+  const say = (text) => status.say(text);
+  const result = createResult({ model, signal, root, onOpen: (index) => viewer.open(index, () => result.button), onSay: say });
+  const grid = createBatchGrid({ model, entries, images, signal, onOpen: (index, back) => viewer.open(index, back), onSay: say });
+  const strip = createHistoryStrip({ model, entries, requests, signal, onEmpty: () => promptBar.focusPrompt() });
+  const viewer = createViewer({ model, entries, images, signal, fallbackFocus: () => result.button });
   const source = h("div", { className: "flux-source" });
+  const view = h("div", { className: "flux-view" }, [...status.nodes, result.node, result.empty, grid.node]);
 
-  root.append(form.node, ...status.nodes, result.node, grid.node, strip.node, source, status.announcer, viewer.node);
-  el.replaceChildren(root);
+  root.append(promptBar.node, view, settings.node, strip.node, source, status.announcer, viewer.node);
+  el.replaceChildren(shell);
 
   keepKeys(root, signal);
   listen(root, "keydown", (event) => {

@@ -12,6 +12,11 @@ import {
   describeStatus,
   downloadName,
   gridColumns,
+  grownHeight,
+  outcomeText,
+  reuseText,
+  reuseValues,
+  settingsSummary,
   hasAspect,
   indexAfterRemoval,
   isBusy,
@@ -56,8 +61,8 @@ test("clock writes a wait as the Space does", () => {
 });
 
 test("caption parameters name seed, size, steps, guidance and time", () => {
-  assert.equal(describeParams({ seed: 1, width: 1024, height: 768, steps: 1, elapsed: 2.06 }), " · seed 1 · 1024×768 · 1 step · 2.1 s");
-  assert.equal(describeParams({ seed: 9, width: 512, height: 512, steps: 4, guidance: 3.5, elapsed: null }), " · seed 9 · 512×512 · 4 steps · guidance 3.5");
+  assert.equal(describeParams({ seed: 1, width: 1024, height: 768, steps: 1, elapsed: 2.06 }), "seed 1 · 1024×768 · 1 step · 2.1 s");
+  assert.equal(describeParams({ seed: 9, width: 512, height: 512, steps: 4, guidance: 3.5, elapsed: null }), "seed 9 · 512×512 · 4 steps · guidance 3.5");
 });
 
 test("the job line says where the job is", () => {
@@ -107,4 +112,30 @@ test("only finite positive numbers from saved state reach a style", () => {
   for (const bad of ["768", "1; background-image: url(x)", NaN, Infinity, -4, 0, null, undefined, {}]) {
     assert.equal(positiveNumber(bad, 1), 1, String(bad));
   }
+});
+
+test("a job's end is announced as what happened: ready, or cancelled with what was made", () => {
+  const base = { status: "idle", batch_size: 0, batch_done: 0, newImage: true };
+  assert.equal(outcomeText(base), "Image ready");
+  assert.equal(outcomeText({ ...base, newImage: false }), "Cancelled");
+  assert.equal(outcomeText({ ...base, batch_size: 4, batch_done: 4 }), "4 images ready");
+  assert.equal(outcomeText({ ...base, batch_size: 4, batch_done: 2 }), "Cancelled · 2 of 4 made");
+  assert.equal(outcomeText({ ...base, status: "error" }), "");
+});
+
+test("the settings' summary says size, steps, seed and images", () => {
+  const traits = { width: 1024, height: 768, steps: 1, seed: 3, randomize_seed: false, count: 1 };
+  assert.equal(settingsSummary(traits), "1024×768 · 1 step · seed 3");
+  assert.equal(settingsSummary({ ...traits, randomize_seed: true, steps: 4, count: 2 }), "1024×768 · 4 steps · random seed · 2 images");
+});
+
+test("reuse brings back the image as it was: one image, its seed, randomizing off", () => {
+  const params = { prompt: "a fox", seed: 7, width: 512, height: 768, steps: 3, guidance: null };
+  assert.deepEqual(reuseValues(params), { seed: 7, randomize_seed: false, count: 1, prompt: "a fox", width: 512, height: 768, steps: 3 });
+  assert.deepEqual(reuseValues({ ...params, guidance: 3.5 }).guidance, 3.5);
+  assert.equal(reuseText(params), "Set: seed 7 · 512×768 · 3 steps · 1 image. Generate makes it again.");
+});
+
+test("a growing box stays between its least and most height", () => {
+  assert.deepEqual([grownHeight(10, 48, 240), grownHeight(99.2, 48, 240), grownHeight(900, 48, 240)], [48, 100, 240]);
 });

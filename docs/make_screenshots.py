@@ -1,0 +1,72 @@
+"""Make README's screenshots: the widget in real JupyterLab (Debian Chromium), light and dark, 1280 and 480 px.
+
+Against the tests' stand-in Space on 127.0.0.1 (no network). Run:  python docs/make_screenshots.py [--out docs]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from support.jupyter import browser, jupyter_server, write_notebook
+from support.notebook_page import NotebookPage, expect_count, history_items
+from support.servers import start_standin, stop
+
+CELL = "from flux_widget import FluxWidget\nw = FluxWidget(width=1024, height=768, steps=4)\nw"
+PROMPTS = ["a lighthouse at dusk", "a fox in the snow", "a paper boat"]
+
+
+def shoot(out: Path, space: str, theme: str, width: int, batch: bool) -> Path:
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder) / "lab"
+        root.mkdir()
+        write_notebook(root / "shot.ipynb", [CELL])
+        lab_theme = "JupyterLab Dark" if theme == "dark" else "JupyterLab Light"
+        with jupyter_server(root, {"FLUX_WIDGET_SPACE": space}, theme=lab_theme) as url, browser() as chromium:
+            page = chromium.new_page(viewport={"width": width, "height": 1100}, device_scale_factor=1)
+            notebook = NotebookPage(page, url)
+            widget = notebook.open_widget("shot.ipynb", workspace=f"shot-{theme}-{width}")
+            # The file browser closed, as on a small screen: the notebook gets the page's width.
+            page.locator(".jp-SideBar .lm-TabBar-tab.lm-mod-current").first.click()
+            page.wait_for_timeout(300)
+            for prompt in PROMPTS:
+                widget.get_by_label("Prompt", exact=True).fill(prompt)
+                widget.get_by_role("button", name="Generate").click()
+                expect_count(history_items(widget), PROMPTS.index(prompt) + 1)
+            if batch:
+                if not widget.get_by_role("spinbutton", name="Images", exact=True).is_visible():
+                    widget.get_by_text("Settings", exact=True).click()
+                field = widget.get_by_role("spinbutton", name="Images", exact=True)
+                field.fill("4")
+                field.press("Tab")
+                widget.get_by_label("Prompt", exact=True).fill("four paper boats on a pond")
+                widget.get_by_role("button", name="Generate").click()
+                expect_count(history_items(widget), len(PROMPTS) + 4)
+            page.wait_for_timeout(800)
+            path = out / f"widget-{theme}-{width}{'-batch' if batch else ''}.png"
+            widget.screenshot(path=path)
+            page.close()
+            return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent)
+    parser.add_argument("--only", default="", help="e.g. light-1280")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        process, space = start_standin(Path(tmp))
+        try:
+            for theme, width, batch in [("light", 1280, False), ("dark", 1280, True), ("light", 480, False), ("dark", 480, False)]:
+                if args.only and args.only != f"{theme}-{width}":
+                    continue
+                print(shoot(args.out, space, theme, width, batch))
+        finally:
+            stop(process)
+
+
+if __name__ == "__main__":
+    main()

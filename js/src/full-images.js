@@ -1,0 +1,78 @@
+// @ts-check
+// The full images of history entries, asked of the kernel when a view needs one (a batch tile, the
+// full-size view) and kept as object URLs while their entry is in the history, the most recent
+// few at most. Without a kernel an entry has none (`null`), and its thumbnail stands in.
+
+import { onAbort } from "./dom.js";
+
+/** @typedef {import("./types.js").Entry} Entry */
+/** @typedef {import("./types.js").Model} Model */
+/** @typedef {ReturnType<typeof import("./entries.js").createEntries>} Entries */
+/** @typedef {ReturnType<typeof import("./requests.js").createRequests>} Requests */
+/** @typedef {{ url: string, type: string }} FullImage */
+
+/** How many full images a view keeps at once (a batch's, and a few more the view stepped through). */
+export const KEPT_IMAGES = 24;
+
+/**
+ * @param {{ entries: Entries, requests: Requests, signal: AbortSignal }} props
+ */
+export function createFullImages({ entries, requests, signal }) {
+  /** Kept by entry object (resolved once per entry, so it is the entry's identity), oldest first. @type {Map<Entry, FullImage>} */
+  const kept = new Map();
+  /** @type {Map<Entry, Promise<FullImage | null>>} */
+  const asked = new Map();
+
+  /** @param {Entry} entry */
+  const drop = (entry) => {
+    const image = kept.get(entry);
+    if (image) URL.revokeObjectURL(image.url);
+    kept.delete(entry);
+  };
+  entries.subscribe(() => {
+    const present = new Set(entries.list());
+    for (const entry of [...kept.keys()]) if (!present.has(entry)) drop(entry);
+  });
+  onAbort(signal, () => {
+    for (const entry of [...kept.keys()]) drop(entry);
+  });
+
+  return {
+    /**
+     * The full image of entry `index` if this view holds it already.
+     * @param {number} index
+     */
+    peek(index) {
+      const entry = entries.list()[index];
+      return (entry && kept.get(entry)) || null;
+    },
+    /**
+     * The full image of entry `index`, asked of the kernel if need be; `null` without a kernel.
+     * @param {number} index
+     * @returns {Promise<FullImage | null>}
+     */
+    get(index) {
+      const entry = entries.list()[index];
+      if (!entry) return Promise.resolve(null);
+      const have = kept.get(entry);
+      if (have) return Promise.resolve(have);
+      let pending = asked.get(entry);
+      if (!pending) {
+        pending = requests.ask({ type: "image", index }).then((answer) => {
+          asked.delete(entry);
+          const content = answer?.content;
+          const bytes = answer?.buffers[0];
+          // The history may have changed since: the answer must be this entry's image.
+          if (!content || content.missing || !bytes || content.seed !== entry.seed || content.prompt !== entry.prompt) return null;
+          if (signal.aborted || !entries.list().includes(entry)) return null;
+          const image = { url: URL.createObjectURL(new Blob([bytes], { type: String(content.mime || "image/webp") })), type: String(content.mime) };
+          kept.set(entry, image);
+          while (kept.size > KEPT_IMAGES) drop(/** @type {Entry} */ (kept.keys().next().value));
+          return image;
+        });
+        asked.set(entry, pending);
+      }
+      return pending;
+    },
+  };
+}

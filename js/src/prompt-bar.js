@@ -1,0 +1,106 @@
+// @ts-check
+// The prompt bar: the prompt (a box that grows with its text, as chat boxes do), the examples
+// shown while it is empty, and Generate / Cancel. Enter generates; Shift+Enter is a new line.
+
+import { h, listen, onAbort } from "./dom.js";
+import { EXAMPLES, grownHeight, isBusy } from "./format.js";
+import { setTraits, watch } from "./observe.js";
+
+/** @typedef {import("./types.js").Model} Model */
+
+/** The box's height: two lines at least, about ten at most (then it scrolls). */
+const MIN_HEIGHT = 52;
+const MAX_HEIGHT = 220;
+
+/**
+ * @param {{ model: Model, signal: AbortSignal, onGenerate: () => void }} props
+ */
+export function createPromptBar({ model, signal, onGenerate }) {
+  const prompt = h("textarea", {
+    className: "flux-input flux-prompt",
+    rows: 2,
+    placeholder: "A tiny astronaut hatching from an egg on the moon",
+    name: "prompt",
+    dir: "auto",
+  });
+  const generateButton = h("button", { type: "button", className: "flux-button flux-generate", textContent: "Generate" });
+  const cancelButton = h("button", { type: "button", className: "flux-button flux-cancel", textContent: "Cancel" });
+  const waitNote = h("span", { className: "flux-wait-note", id: `flux-wait-${Math.random().toString(36).slice(2)}` });
+  const exampleButtons = EXAMPLES.map((text) => h("button", { type: "button", className: "flux-example", textContent: text, title: text }));
+  const examples = h("div", { className: "flux-examples", "@role": "group", "@aria-label": "Examples" }, [
+    h("span", { className: "flux-label", textContent: "Try" }),
+    ...exampleButtons,
+  ]);
+  const node = h("div", { className: "flux-compose" }, [
+    h("label", { className: "flux-field flux-prompt-field" }, [h("span", { className: "flux-label", textContent: "Prompt" }), prompt]),
+    examples,
+    h("div", { className: "flux-actions" }, [generateButton, cancelButton, waitNote]),
+  ]);
+  /** Seconds left of a quota wait (Generate is disabled meanwhile, in step with Retry). */
+  let waiting = 0;
+
+  // The box grows with its text; measured again when the widget's width changes.
+  const grow = () => {
+    prompt.style.height = "auto";
+    prompt.style.height = `${grownHeight(prompt.scrollHeight + 2, MIN_HEIGHT, MAX_HEIGHT)}px`;
+    prompt.style.overflowY = prompt.scrollHeight + 2 > MAX_HEIGHT ? "auto" : "hidden";
+  };
+  const resizes = typeof ResizeObserver === "undefined" ? null : new ResizeObserver(() => grow());
+  resizes?.observe(node);
+  onAbort(signal, () => resizes?.disconnect());
+
+  const showButtons = () => {
+    const busy = isBusy(model.get("status"));
+    const focused = document.activeElement;
+    generateButton.disabled = busy || waiting > 0;
+    cancelButton.disabled = !busy;
+    // A button that disables itself would drop focus to the page: hand it to its partner.
+    if (busy && focused === generateButton) cancelButton.focus();
+    if (!busy && focused === cancelButton) generateButton.focus();
+  };
+
+  listen(prompt, "input", () => {
+    setTraits(model, { prompt: prompt.value });
+    examples.hidden = prompt.value.trim() !== "";
+    grow();
+  }, signal);
+  listen(prompt, "keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      if (!generateButton.disabled) onGenerate();
+    }
+  }, signal);
+  listen(generateButton, "click", onGenerate, signal);
+  listen(cancelButton, "click", () => model.send({ type: "cancel" }), signal);
+  for (const button of exampleButtons) {
+    listen(button, "click", () => {
+      setTraits(model, { prompt: button.textContent || "" });
+      prompt.focus();
+    }, signal);
+  }
+  watch(model, ["prompt"], () => {
+    if (prompt.value !== model.get("prompt")) prompt.value = model.get("prompt");
+    examples.hidden = model.get("prompt").trim() !== "";
+    grow();
+  }, signal);
+  watch(model, ["status"], showButtons, signal);
+
+  return {
+    node,
+    /** Send the prompt as typed (before a generate request carries it). */
+    commitPrompt: () => setTraits(model, { prompt: prompt.value }),
+    focusPrompt: () => prompt.focus(),
+    /**
+     * A quota wait: Generate is disabled while it lasts and says why.
+     * @param {number} seconds Left of the wait (0: over).
+     * @param {string} text "Try again in 12:31", or "".
+     */
+    setWait(seconds, text) {
+      waiting = seconds;
+      waitNote.textContent = seconds > 0 ? text : "";
+      if (seconds > 0) generateButton.setAttribute("aria-describedby", waitNote.id);
+      else generateButton.removeAttribute("aria-describedby");
+      showButtons();
+    },
+  };
+}
