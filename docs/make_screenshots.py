@@ -19,7 +19,11 @@ CELL = "from flux_widget import FluxWidget\nw = FluxWidget(width=1024, height=76
 PROMPTS = ["a lighthouse at dusk", "a fox in the snow", "a paper boat"]
 
 
+SHOTS = [("light", 1280, False), ("dark", 1280, True), ("light", 480, False), ("dark", 480, False)]
+
+
 def shoot(out: Path, space: str, theme: str, width: int, batch: bool) -> Path:
+    """Screenshot the widget after three images (and a batch of four, if ``batch``); the file's path."""
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder) / "lab"
         root.mkdir()
@@ -53,6 +57,7 @@ def shoot(out: Path, space: str, theme: str, width: int, batch: bool) -> Path:
 
 
 def main() -> None:
+    """Make every screenshot (or ``--only`` one) into ``--out``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent)
     parser.add_argument("--only", default="", help="e.g. light-1280")
@@ -60,7 +65,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         process, space = start_standin(Path(tmp))
         try:
-            for theme, width, batch in [("light", 1280, False), ("dark", 1280, True), ("light", 480, False), ("dark", 480, False)]:
+            for theme, width, batch in SHOTS:
                 if args.only and args.only != f"{theme}-{width}":
                     continue
                 print(shoot(args.out, space, theme, width, batch))

@@ -40,7 +40,9 @@ def expected_line(space: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("suffix", [".webp", ".png", ".jpg"])
-def test_a_saved_file_reads_back_in_pillow_and_exiftool(made: Generation, space: str, tmp_path: Path, suffix: str) -> None:
+def test_a_saved_file_reads_back_in_pillow_and_exiftool(
+    made: Generation, space: str, tmp_path: Path, suffix: str
+) -> None:
     path = made.save(tmp_path / f"cat{suffix}")
     with Image.open(path) as picture:
         prompt, named = parse_tool_text(tool_text(picture))

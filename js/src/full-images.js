@@ -1,9 +1,11 @@
 // @ts-check
 // The full images of history entries, asked of the kernel when a view needs one (a batch tile, the
 // full-size view) and kept as object URLs while their entry is in the history, the most recent
-// few at most. Without a kernel an entry has none (`null`), and its thumbnail stands in.
+// few at most. The entry on show needs no question: its image is the `image` trait, which a saved
+// notebook keeps. Without a kernel any other entry has none (`null`), and its thumbnail stands in.
 
 import { onAbort } from "./dom.js";
+import { current } from "./observe.js";
 
 /** @typedef {import("./types.js").Entry} Entry */
 /** @typedef {import("./types.js").Model} Model */
@@ -15,9 +17,9 @@ import { onAbort } from "./dom.js";
 export const KEPT_IMAGES = 24;
 
 /**
- * @param {{ entries: Entries, requests: Requests, signal: AbortSignal }} props
+ * @param {{ model: Model, entries: Entries, requests: Requests, signal: AbortSignal }} props
  */
-export function createFullImages({ entries, requests, signal }) {
+export function createFullImages({ model, entries, requests, signal }) {
   /** Kept by entry object (resolved once per entry, so it is the entry's identity), oldest first. @type {Map<Entry, FullImage>} */
   const kept = new Map();
   /** @type {Map<Entry, Promise<FullImage | null>>} */
@@ -28,6 +30,23 @@ export function createFullImages({ entries, requests, signal }) {
     const image = kept.get(entry);
     if (image) URL.revokeObjectURL(image.url);
     kept.delete(entry);
+  };
+  /** @param {Entry} entry @param {FullImage} image */
+  const keep = (entry, image) => {
+    kept.set(entry, image);
+    while (kept.size > KEPT_IMAGES) drop(/** @type {Entry} */ (kept.keys().next().value));
+    return image;
+  };
+  /**
+   * The image on show, if it is entry `index`'s (kept like an answer from the kernel).
+   * @param {number} index @param {Entry} entry
+   */
+  const onShow = (index, entry) => {
+    const shown = current(model);
+    const bytes = model.get("image");
+    if (shown.index !== index || shown.seed !== entry.seed || shown.prompt !== entry.prompt || !bytes?.byteLength) return null;
+    const type = model.get("image_type") || "image/webp";
+    return keep(entry, { url: URL.createObjectURL(new Blob([bytes], { type })), type });
   };
   entries.subscribe(() => {
     const present = new Set(entries.list());
@@ -44,7 +63,7 @@ export function createFullImages({ entries, requests, signal }) {
      */
     peek(index) {
       const entry = entries.list()[index];
-      return (entry && kept.get(entry)) || null;
+      return (entry && (kept.get(entry) || onShow(index, entry))) || null;
     },
     /**
      * The full image of entry `index`, asked of the kernel if need be; `null` without a kernel.
@@ -54,7 +73,7 @@ export function createFullImages({ entries, requests, signal }) {
     get(index) {
       const entry = entries.list()[index];
       if (!entry) return Promise.resolve(null);
-      const have = kept.get(entry);
+      const have = kept.get(entry) || onShow(index, entry);
       if (have) return Promise.resolve(have);
       let pending = asked.get(entry);
       if (!pending) {
@@ -65,10 +84,7 @@ export function createFullImages({ entries, requests, signal }) {
           // The history may have changed since: the answer must be this entry's image.
           if (!content || content.missing || !bytes || content.seed !== entry.seed || content.prompt !== entry.prompt) return null;
           if (signal.aborted || !entries.list().includes(entry)) return null;
-          const image = { url: URL.createObjectURL(new Blob([bytes], { type: String(content.mime || "image/webp") })), type: String(content.mime) };
-          kept.set(entry, image);
-          while (kept.size > KEPT_IMAGES) drop(/** @type {Entry} */ (kept.keys().next().value));
-          return image;
+          return keep(entry, { url: URL.createObjectURL(new Blob([bytes], { type: String(content.mime || "image/webp") })), type: String(content.mime) });
         });
         asked.set(entry, pending);
       }

@@ -14,6 +14,9 @@ import { reuseImage, watch } from "./observe.js";
 /** @typedef {ReturnType<typeof import("./full-images.js").createFullImages>} FullImages */
 
 const NO_KERNEL = "The full-size image needs the running kernel: this is the thumbnail saved with the notebook. Re-run the widget's cell to see it.";
+const ASKING = "Asking the kernel for the full-size image…";
+/** A live kernel answers within milliseconds: only a slower answer is worth a word. */
+const SAY_ASKING_AFTER_MS = 700;
 
 /**
  * @param {{ model: Model, entries: Entries, images: FullImages, signal: AbortSignal, fallbackFocus: () => HTMLElement }} props
@@ -55,7 +58,10 @@ export function createViewer({ model, entries, images, signal, fallbackFocus }) 
   /** @type {"waiting" | "full" | "thumbnail"} */
   let state = "waiting";
   let ticket = 0;
+  /** @type {ReturnType<typeof setTimeout> | undefined} */
+  let askingTimer;
   onAbort(signal, () => {
+    clearTimeout(askingTimer);
     if (node.open) node.close();
   });
 
@@ -86,7 +92,7 @@ export function createViewer({ model, entries, images, signal, fallbackFocus }) 
     download.hidden = copy.hidden = !full;
     reuse.hidden = false;
     if (state === "thumbnail") note.textContent = NO_KERNEL;
-    else if (note.textContent === NO_KERNEL) note.textContent = "";
+    else if (note.textContent === NO_KERNEL || (state === "full" && note.textContent === ASKING)) note.textContent = "";
     node.classList.toggle("flux-viewer-preview", !full);
     node.setAttribute("aria-busy", String(state === "waiting"));
     // A button that disables itself would drop focus out of the dialog.
@@ -103,6 +109,10 @@ export function createViewer({ model, entries, images, signal, fallbackFocus }) 
     state = images.peek(wanted) ? "full" : "waiting";
     note.textContent = "";
     const mine = ++ticket;
+    clearTimeout(askingTimer);
+    askingTimer = setTimeout(() => {
+      if (mine === ticket && state === "waiting") note.textContent = ASKING;
+    }, SAY_ASKING_AFTER_MS);
     images.get(wanted).then((full) => {
       if (mine !== ticket || index !== wanted) return;
       state = full ? "full" : "thumbnail";

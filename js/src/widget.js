@@ -43,7 +43,7 @@ function render({ model, el }) {
   };
   const requests = createRequests({ model, signal });
   const entries = createEntries({ model, signal });
-  const images = createFullImages({ entries, requests, signal });
+  const images = createFullImages({ model, entries, requests, signal });
   const promptBar = createPromptBar({ model, signal, onGenerate: generate });
   const settings = createSettings({ model, signal, shell });
   const status = createStatus({

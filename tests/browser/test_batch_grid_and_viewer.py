@@ -16,7 +16,7 @@ from PIL import Image
 from playwright.sync_api import expect
 from support.journal import Journal
 from support.jupyter import ARTIFACTS, BROWSER_TESTS
-from support.notebook_page import NotebookPage, expect_count, generate_and_wait, history_items
+from support.notebook_page import NotebookPage, expect_count, generate_and_wait, history_items, show_settings
 from support.servers import next_job_on
 
 from flux_widget.runner import run_sync
@@ -25,7 +25,7 @@ pytestmark = BROWSER_TESTS
 
 
 def set_number(widget: Any, name: str, value: int) -> None:
-    field = widget.get_by_role("spinbutton", name=name, exact=True)
+    field = show_settings(widget).get_by_role("spinbutton", name=name, exact=True)
     field.fill(str(value))
     field.press("Tab")
 
@@ -101,7 +101,7 @@ def test_full_size_view_opens_steps_through_history_and_closes(opened: NotebookP
     assert max(shot.getpixel((8, viewport["height"] // 2))) < 90  # the page around the view is shaded
     assert box["width"] > 256 and box["y"] >= 0 and box["y"] + box["height"] <= viewport["height"]  # fitted, not 256
     assert re.fullmatch(
-        r"a third lighthouse · seed \d+ · 256×256 · 2 steps · \d+\.\d s",
+        r"a third lighthouse\nseed \d+ · 256×256 · 2 steps · \d+\.\d s",  # the parameters on a line of their own
         dialog.locator(".flux-viewer-caption").inner_text(),
     )
     assert dialog.get_by_text("3 of 3 in history").is_visible()
@@ -159,10 +159,10 @@ def test_history_strip_shows_there_is_more_to_scroll(opened: NotebookPage) -> No
     widget = opened.widget(0)
     opened.run_cell(1)
     expect_count(history_items(widget), 14, timeout=60)
-    strip = widget.locator(".flux-history-strip")
+    strip = widget.locator(".flux-history-scroller")
     widget.evaluate("e => { e.parentElement.style.width = '500px'; }")
     opened.page.wait_for_function(
-        "() => document.querySelector('.flux-history-strip').classList.contains('flux-more-after')", timeout=5_000
+        "() => document.querySelector('.flux-history-scroller').classList.contains('flux-more-after')", timeout=5_000
     )
     assert "flux-more-before" not in strip.get_attribute("class")
     shade = strip.evaluate("e => getComputedStyle(e, '::after').opacity")
@@ -171,7 +171,7 @@ def test_history_strip_shows_there_is_more_to_scroll(opened: NotebookPage) -> No
     widget.get_by_role("list", name="History").get_by_role("button").first.focus()
     opened.page.keyboard.press("End")
     opened.page.wait_for_function(
-        "() => { const c = document.querySelector('.flux-history-strip').classList;"
+        "() => { const c = document.querySelector('.flux-history-scroller').classList;"
         " return c.contains('flux-more-before') && !c.contains('flux-more-after'); }",
         timeout=5_000,
     )

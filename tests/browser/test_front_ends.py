@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from support.jupyter import ARTIFACTS, BROWSER_TESTS, WIDGET_CELL, browser, jupyter_server, write_notebook
-from support.notebook_page import NotebookPage, generate_and_wait
+from support.notebook_page import NotebookPage, generate_and_wait, show_settings
 from support.servers import received
 
 pytestmark = BROWSER_TESTS
@@ -114,7 +114,7 @@ def test_guidance_shows_for_a_dev_space_and_hides_for_schnell(
         page = chromium.new_page(viewport={"width": 1100, "height": 1400})
         notebook = NotebookPage(page, server)
         dev = notebook.open_widget("two.ipynb")
-        guidance = dev.get_by_role("spinbutton", name="Guidance")
+        guidance = show_settings(dev).get_by_role("spinbutton", name="Guidance")
         guidance.wait_for(timeout=30_000)  # shown once the Space says it takes guidance_scale
         guidance.fill("7")
         guidance.press("Tab")
@@ -125,7 +125,7 @@ def test_guidance_shows_for_a_dev_space_and_hides_for_schnell(
         schnell = notebook.widget(1)
         schnell.wait_for(timeout=60_000)
         generate_and_wait(schnell, "a schnell fox")
-        assert schnell.get_by_role("spinbutton", name="Guidance").count() == 0
+        assert show_settings(schnell).get_by_role("spinbutton", name="Guidance").count() == 0
         assert schnell.get_by_role("spinbutton", name="Steps").count() == 1
         ARTIFACTS.mkdir(exist_ok=True)
         dev.screenshot(path=ARTIFACTS / "widget-guidance.png")
@@ -139,7 +139,7 @@ def test_readme_scene_mid_batch(space: str, tmp_path: Path, chromium: Any, theme
     with jupyter_server(tmp_path, {"FLUX_WIDGET_SPACE": space}, theme=theme) as server:
         page = chromium.new_page(viewport={"width": 1000, "height": 1100})
         widget = NotebookPage(page, server).open_widget("scene.ipynb")
-        widget.get_by_role("button", name="16:9").click()
+        show_settings(widget).get_by_role("button", name="16:9").click()
         for prompt in ("a watercolor lighthouse at dusk", "a tiny astronaut on the moon"):
             generate_and_wait(widget, prompt)
         for name, value in (("Steps", "8"), ("Images", "4")):

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from support.journal import Journal
 from support.jupyter import ARTIFACTS, BROWSER_TESTS
-from support.notebook_page import NotebookPage, generate_and_wait
+from support.notebook_page import NotebookPage, generate_and_wait, show_settings
 
 pytestmark = BROWSER_TESTS
 LONG_RTL_PROMPT = "قطة صغيرة ترتدي قبعة حمراء وتجلس على سطح منزل قديم تحت ضوء القمر " * 4
@@ -40,7 +40,7 @@ def last_modified(notebook: NotebookPage) -> str:
 def test_notebook_shortcuts_stay_out_of_the_widget_but_save_works(opened: NotebookPage, app: str) -> None:
     widget = opened.widget(0)
     widget.evaluate("e => e.dataset.marker = 'same view'")  # gone if the cell re-runs
-    preset = widget.get_by_role("button", name="4:3")
+    preset = show_settings(widget).get_by_role("button", name="4:3")
     preset.click()  # focus on a control, as a person leaves it (this also makes its cell active)
     assert preset.evaluate("b => b === document.activeElement")
     cells, active = cell_count(opened), active_cell(opened)
@@ -101,7 +101,7 @@ def test_long_rtl_prompt_keeps_the_parameters_visible(opened: NotebookPage) -> N
 
 def test_number_fields_show_the_value_used_and_the_source_is_named(opened: NotebookPage, space: str) -> None:
     widget = opened.widget(0)
-    widget.get_by_label("Randomize seed", exact=True).uncheck()
+    show_settings(widget).get_by_label("Randomize seed", exact=True).uncheck()
     seed = widget.get_by_label("Seed", exact=True)
     for typed, shown in (("1e3", "1000"), ("-5", "0"), ("12.6", "13")):
         seed.fill(typed)
@@ -168,6 +168,8 @@ def test_history_is_one_tab_stop_with_arrows_and_delete(opened: NotebookPage) ->
     wait_for(lambda: buttons.count() == 3, "Delete did not remove the entry")
     assert third.count() == 0
     wait_for(lambda: history.evaluate("l => l.contains(document.activeElement)"), "focus left the history")
+    # The × shows on hover (or focus), as a person finds it; a click on it removes the entry.
+    history.get_by_role("button", name=re.compile(r"^first \(seed")).hover()
     history.get_by_role("button", name="Remove first").click()
     wait_for(lambda: buttons.count() == 2, "the Remove button did not remove the entry")
     assert sorted(buttons.nth(i).get_attribute("tabindex") for i in range(2)) == ["-1", "0"]

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from PIL import Image
 from support.jupyter import ARTIFACTS, BROWSER_TESTS, browser
+from support.notebook_page import show_settings
 from support.picture import mean_difference, render_picture
 from support.servers import free_port, stop, wait_for_http
 
@@ -51,7 +52,7 @@ def test_marimo_app_shows_the_widget_and_generates(marimo_app: str, chromium: An
     page.goto(marimo_app)
     widget = page.locator(".flux-widget")
     widget.wait_for(timeout=60_000)
-    steps = widget.get_by_role("spinbutton", name="Steps", exact=True)
+    steps = show_settings(widget).get_by_role("spinbutton", name="Steps", exact=True)
     for name, value in (("Width", "256"), ("Height", "256"), ("Steps", "1")):
         field = widget.get_by_role("spinbutton", name=name, exact=True)
         field.fill(value)
@@ -72,7 +73,7 @@ def test_marimo_app_shows_the_widget_and_generates(marimo_app: str, chromium: An
     # The reactive cell below re-ran with the controls as set in the browser.
     page.get_by_text("Next: a marimo heron at 256×256").wait_for(timeout=20_000)
     # A batch of two, as in JupyterLab: a grid whose tiles open the full-size view.
-    images = widget.get_by_role("spinbutton", name="Images", exact=True)
+    images = show_settings(widget).get_by_role("spinbutton", name="Images", exact=True)
     images.fill("2")
     images.press("Tab")
     widget.get_by_role("button", name="Generate").click()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from pathlib import Path
@@ -28,6 +29,13 @@ def saved_flux_state(path: Path) -> dict:
     return {**flux, "history": [models[ref.removeprefix("IPY_MODEL_")]["state"] for ref in refs]}
 
 
+def saved_image_bytes(path: Path) -> int:
+    """The bytes of the image on show as saved in the notebook (a base64 buffer of the FluxWidget's model)."""
+    models = json.loads(path.read_text())["metadata"]["widgets"][STATE_MIME]["state"]
+    [flux] = [m for m in models.values() if m["model_name"] == "AnyModel" and "history" in m["state"]]
+    return sum(len(base64.b64decode(b["data"])) for b in flux.get("buffers", []) if b["path"] == ["image"])
+
+
 def save_and_wait(notebook: NotebookPage, path: Path, entries: int) -> int:
     """Press Ctrl+S and wait until the file on disk holds ``entries`` history entries; return its size."""
     notebook.cell(0).locator(".jp-InputPrompt").click()
@@ -43,12 +51,13 @@ def save_and_wait(notebook: NotebookPage, path: Path, entries: int) -> int:
         time.sleep(0.2)
 
 
-def test_saved_notebook_reopens_with_its_history_and_no_token(space: str, tmp_path: Path) -> None:
+def test_saved_notebook_reopens_with_its_history_and_no_token(textured_space: str, tmp_path: Path) -> None:
     path = write_notebook(
         tmp_path / "saved.ipynb",
         ["from flux_widget import FluxWidget\nw = FluxWidget(width=1024, height=1024, steps=1)\nw"],
     )
-    env = {"FLUX_WIDGET_SPACE": space, "HF_TOKEN": SECRET}
+    # Photo-like files (100–250 KB WebPs at 1024²), so the thumbnails weigh what real ones do.
+    env = {"FLUX_WIDGET_SPACE": textured_space, "HF_TOKEN": SECRET}
     with jupyter_server(tmp_path, env, save_widget_state=True) as server, browser() as chromium:
         page = chromium.new_page(viewport={"width": 1200, "height": 1000})
         notebook = NotebookPage(page, server)
@@ -65,9 +74,12 @@ def test_saved_notebook_reopens_with_its_history_and_no_token(space: str, tmp_pa
         assert [entry["prompt"] for entry in state["history"]] == ["saved one", "saved two", "saved three"]
         assert all(entry["thumbnail"].startswith("data:image/webp;base64,") for entry in state["history"])
         growth = len(json.dumps(state["history"])) / 3
+        current = saved_image_bytes(path)
         ARTIFACTS.mkdir(exist_ok=True)
-        (ARTIFACTS / "saved-state-growth.txt").write_text(f"{growth:.0f} bytes per history entry (1024x1024)\n")
-        assert growth <= 30_000, f"the saved notebook grows {growth:.0f} B per entry"
+        (ARTIFACTS / "saved-state-growth.txt").write_text(
+            f"{growth:.0f} bytes per history entry (1024x1024); the image on show: {current} bytes\n"
+        )
+        assert growth <= 12_000, f"the saved notebook grows {growth:.0f} B per entry"
 
         # Reopen with the kernel gone: the history comes back from the saved state alone.
         for session in httpx.get(f"{server}/api/sessions").json():
@@ -81,6 +93,26 @@ def test_saved_notebook_reopens_with_its_history_and_no_token(space: str, tmp_pa
         thumbnails = history_items(restored).locator("img")
         assert thumbnails.first.get_attribute("alt") == "saved three"
         restored.screenshot(path=ARTIFACTS / "widget-restored.png")
+        # 128 px: the strip shows 64 CSS pixels, sharp on a 2x screen.
         widths = [thumbnails.nth(i).evaluate("img => img.decode().then(() => img.naturalWidth)") for i in range(3)]
-        assert widths == [256, 256, 256]
+        assert widths == [128, 128, 128]
+
+        # The full-size view: the image on show is saved whole, so it shows at once; another entry's
+        # full image is the kernel's to give, so the view says why it shows the thumbnail instead.
+        restored.get_by_role("button", name="View full size: saved three").click()
+        dialog = page.get_by_role("dialog", name="saved three")
+        dialog.wait_for(timeout=10_000)
+        page.locator("dialog[open][aria-busy=false]").wait_for(timeout=2_000)
+        whole = dialog.get_by_role("img", name="saved three")
+        assert whole.evaluate("i => i.decode().then(() => i.naturalWidth)") == 1024
+        assert dialog.locator(".flux-viewer-note").inner_text() == ""  # nothing to explain
+        page.keyboard.press("ArrowLeft")
+        page.get_by_role("dialog", name="saved two").wait_for(timeout=5_000)
+        dialog = page.get_by_role("dialog", name="saved two")
+        dialog.get_by_role("status").filter(has_text="Asking the kernel").wait_for(timeout=3_000)
+        page.locator("dialog[open][aria-busy=false]").wait_for(timeout=15_000)  # it stops waiting
+        assert "needs the running kernel" in dialog.get_by_role("status").inner_text()
+        shown = dialog.get_by_role("img", name="saved two").bounding_box()
+        assert shown["width"] <= 2 * 128 + 1, shown  # at most twice the thumbnail's pixels, not the window
+        dialog.screenshot(path=ARTIFACTS / "widget-restored-view.png")
         page.close()

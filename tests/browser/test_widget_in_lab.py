@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 from support.journal import Journal
 from support.jupyter import ARTIFACTS, BROWSER_TESTS, WIDGET_CELL, browser, jupyter_server, write_notebook
-from support.notebook_page import NotebookPage, expect_count, generate_and_wait, history_items
+from support.notebook_page import NotebookPage, expect_count, generate_and_wait, history_items, show_settings
 from support.picture import mean_difference, render_picture
 
 pytestmark = BROWSER_TESTS
@@ -116,7 +116,7 @@ def test_clicking_a_history_item_restores_its_parameters(lab: NotebookPage) -> N
     assert widget.get_by_label("Width", exact=True).input_value() == "256"
     assert history_items(widget).nth(1).get_attribute("aria-current") == "true"
     # Restoring an entry leaves "Randomize seed" alone; "Reuse seed" turns it off, seed kept.
-    randomize = widget.get_by_label("Randomize seed", exact=True)
+    randomize = show_settings(widget).get_by_label("Randomize seed", exact=True)
     assert randomize.is_checked()
     widget.get_by_role("button", name="Reuse seed").click()
     expect_checked(randomize, False)
@@ -149,7 +149,9 @@ def test_quota_error_text_shows_and_history_stays(lab: NotebookPage) -> None:
     alert = widget.get_by_role("alert")
     alert.wait_for()
     text = alert.inner_text()
-    assert "Try again in 0:12:34" in text and "Create a free account" in text and "<a" not in text
+    # One wait: the live countdown from the Space's 0:12:34, not the Space's static text above it.
+    assert re.search(r"Try again in 12:3\d", text) and "Create a free account" in text and "<a" not in text
+    assert len(re.findall(r"(?i)try again in", text)) == 1, text
     assert history_items(widget).count() == count
     ARTIFACTS.mkdir(exist_ok=True)
     widget.screenshot(path=ARTIFACTS / "widget-error.png")

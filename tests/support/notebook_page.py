@@ -73,6 +73,14 @@ class NotebookPage:
         return bytes(values)
 
 
+def show_settings(widget: Any) -> Any:
+    """Open the widget's settings (size, steps, images, seed) if they are folded away, as a person would; the widget."""
+    toggle = widget.get_by_text("Settings", exact=True)
+    if widget.locator("details.flux-settings").evaluate("d => !d.open"):
+        toggle.click()
+    return widget
+
+
 def history_items(widget: Any) -> Any:
     """The widget's history thumbnails, found as a person would: the list named "History"."""
     return widget.get_by_role("list", name="History").get_by_role("listitem")

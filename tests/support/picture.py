@@ -38,7 +38,7 @@ def parameters(image: Image.Image) -> dict[str, str]:
 
 
 def tool_text(image: Image.Image) -> str:
-    """The parameters as image tools read them, by Pillow alone: the PNG ``parameters`` chunk or the Exif UserComment."""
+    """The parameters as image tools read them (Pillow alone): the PNG ``parameters`` chunk or the Exif UserComment."""
     if getattr(image, "text", None):
         return image.text["parameters"]
     comment = image.getexif().get_ifd(0x8769)[0x9286]

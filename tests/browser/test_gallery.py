@@ -1,0 +1,264 @@
+"""Issue 19's defects and gallery, in real JupyterLab 4 and Notebook 7 (Debian Chromium), as a person uses them.
+
+Each test presses the keys and clicks the buttons a person would, found by role and name, and checks
+what they would see: where focus is, what is announced, what the tiles show, what a download holds.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import time
+import zipfile
+from typing import Any
+
+import pytest
+from PIL import Image
+from support.jupyter import ARTIFACTS, BROWSER_TESTS
+from support.notebook_page import NotebookPage, expect_count, generate_and_wait, history_items, show_settings
+
+pytestmark = BROWSER_TESTS
+
+
+def set_number(widget: Any, name: str, value: int) -> None:
+    field = show_settings(widget).get_by_role("spinbutton", name=name, exact=True)
+    field.fill(str(value))
+    field.press("Tab")
+
+
+def focused_name(notebook: NotebookPage) -> str:
+    """The accessible name (aria-label or text) of what has focus, or its tag when it has none."""
+    return notebook.page.evaluate(
+        "() => { const e = document.activeElement;"
+        " return e?.getAttribute('aria-label') || e?.textContent || e?.tagName; }"
+    )
+
+
+def in_widget(notebook: NotebookPage, widget: Any) -> bool:
+    return widget.evaluate("w => w.contains(document.activeElement)")
+
+
+def wait_for(condition: Any, message: str, seconds: float = 15) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, message
+        time.sleep(0.1)
+
+
+def batch_of_four(widget: Any, prompt: str) -> None:
+    set_number(widget, "Images", 4)
+    widget.get_by_label("Prompt", exact=True).fill(prompt)
+    widget.get_by_role("button", name="Generate").click()
+    expect_count(widget.get_by_role("button", name=re.compile(rf"^Open \d\/4 full size: {re.escape(prompt)}")), 4)
+
+
+@pytest.mark.parametrize("app", ["lab", "notebook"])
+def test_focus_returns_to_the_tile_that_opened_the_view(opened: NotebookPage, app: str) -> None:
+    widget = opened.widget(0)
+    batch_of_four(widget, "four kites")
+    tile = widget.get_by_role("button", name=re.compile(r"^Open 2\/4 full size: four kites"))
+    tile.focus()
+    opened.page.keyboard.press("Enter")
+    dialog = opened.page.get_by_role("dialog", name="four kites")
+    dialog.wait_for(timeout=10_000)
+    opened.page.locator("dialog[aria-busy=false]").wait_for(timeout=10_000)  # the kernel answered
+    opened.page.keyboard.press("Escape")
+    dialog.wait_for(state="hidden", timeout=5_000)
+    assert focused_name(opened).startswith("Open 2/4 full size: four kites"), focused_name(opened)
+
+
+def test_the_same_widget_shown_twice_gives_focus_back_in_each_view(opened: NotebookPage) -> None:
+    opened.cell(1).locator(".cm-content").click()
+    opened.page.keyboard.press("Control+a")
+    opened.page.keyboard.type("w")
+    opened.page.keyboard.press("Shift+Enter")
+    first, second = opened.widget(0), opened.widget(1)
+    second.wait_for(timeout=30_000)
+    batch_of_four(first, "two views of kites")
+    for view in (second, first):
+        tile = view.get_by_role("button", name=re.compile(r"^Open 3\/4 full size: two views of kites"))
+        tile.focus()
+        opened.page.keyboard.press("Enter")
+        opened.page.locator("dialog[open][aria-busy=false]").wait_for(timeout=10_000)
+        opened.page.keyboard.press("Escape")
+        opened.page.locator("dialog[open]").wait_for(state="detached", timeout=5_000)
+        assert tile.evaluate("b => b === document.activeElement"), focused_name(opened)
+
+
+def test_removing_the_entry_on_show_shows_its_neighbour_and_undo_brings_it_back(opened: NotebookPage) -> None:
+    widget = opened.widget(0)
+    for prompt in ("an old mill", "a new bridge"):
+        generate_and_wait(widget, prompt)
+    image = widget.locator("img.flux-image")
+    assert image.get_attribute("alt") == "a new bridge"
+    remove = widget.get_by_role("button", name="Remove a new bridge")
+    assert not remove.is_visible()  # not there to be clicked by accident
+    widget.get_by_role("button", name=re.compile(r"^a new bridge \(seed")).hover()
+    assert remove.is_visible()  # shown on hover (and on focus, and always on touch screens)
+    remove.click()
+    expect_count(history_items(widget), 1)
+    wait_for(lambda: image.get_attribute("alt") == "an old mill", "the neighbour is not on show")
+    assert widget.get_by_role("button", name="View full size: an old mill").is_visible()
+    assert in_widget(opened, widget)  # focus stayed in the widget
+    notice = widget.get_by_role("status").filter(has_text="Removed")
+    assert notice.inner_text() == "Removed “a new bridge” · Undo"
+    notice.get_by_role("button", name="Undo").click()
+    expect_count(history_items(widget), 2)
+    wait_for(lambda: image.get_attribute("alt") == "a new bridge", "the restored entry is not on show")
+    assert focused_name(opened).startswith("a new bridge (seed")  # on the restored thumbnail
+    # Backspace removes nothing; Delete does; removing every entry leaves the empty state.
+    opened.page.keyboard.press("Backspace")
+    time.sleep(0.5)
+    assert history_items(widget).count() == 2
+    opened.page.keyboard.press("Delete")
+    expect_count(history_items(widget), 1)
+    opened.page.keyboard.press("Delete")
+    expect_count(history_items(widget), 0)
+    assert not widget.locator("img.flux-image").is_visible()
+    assert widget.get_by_text("Your image appears here").is_visible()
+    assert focused_name(opened) == "" or in_widget(opened, widget)
+    assert widget.get_by_label("Prompt", exact=True).evaluate("p => p === document.activeElement")
+
+
+def test_a_cancelled_batch_says_so_and_leaves_no_stale_label(opened: NotebookPage) -> None:
+    widget = opened.widget(0)
+    set_number(widget, "Images", 4)
+    set_number(widget, "Steps", 6)
+    widget.get_by_label("Prompt", exact=True).fill("[slow] a batch cut short")
+    widget.get_by_role("button", name="Generate").click()
+    widget.locator(".flux-status-text", has_text=re.compile(r"^2 of 4 done")).wait_for(timeout=60_000)
+    widget.get_by_role("button", name="Cancel").click()
+    status = widget.get_by_role("status").filter(has_text="Cancelled")
+    wait_for(lambda: status.count() == 1, "the cancel was not announced")
+    assert status.inner_text() == "Cancelled · 2 of 4 made"
+    missing = widget.get_by_role("list", name="Batch").get_by_text(re.compile(r"^\d\/4 · not made$"))
+    assert missing.count() == 2
+    assert widget.locator(".flux-pulsing").count() == 0  # nothing pulses as if still loading
+    set_number(widget, "Images", 1)
+    generate_and_wait(widget, "one after the batch")
+    caption = widget.locator(".flux-caption").inner_text()
+    assert caption.startswith("one after the batch\nseed "), caption
+    assert "/4" not in caption
+    wait_for(lambda: widget.get_by_role("status").filter(has_text="Image ready").count() == 1, "no Image ready")
+
+
+def test_the_quota_box_shows_one_wait_and_generate_waits_with_retry(opened: NotebookPage) -> None:
+    widget = opened.widget(0)
+    widget.get_by_label("Prompt", exact=True).fill("[quota-for=4] a short quota")
+    widget.get_by_role("button", name="Generate").click()
+    alert = widget.get_by_role("alert").filter(has_text="quota")
+    alert.wait_for(timeout=20_000)
+    text = alert.inner_text()
+    assert len(re.findall(r"(?i)try again in", text)) == 1, text  # the live countdown only
+    generate = widget.get_by_role("button", name="Generate")
+    retry = alert.get_by_role("button", name="Retry")
+    assert generate.is_disabled() and retry.is_disabled()
+    assert re.search(r"quota comes back in 0:0\d", widget.locator(".flux-wait-note").inner_text())
+    alert.get_by_text("You can try again now.").wait_for(timeout=10_000)
+    assert generate.is_enabled() and retry.is_enabled()
+    assert "try again in" not in alert.inner_text().lower()  # no stale wait above "You can try again now."
+    retry.click()
+    expect_count(history_items(widget), 1)
+
+
+def test_reuse_seed_in_the_view_says_what_it_did_and_brings_that_image_back(opened: NotebookPage) -> None:
+    widget = opened.widget(0)
+    batch_of_four(widget, "four lanterns")
+    tile = widget.get_by_role("button", name=re.compile(r"^Open 3\/4 full size: four lanterns \(seed (\d+)\)"))
+    seed = re.search(r"seed (\d+)", tile.get_attribute("aria-label")).group(1)
+    tile_bytes = tile.locator("img").evaluate(
+        "async img => { await img.decode();"
+        " return Array.from(new Uint8Array(await (await fetch(img.src)).arrayBuffer())); }"
+    )
+    tile.click()
+    dialog = opened.page.get_by_role("dialog", name="four lanterns")
+    dialog.wait_for(timeout=10_000)
+    dialog.get_by_role("button", name="Reuse seed").click()
+    said = dialog.get_by_role("status")
+    wait_for(lambda: "Set: seed" in said.inner_text(), "the view did not say what Reuse seed did")
+    assert said.inner_text() == f"Set: seed {seed} · 256×256 · 2 steps · 1 image. Generate makes it again."
+    dialog.get_by_role("button", name="Close").click()
+    widget.get_by_role("button", name="Generate").click()
+    expect_count(history_items(widget), 5)
+    widget.locator("img.flux-image").wait_for(timeout=10_000)
+    assert widget.locator(".flux-caption").inner_text().startswith(f"four lanterns\nseed {seed} ·")
+    assert opened.image_bytes(widget) == bytes(tile_bytes)  # the very image, again
+
+
+def test_tiles_are_sharp_full_images_with_their_own_actions_and_download_all_zips(opened: NotebookPage) -> None:
+    widget = opened.widget(0)
+    set_number(widget, "Width", 768)
+    set_number(widget, "Height", 512)
+    batch_of_four(widget, "four sharp owls")
+    tiles = widget.get_by_role("list", name="Batch").get_by_role("listitem")
+    pictures = tiles.locator("img")
+    full = lambda: pictures.first.evaluate("i => i.complete && i.naturalWidth") == 768  # noqa: E731
+    wait_for(full, "a tile is not the full image")
+    widths = [pictures.nth(i).evaluate("i => i.decode().then(() => i.naturalWidth)") for i in range(4)]
+    assert widths == [768] * 4
+    grid_width = widget.get_by_role("list", name="Batch").bounding_box()["width"]
+    used = sum(tiles.nth(i).bounding_box()["width"] for i in range(2)) + 10
+    assert used >= grid_width - 2  # two columns that use the width they have
+    # Every tile's actions are reachable by keyboard.
+    download = widget.get_by_role("link", name="Download 2/4")
+    download.focus()
+    with opened.page.expect_download() as got:
+        opened.page.keyboard.press("Enter")
+    assert re.fullmatch(r"flux-\d+\.webp", got.value.suggested_filename)
+    for name in ("Copy image 2/4", "Reuse seed of 2/4"):
+        assert widget.get_by_role("button", name=name).is_visible()
+    with opened.page.expect_download() as got:
+        widget.get_by_role("button", name="Download all").click()
+    assert got.value.suggested_filename == "flux-images.zip"
+    with zipfile.ZipFile(got.value.path()) as archive:
+        names = archive.namelist()
+        listing = json.loads(archive.read("parameters.json"))
+        with Image.open(io.BytesIO(archive.read(names[0]))) as first:
+            assert first.size == (768, 512)
+    assert len(names) == 5 and [item["prompt"] for item in listing] == ["four sharp owls"] * 4
+    assert [item["width"] for item in listing] == [768] * 4
+
+
+def test_a_long_prompt_grows_the_box_up_to_a_limit(opened: NotebookPage) -> None:
+    widget = opened.widget(0)
+    prompt = widget.get_by_label("Prompt", exact=True)
+    resting = prompt.bounding_box()["height"]
+    prompt.fill("a very long prompt about a lighthouse on a cliff, " * 6)
+    grown = prompt.bounding_box()["height"]
+    assert grown > resting * 1.5
+    assert prompt.evaluate("p => p.scrollHeight <= p.clientHeight + 1 && p.scrollTop === 0")  # every line shows
+    prompt.fill("a very long prompt about a lighthouse on a cliff, " * 60)
+    assert prompt.bounding_box()["height"] <= 230  # up to about ten lines, then it scrolls
+    prompt.fill("short")
+    assert abs(prompt.bounding_box()["height"] - resting) <= 2
+
+
+@pytest.mark.parametrize("width", [240, 300])
+def test_a_narrow_column_keeps_every_control_inside_the_card(opened: NotebookPage, width: int) -> None:
+    widget = opened.widget(0)
+    generate_and_wait(widget, "a narrow lighthouse with a long prompt that wraps")
+    # The output area grows to fill the cell (flex-grow): a max-width makes it a narrow column.
+    widget.evaluate(f"w => {{ w.closest('.jp-OutputArea-output').style.maxWidth = '{width}px'; }}")
+    show_settings(widget)
+    time.sleep(0.3)
+    card = widget.bounding_box()
+    assert card["width"] <= width + 1
+    controls = widget.locator("input, textarea, button:visible, a.flux-link:visible, summary")
+    for i in range(controls.count()):
+        box = controls.nth(i).bounding_box()
+        if box is None or box["width"] == 0:
+            continue
+        assert card["x"] - 1 <= box["x"] and box["x"] + box["width"] <= card["x"] + card["width"] + 1, (
+            controls.nth(i).evaluate("e => e.outerHTML.slice(0, 120)"),
+            box,
+            card,
+        )
+    widget.get_by_label("Prompt", exact=True).fill("")  # the examples show again
+    chips = widget.get_by_role("group", name="Examples").get_by_role("button")
+    line = chips.first.evaluate("b => parseFloat(getComputedStyle(b).lineHeight) || 18")
+    assert all(chips.nth(i).bounding_box()["height"] <= line + 8 for i in range(chips.count()))  # pills, not ovals
+    params = widget.locator(".flux-caption-params").inner_text()
+    assert params.startswith("seed "), params
+    ARTIFACTS.mkdir(exist_ok=True)
+    widget.screenshot(path=ARTIFACTS / f"widget-narrow-{width}.png")
