@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from PIL import Image
-from support.kernel import grid_images, pngs, texts
+from support.kernel import grid_images, pngs, run_cells, texts
 from support.picture import mean_difference, parameters, render_picture
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -122,6 +125,32 @@ def test_importing_patches_no_event_loop() -> None:
     script = "import sys, flux_widget, flux_widget.magic\nprint('nest_asyncio2' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert result.stdout == "False\n", result.stderr
+
+
+def test_magic_shows_a_photo_like_image_in_few_bytes_at_twice_its_shown_size(
+    textured_space: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("FLUX_WIDGET_SPACE", textured_space)  # 100–250 KB WebPs at 1024², as FLUX's are
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    cells = run_cells(
+        [
+            "%load_ext flux_widget",
+            "g = %flux a textured fox --width 1024 --height 1024 --seed 4",
+            "big = %flux a textured fox --width 2048 --height 2048 --seed 4",
+            "print(len(g.image_bytes))",
+        ],
+        tmp_path,
+    )
+    [small] = [o for o in cells[1] if o["output_type"] == "display_data" and "image/jpeg" in o["data"]]
+    [large] = [o for o in cells[2] if o["output_type"] == "display_data" and "image/jpeg" in o["data"]]
+    webp = int(texts(cells[3], "stdout")[0])
+    payload = len(small["data"]["image/jpeg"])  # what the notebook stores: base64 text
+    assert payload <= 1.0 * webp, (payload, webp)  # README: 0.79x on this stand-in (bench_lean.py)
+    with Image.open(io.BytesIO(base64.b64decode(small["data"]["image/jpeg"]))) as shown:
+        assert shown.size == (1024, 1024)  # every pixel of a 1024² image shown 512 wide on a 2x screen
+    with Image.open(io.BytesIO(base64.b64decode(large["data"]["image/jpeg"]))) as shown:
+        assert shown.size == (1024, 1024)  # a 2048² image shown 512 wide needs no more
+    assert large["metadata"]["image/jpeg"] == {"width": 512, "height": 512}
 
 
 def test_magic_output_is_a_sensible_size_with_a_short_echo(in_kernel) -> None:
