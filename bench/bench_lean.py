@@ -70,7 +70,7 @@ def cli_costs(space: str, size: int, runs: int) -> dict[str, tuple[float, float]
     with tempfile.TemporaryDirectory() as folder:
         ours = [
             measured(["flux_widget", "bench cli", "--seed", "1", "--width", str(size), "--height", str(size),
-                      "--space", space, "-o", "out.webp"], FLUX_CLI, folder)
+                      "--space", space, "-o", "out.webp", "--overwrite"], FLUX_CLI, folder)
             for _ in range(runs)
         ]  # fmt: skip
         theirs = [measured(["x", space, str(size)], GRADIO_ONE_LINER, folder) for _ in range(runs)]
