@@ -30,7 +30,7 @@ def shoot(out: Path, space: str, theme: str, width: int, batch: bool) -> Path:
         write_notebook(root / "shot.ipynb", [CELL])
         lab_theme = "JupyterLab Dark" if theme == "dark" else "JupyterLab Light"
         with jupyter_server(root, {"FLUX_WIDGET_SPACE": space}, theme=lab_theme) as url, browser() as chromium:
-            page = chromium.new_page(viewport={"width": width, "height": 1100}, device_scale_factor=1)
+            page = chromium.new_page(viewport={"width": width, "height": 900}, device_scale_factor=1)
             notebook = NotebookPage(page, url)
             widget = notebook.open_widget("shot.ipynb", workspace=f"shot-{theme}-{width}")
             # The file browser closed, as on a small screen: the notebook gets the page's width.
@@ -52,6 +52,12 @@ def shoot(out: Path, space: str, theme: str, width: int, batch: bool) -> Path:
             page.wait_for_timeout(800)
             path = out / f"widget-{theme}-{width}{'-batch' if batch else ''}.png"
             widget.screenshot(path=path)
+            if theme == "light" and width >= 1280:
+                # The full-size view of the image on show, over the page.
+                widget.get_by_role("button", name=f"View full size: {PROMPTS[-1]}").click()
+                page.locator("dialog[open][aria-busy=false]").wait_for(timeout=10_000)
+                page.wait_for_timeout(500)
+                page.screenshot(path=out / "widget-full-size.png")
             page.close()
             return path
 
