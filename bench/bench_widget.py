@@ -181,7 +181,7 @@ def main() -> None:
     print(f"   whole generation     {whole:>10,.0f} B  {whole / wire['image']:.3f}x (progress, history, thumbnail)")
     print(f"   base64 text instead  {text:>10,.0f} B  {text / wire['image']:.3f}x")
     print(f"2. Saved widget state per history entry ({args.entries} entries of {args.size}x{args.size}):")
-    print(f"   text thumbnail       {growth['per entry']:>10,.0f} B  (goal <= 30 KB)")
+    print(f"   text thumbnail       {growth['per entry']:>10,.0f} B  (goal <= 12 KB)")
     print(
         f"   full image as base64 {growth['full image as base64 per entry']:>10,.0f} B  "
         f"{growth['full image as base64 per entry'] / growth['per entry']:.1f}x larger"
