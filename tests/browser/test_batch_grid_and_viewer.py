@@ -16,18 +16,19 @@ from PIL import Image
 from playwright.sync_api import expect
 from support.journal import Journal
 from support.jupyter import ARTIFACTS, BROWSER_TESTS
-from support.notebook_page import NotebookPage, expect_count, generate_and_wait, history_items, show_settings
+from support.notebook_page import (
+    NotebookPage,
+    expect_count,
+    generate_and_wait,
+    history_items,
+    set_number,
+)
 from support.servers import next_job_on
 
 from flux_widget.runner import run_sync
 
 pytestmark = BROWSER_TESTS
 
-
-def set_number(widget: Any, name: str, value: int) -> None:
-    field = show_settings(widget).get_by_role("spinbutton", name=name, exact=True)
-    field.fill(str(value))
-    field.press("Tab")
 
 
 def batch_tiles(widget: Any) -> Any:

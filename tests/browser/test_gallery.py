@@ -16,15 +16,18 @@ from typing import Any
 import pytest
 from PIL import Image
 from support.jupyter import ARTIFACTS, BROWSER_TESTS
-from support.notebook_page import NotebookPage, expect_count, generate_and_wait, history_items, show_settings
+from support.notebook_page import (
+    NotebookPage,
+    expect_count,
+    generate_and_wait,
+    history_items,
+    set_number,
+    show_settings,
+    wait_for,
+)
 
 pytestmark = BROWSER_TESTS
 
-
-def set_number(widget: Any, name: str, value: int) -> None:
-    field = show_settings(widget).get_by_role("spinbutton", name=name, exact=True)
-    field.fill(str(value))
-    field.press("Tab")
 
 
 def focused_name(notebook: NotebookPage) -> str:
@@ -38,12 +41,6 @@ def focused_name(notebook: NotebookPage) -> str:
 def in_widget(notebook: NotebookPage, widget: Any) -> bool:
     return widget.evaluate("w => w.contains(document.activeElement)")
 
-
-def wait_for(condition: Any, message: str, seconds: float = 15) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, message
-        time.sleep(0.1)
 
 
 def batch_of_four(widget: Any, prompt: str) -> None:

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Any
 
 import httpx
 import pytest
 from support.journal import Journal
 from support.jupyter import ARTIFACTS, BROWSER_TESTS
-from support.notebook_page import NotebookPage, generate_and_wait, show_settings
+from support.notebook_page import NotebookPage, generate_and_wait, show_settings, wait_for
 
 pytestmark = BROWSER_TESTS
 LONG_RTL_PROMPT = "قطة صغيرة ترتدي قبعة حمراء وتجلس على سطح منزل قديم تحت ضوء القمر " * 4
@@ -174,9 +173,3 @@ def test_history_is_one_tab_stop_with_arrows_and_delete(opened: NotebookPage) ->
     wait_for(lambda: buttons.count() == 2, "the Remove button did not remove the entry")
     assert sorted(buttons.nth(i).get_attribute("tabindex") for i in range(2)) == ["-1", "0"]
 
-
-def wait_for(condition: Any, message: str, seconds: float = 20.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, message
-        time.sleep(0.05)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +13,7 @@ from PIL import Image
 from support.jupyter import ARTIFACTS, BROWSER_TESTS, browser
 from support.notebook_page import show_settings
 from support.picture import mean_difference, render_picture
-from support.servers import free_port, stop, wait_for_http
+from support.servers import serving
 
 pytestmark = BROWSER_TESTS
 APP = Path(__file__).parents[2] / "notebooks" / "marimo_flux.py"
@@ -24,21 +22,12 @@ APP = Path(__file__).parents[2] / "notebooks" / "marimo_flux.py"
 @pytest.fixture(scope="module")
 def marimo_app(space: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The example app served by ``marimo run`` (the widget uses the stand-in Space)."""
-    port = free_port()
     home = tmp_path_factory.mktemp("marimo")
-    env = {**os.environ, "FLUX_WIDGET_SPACE": space, "HOME": str(home), "XDG_CONFIG_HOME": str(home)}
-    log = open(home / "marimo.log", "wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "marimo", "run", str(APP), "--headless", "--host", "127.0.0.1", "--port", str(port),
-         "--no-token"],
-        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=home,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(url, process, seconds=90)
+    env = {"FLUX_WIDGET_SPACE": space, "HOME": str(home), "XDG_CONFIG_HOME": str(home)}
+    command = [sys.executable, "-m", "marimo", "run", str(APP), "--headless", "--host", "127.0.0.1", "--port", "{port}",
+               "--no-token"]  # fmt: skip
+    with serving(command, env, home) as url:
         yield url
-    finally:
-        stop(process)
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,6 @@ there from its bundled module, generate on that kernel's loop, and show the Spac
 from __future__ import annotations
 
 import io
-import os
-import subprocess
 import sys
 from collections.abc import Iterator
 
@@ -17,7 +15,7 @@ from PIL import Image
 from support.jupyter import ARTIFACTS, BROWSER_TESTS, browser, write_notebook
 from support.notebook_page import expect_count, history_items, show_settings
 from support.picture import mean_difference, render_picture
-from support.servers import free_port, stop, wait_for_http
+from support.servers import serving
 
 pytestmark = BROWSER_TESTS
 APP_CELLS = [
@@ -30,19 +28,9 @@ def voila_app(space: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     """``voila app.ipynb`` on 127.0.0.1 (the widget uses the stand-in Space): its URL."""
     home = tmp_path_factory.mktemp("voila")
     write_notebook(home / "app.ipynb", APP_CELLS)
-    port = free_port()
-    env = {**os.environ, "FLUX_WIDGET_SPACE": space, "JUPYTER_PREFER_ENV_PATH": "1"}
-    log = open(home / "voila.log", "wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "voila", "app.ipynb", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1"],
-        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=home,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(url, process, seconds=90)
+    command = [sys.executable, "-m", "voila", "app.ipynb", "--no-browser", "--port={port}", "--Voila.ip=127.0.0.1"]
+    with serving(command, {"FLUX_WIDGET_SPACE": space, "JUPYTER_PREFER_ENV_PATH": "1"}, home) as url:
         yield url
-    finally:
-        stop(process)
 
 
 def test_voila_renders_the_widget_and_generates(voila_app: str) -> None:

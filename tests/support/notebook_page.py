@@ -81,6 +81,21 @@ def show_settings(widget: Any) -> Any:
     return widget
 
 
+def set_number(widget: Any, name: str, value: int) -> None:
+    """Type ``value`` into the number field ``name`` (opening the settings if need be) and leave it with Tab."""
+    field = show_settings(widget).get_by_role("spinbutton", name=name, exact=True)
+    field.fill(str(value))
+    field.press("Tab")
+
+
+def wait_for(condition: Any, message: str, seconds: float = 20.0) -> None:
+    """Poll ``condition()`` until it is true; fail with ``message`` after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, message
+        time.sleep(0.05)
+
+
 def history_items(widget: Any) -> Any:
     """The widget's history thumbnails, found as a person would: the list named "History"."""
     return widget.get_by_role("list", name="History").get_by_role("listitem")

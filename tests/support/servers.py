@@ -44,6 +44,27 @@ def wait_for_http(url: str, process: subprocess.Popen[bytes], seconds: float = 9
 
 
 @contextmanager
+def serving(command: list[str], env: dict[str, str], cwd: Path, *, seconds: float = 90.0) -> Iterator[str]:
+    """Run ``command`` (a web app that takes ``{port}`` in its arguments) on a free port of 127.0.0.1.
+
+    Yields its URL once it answers; its output goes to ``cwd / "server.log"``; it is stopped after the block.
+    """
+    port = free_port()
+    log = open(cwd / "server.log", "wb")
+    process = subprocess.Popen(
+        [part.format(port=port) for part in command], env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
+        cwd=cwd,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(url, process, seconds=seconds)
+        yield url
+    finally:
+        stop(process)
+        log.close()
+
+
+@contextmanager
 def running_standin(tmp: Path, *extra: str, script: str = "standin_space.py") -> Iterator[str]:
     """A stand-in Space (see :func:`start_standin`) for the ``with`` block; its URL."""
     process, url = start_standin(tmp, *extra, script=script)
