@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 from support.journal import Journal
 from support.misbehaving import Seen
-from support.picture import mean_difference, parameters, render_picture
+from support.picture import mean_difference, parameters, render_picture, tool_text
 from support.servers import next_job_on
 
 from flux_widget import (
@@ -254,13 +254,15 @@ async def test_save_png_embeds_parameters_and_webp_keeps_bytes(space: str, tmp_p
     png = generation.save(tmp_path / "out.png")
     with Image.open(png) as picture:
         assert picture.format == "PNG"
-        assert picture.text == {"prompt": "saved", "seed": "11", "width": "320", "height": "256", "steps": "2"}
+        expected = {"prompt": "saved", "seed": "11", "width": "320", "height": "256", "steps": "2", "model": space}
+        assert parameters(picture) == expected
+        assert tool_text(picture) == f"saved\nSteps: 2, Seed: 11, Size: 320x256, Model: {space}"  # as tools read it
         assert picture.size == (320, 256)
     webp = generation.save(tmp_path / "out.webp").read_bytes()
     assert generation.image_bytes[12:] in webp  # the Space's own chunks, not re-encoded
     with Image.open(io.BytesIO(webp)) as picture:
         assert picture.tobytes() == generation.image.tobytes()
-        assert parameters(picture) == {"prompt": "saved", "seed": "11", "width": "320", "height": "256", "steps": "2"}
+        assert parameters(picture) == expected
     with Image.open(generation.save(tmp_path / "out.jpg")) as picture:
         assert picture.format == "JPEG" and parameters(picture)["seed"] == "11"
     with pytest.raises(ValueError, match=r"cannot save an image as '\.xyz'"):
