@@ -33,8 +33,8 @@ MAX_IMAGE_SIDE = 4096
 THUMBNAIL_SIDE = 128
 #: How ``%flux`` and the static fallback encode a picture: JPEG, which every front end shows
 #: (VS Code's renderer does not show WebP), quality 70 with 4:2:0 chroma, optimized and
-#: progressive: about 1.7x the Space's WebP in the notebook, base64 included, on photographs
-#: (quality 80: 2.2x; ``python bench/bench_lean.py`` measures both against the Space's WebP).
+#: progressive: 1.6x the Space's WebP in the notebook, base64 included, on photographs
+#: (quality 80: 2.0x; ``python bench/bench_lean.py`` measures both against the Space's WebP).
 DISPLAY_JPEG: dict[str, object] = {"quality": 70, "subsampling": "4:2:0", "optimize": True, "progressive": True}
 
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
