@@ -24,9 +24,11 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from bench_lean import photographs
 from support.servers import start_standin, stop
 
 from flux_widget import FluxWidget
+from flux_widget.images import thumbnail_data_url
 
 
 def message_bytes(data: dict[str, Any], buffers: list[Any]) -> int:
@@ -186,6 +188,15 @@ def main() -> None:
         f"   full image as base64 {growth['full image as base64 per entry']:>10,.0f} B  "
         f"{growth['full image as base64 per entry'] / growth['per entry']:.1f}x larger"
     )
+    photos = photographs()
+    if photos:
+        sizes = [len(thumbnail_data_url(webp)) for webp in photos.values()]
+        print(
+            f"   thumbnail of a real photograph {statistics.median(sizes):>6,.0f} B median, {max(sizes):,} B at most "
+            f"(scikit-image's {len(sizes)}, at 1024² as the Space's WebP; goal <= 12 KB)"
+        )
+    else:
+        print("   (real photographs skipped: scikit-image is not installed; pip install scikit-image)")
     print(f"3. Time until another cell's output appears (median of {args.rounds}, real kernel):")
     idle = statistics.median(waits["idle kernel"])
     for name, values in waits.items():
