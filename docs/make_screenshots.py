@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from support.jupyter import browser, jupyter_server, write_notebook
-from support.notebook_page import NotebookPage, expect_count, history_items
+from support.notebook_page import NotebookPage, expect_count, history_items, set_number
 from support.servers import start_standin, stop
 
 CELL = "from flux_widget import FluxWidget\nw = FluxWidget(width=1024, height=768, steps=4)\nw"
@@ -41,11 +41,7 @@ def shoot(out: Path, space: str, theme: str, width: int, batch: bool) -> Path:
                 widget.get_by_role("button", name="Generate").click()
                 expect_count(history_items(widget), PROMPTS.index(prompt) + 1)
             if batch:
-                if not widget.get_by_role("spinbutton", name="Images", exact=True).is_visible():
-                    widget.get_by_text("Settings", exact=True).click()
-                field = widget.get_by_role("spinbutton", name="Images", exact=True)
-                field.fill("4")
-                field.press("Tab")
+                set_number(widget, "Images", 4)
                 widget.get_by_label("Prompt", exact=True).fill("four paper boats on a pond")
                 widget.get_by_role("button", name="Generate").click()
                 expect_count(history_items(widget), len(PROMPTS) + 4)

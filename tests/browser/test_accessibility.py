@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from support.jupyter import ARTIFACTS, BROWSER_TESTS, WIDGET_CELL, browser, jupyter_server, write_notebook
-from support.notebook_page import NotebookPage, expect_count, history_items, show_settings
+from support.notebook_page import NotebookPage, expect_count, history_items, set_number
 
 pytestmark = BROWSER_TESTS
 THEMES = {"light": "JupyterLab Light", "dark": "JupyterLab Dark"}
@@ -54,9 +54,7 @@ def test_axe_finds_no_violation(themed: tuple[str, str, Path], chromium: Any, wi
     # The empty widget, with its examples.
     assert_no_violations(page, ".flux-widget", f"{where}, empty")
     # A batch of two in its grid, with the history below.
-    images = show_settings(widget).get_by_role("spinbutton", name="Images", exact=True)
-    images.fill("2")
-    images.press("Tab")
+    set_number(widget, "Images", 2)
     widget.get_by_label("Prompt", exact=True).fill("an accessible owl")
     widget.get_by_role("button", name="Generate").click()
     expect_count(history_items(widget), 2)

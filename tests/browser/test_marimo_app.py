@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from PIL import Image
 from support.jupyter import ARTIFACTS, BROWSER_TESTS, browser
-from support.notebook_page import show_settings
+from support.notebook_page import set_number, show_settings
 from support.picture import mean_difference, render_picture
 from support.servers import serving
 
@@ -62,9 +62,7 @@ def test_marimo_app_shows_the_widget_and_generates(marimo_app: str, chromium: An
     # The reactive cell below re-ran with the controls as set in the browser.
     page.get_by_text("Next: a marimo heron at 256×256").wait_for(timeout=20_000)
     # A batch of two, as in JupyterLab: a grid whose tiles open the full-size view.
-    images = show_settings(widget).get_by_role("spinbutton", name="Images", exact=True)
-    images.fill("2")
-    images.press("Tab")
+    set_number(widget, "Images", 2)
     widget.get_by_role("button", name="Generate").click()
     tiles = widget.get_by_role("list", name="Batch").get_by_role("button")
     tiles.nth(1).wait_for(timeout=30_000)
