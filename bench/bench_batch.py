@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from support.servers import start_standin, stop
 
 from flux_widget import FluxClient
-from flux_widget.batch import batch_requests, run_batch
+from flux_widget.backends._count import batch_outcomes, batch_requests
 from flux_widget.types import GenerationRequest, Queued
 
 
@@ -44,7 +44,8 @@ async def one_batch(client: FluxClient, count: int, concurrency: int) -> tuple[f
 
     request = GenerationRequest.build("[slow] bench", width=256, height=256, steps=2, seed=1, randomize_seed=False)
     begin = time.perf_counter()
-    async with run_batch(client, batch_requests(request, count), concurrency=concurrency, on_progress=seen) as outcomes:
+    requests = batch_requests(request, count)
+    async with batch_outcomes(client, requests, concurrency=concurrency, on_progress=seen) as outcomes:
         async for slot, outcome in outcomes:
             waiting.discard(slot)
             if isinstance(outcome, BaseException):

@@ -112,7 +112,8 @@ async def display_costs(space: str, runs: int) -> dict[str, dict[str, tuple[floa
     """Per source image: each way of showing it, as (median ms, notebook bytes / the WebP's bytes)."""
     from PIL import Image
 
-    from flux_widget import FluxClient, images
+    import flux_widget._images as images
+    from flux_widget import FluxClient
 
     async with FluxClient(space) as client:
         generation = await client.generate("bench display", width=1024, height=1024, seed=2, randomize_seed=False)
@@ -148,7 +149,7 @@ async def history_traffic(space: str, total: int) -> dict[int, tuple[int, int, i
     from ipywidgets import Widget
 
     from flux_widget import FluxWidget
-    from flux_widget.history import HistoryEntry
+    from flux_widget.widget._history import HistoryEntry
 
     sent: list[int] = []
     opened: list[int] = []  # each history entry's model, opened on a comm of its own with its state

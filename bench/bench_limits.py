@@ -27,8 +27,8 @@ from support.inference_server import inference_endpoint
 from support.misbehaving import misbehaving_space
 
 from flux_widget import FluxClient, FluxError
-from flux_widget.client import MAX_CONFIG_BYTES
-from flux_widget.space_http import MAX_EVENT_BYTES, MAX_IMAGE_BYTES
+from flux_widget.backends.space._client import MAX_CONFIG_BYTES
+from flux_widget.backends.space._http import MAX_EVENT_BYTES, MAX_IMAGE_BYTES
 
 MiB = 1024 * 1024
 EVENTS = "/gradio_api/queue/data"
@@ -83,7 +83,7 @@ async def hub_text_to_image(url: str) -> None:
 
 
 async def ours_inference(url: str) -> None:
-    from flux_widget.inference import InferenceBackend
+    from flux_widget.backends._inference import InferenceBackend
     from flux_widget.types import GenerationRequest
 
     backend = InferenceBackend(url, token="hf_" + "bench" * 8)

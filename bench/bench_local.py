@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 import torch
 
 import flux_widget
-from flux_widget.batch import batch_requests
-from flux_widget.local import LocalBackend
+from flux_widget.backends._count import batch_requests
+from flux_widget.backends.local._backend import LocalBackend
 from flux_widget.types import GenerationRequest
 
 

@@ -28,7 +28,7 @@ from bench_lean import photographs
 from support.servers import start_standin, stop
 
 from flux_widget import FluxWidget
-from flux_widget.images import thumbnail_data_url
+from flux_widget._images import thumbnail_data_url
 
 
 def message_bytes(data: dict[str, Any], buffers: list[Any]) -> int:

@@ -14,10 +14,10 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .batch_jobs import run_batch
-    from .client import FluxClient, space_url
-    from .config import DEFAULT_SPACE
-    from .entry import agenerate, generate
+    from ._config import DEFAULT_SPACE
+    from ._generate import agenerate, generate
+    from .backends.local._backend import unload
+    from .backends.space._client import FluxClient, space_url
     from .errors import (
         AuthenticationError,
         FluxError,
@@ -27,19 +27,19 @@ if TYPE_CHECKING:
         ServiceUnavailableError,
         SpaceUnavailableError,
     )
-    from .jobs import JobReport
-    from .local import unload
+    from .jobs._engine import JobReport
+    from .jobs._run import run_batch
     from .provider import BlackForestLabs_Flux1Schnell, ImageResponse
     from .types import Generation, GenerationRequest, Loading, ProgressEvent, Queued, Started, Step
-    from .widget import FluxWidget
+    from .widget._widget import FluxWidget
 
 __version__ = "0.1.0"
 
 #: Each public name and the module that defines it.
 _HOMES = {
-    "DEFAULT_SPACE": "config",
-    "FluxClient": "client",
-    "space_url": "client",
+    "DEFAULT_SPACE": "_config",
+    "FluxClient": "backends.space._client",
+    "space_url": "backends.space._client",
     "AuthenticationError": "errors",
     "FluxError": "errors",
     "GenerationError": "errors",
@@ -49,8 +49,8 @@ _HOMES = {
     "SpaceUnavailableError": "errors",
     "BlackForestLabs_Flux1Schnell": "provider",
     "ImageResponse": "provider",
-    "agenerate": "entry",
-    "generate": "entry",
+    "agenerate": "_generate",
+    "generate": "_generate",
     "Generation": "types",
     "GenerationRequest": "types",
     "Loading": "types",
@@ -58,10 +58,10 @@ _HOMES = {
     "Queued": "types",
     "Started": "types",
     "Step": "types",
-    "unload": "local",
-    "run_batch": "batch_jobs",
-    "JobReport": "jobs",
-    "FluxWidget": "widget",
+    "unload": "backends.local._backend",
+    "run_batch": "jobs._run",
+    "JobReport": "jobs._engine",
+    "FluxWidget": "widget._widget",
 }
 
 __all__ = [
@@ -110,6 +110,6 @@ def __dir__() -> list[str]:
 
 def load_ipython_extension(ipython: Any) -> None:
     """Register ``%flux`` and ``%%flux`` (called by ``%load_ext flux_widget``)."""
-    from .magic import FluxMagics
+    from .notebook._magic import FluxMagics
 
     ipython.register_magics(FluxMagics)

@@ -9,13 +9,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import images
-from .batch import MAX_COUNT
-from .batch_jobs import ENGINES, run_prompt_file
-from .entry import generate
+from . import _images as images
+from ._generate import generate
+from ._options import add_options, backend_from, request_from
+from ._progress_text import describe
+from .backends._count import MAX_COUNT
 from .errors import FluxError
-from .options import add_options, backend_from, request_from
-from .progress_text import describe
+from .jobs._run import ENGINES, run_prompt_file
 from .types import Loading, ProgressEvent
 
 #: The installed distribution's version (the same as flux_widget.__version__).

@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator, Generator, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, cast
 
-from .backends import BackendOptions
-from .config import DEFAULT_TIMEOUT
+from ._config import DEFAULT_TIMEOUT
+from .backends._cache import shared_client
+from .backends.base import BackendOptions
 from .errors import InvalidRequestError
-from .shared import shared_client
 from .types import Generation, GenerationRequest, RequestParameters
 
 __all__ = ["BlackForestLabs_Flux1Schnell", "ImageResponse"]

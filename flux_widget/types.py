@@ -293,7 +293,7 @@ class Generation:
     @property
     def image(self) -> Image.Image:
         """The image as a ``PIL.Image``."""
-        from . import images  # images depends on nothing here; imported late to keep types light
+        from . import _images as images  # images depends on nothing here; imported late to keep types light
 
         return images.decode(self.image_bytes)
 
@@ -303,7 +303,7 @@ class Generation:
         A suffix that matches the Space's own format (``.webp``) writes the original bytes, the
         metadata muxed in without re-encoding; ``.png``, ``.jpg`` and others convert.
         """
-        from . import images
+        from . import _images as images
 
         return images.save(self.image_bytes, path, self.metadata)
 

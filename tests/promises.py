@@ -46,7 +46,7 @@ PROMISES: tuple[Promise, ...] = (
         "the token is never in an error message",
         (
             Mutation(
-                "flux_widget/redaction.py",
+                "flux_widget/_redaction.py",
                 "return text.replace(secret, PLACEHOLDER)",
                 "return text",
             ),
@@ -56,7 +56,7 @@ PROMISES: tuple[Promise, ...] = (
     Promise(
         "token-origin",
         "the token is sent to the Space's own origin and nowhere else",
-        (Mutation("flux_widget/space_http.py", "if origin(request.url) == self._origin:", "if True:"),),
+        (Mutation("flux_widget/backends/space/_http.py", "if origin(request.url) == self._origin:", "if True:"),),
         ("tests/test_client.py::test_token_reaches_the_spaces_origin_and_no_other_on_a_real_server",),
     ),
     Promise(
@@ -64,7 +64,7 @@ PROMISES: tuple[Promise, ...] = (
         "every way of stopping a generation cancels its job on the Space",
         (
             Mutation(
-                "flux_widget/client.py",
+                "flux_widget/backends/space/_client.py",
                 "job.cleanup = asyncio.ensure_future(self._cancel_on_space(job))",
                 "job.cleanup = asyncio.ensure_future(asyncio.sleep(0))",
             ),
@@ -77,7 +77,13 @@ PROMISES: tuple[Promise, ...] = (
     Promise(
         "body-caps",
         "an oversized image body is refused at 32 MiB, memory bounded",
-        (Mutation("flux_widget/space_http.py", 'limit=MAX_IMAGE_BYTES, what="image"', 'limit=2**40, what="image"'),),
+        (
+            Mutation(
+                "flux_widget/backends/space/_http.py",
+                'limit=MAX_IMAGE_BYTES, what="image"',
+                'limit=2**40, what="image"',
+            ),
+        ),
         ("tests/test_fault_matrix.py::test_bad_image_results_are_refused",),
     ),
     Promise(
@@ -85,7 +91,7 @@ PROMISES: tuple[Promise, ...] = (
         "compressed bodies are decoded in 64 KiB pieces (a gzip bomb stays small)",
         (
             Mutation(
-                "flux_widget/bodies.py",
+                "flux_widget/_bodies.py",
                 "piece = decompressor.decompress(data, PIECE)",
                 "piece = decompressor.decompress(data)",
             ),
@@ -97,7 +103,7 @@ PROMISES: tuple[Promise, ...] = (
         "each server-sent event is capped at 1 MiB, however many lines it has",
         (
             Mutation(
-                "flux_widget/bodies.py",
+                "flux_widget/_bodies.py",
                 "            if in_line == 0:\n                in_event = 0",
                 "            if True:\n                in_event = 0",
             ),
@@ -109,7 +115,7 @@ PROMISES: tuple[Promise, ...] = (
         "every failure in the widget leaves the history untouched",
         (
             Mutation(
-                "flux_widget/widget.py",
+                "flux_widget/widget/_widget.py",
                 '        except FluxError as exc:\n            self._finish("error", str(exc))',
                 "        except FluxError as exc:\n            self.clear_history()\n"
                 '            self._finish("error", str(exc))',
@@ -122,7 +128,7 @@ PROMISES: tuple[Promise, ...] = (
         "one failing image of a batch keeps the images that arrived",
         (
             Mutation(
-                "flux_widget/widget.py",
+                "flux_widget/widget/_widget.py",
                 "raise outcome  # leaving the block cancels the rest, on the Space too",
                 "for _ in arrived:\n                            self.remove(-1)\n                        raise outcome",
             ),
@@ -132,7 +138,7 @@ PROMISES: tuple[Promise, ...] = (
     Promise(
         "two-at-a-time",
         "a batch holds at most two places in the Space's queue",
-        (Mutation("flux_widget/batch.py", "BATCH_CONCURRENCY = 2", "BATCH_CONCURRENCY = 8"),),
+        (Mutation("flux_widget/backends/_count.py", "BATCH_CONCURRENCY = 2", "BATCH_CONCURRENCY = 8"),),
         ("tests/test_batch.py::test_a_batch_never_holds_more_than_two_places_in_the_spaces_queue",),
     ),
     Promise(
@@ -140,7 +146,7 @@ PROMISES: tuple[Promise, ...] = (
         "inference_provider= / --provider chooses the provider that is called",
         (
             Mutation(
-                "flux_widget/inference.py",
+                "flux_widget/backends/_inference.py",
                 'self.provider = (inference_provider or "auto").strip()',
                 'self.provider = "auto"',
             ),
@@ -167,7 +173,7 @@ PROMISES: tuple[Promise, ...] = (
         "huggingface_hub (the inference extra) is imported only when its backend is used",
         (
             Mutation(
-                "flux_widget/backends.py",
+                "flux_widget/backends/base.py",
                 "from .client import FluxClient\n",
                 "import huggingface_hub  # noqa: F401\n\nfrom .client import FluxClient\n",
             ),
@@ -177,15 +183,15 @@ PROMISES: tuple[Promise, ...] = (
     Promise(
         "thumbnails",
         "history entries carry a small thumbnail (its shorter side 128 px), not the image",
-        (Mutation("flux_widget/images.py", "THUMBNAIL_SIDE = 128", "THUMBNAIL_SIDE = 4096"),),
+        (Mutation("flux_widget/_images.py", "THUMBNAIL_SIDE = 128", "THUMBNAIL_SIDE = 4096"),),
         ("tests/test_widget.py::test_history_thumbnails_are_shrunk_from_the_full_image",),
     ),
     Promise(
         "flux-payload",
         "%flux shows a photo-sized image in few bytes (JPEG quality 70), at twice its shown size, no more",
         (
-            Mutation("flux_widget/images.py", '{"quality": 70,', '{"quality": 95,'),
-            Mutation("flux_widget/magic.py", "max_side=2 * max(size.values())", "max_side=None"),
+            Mutation("flux_widget/_images.py", '{"quality": 70,', '{"quality": 95,'),
+            Mutation("flux_widget/notebook/_magic.py", "max_side=2 * max(size.values())", "max_side=None"),
         ),
         ("tests/test_magic.py::test_magic_shows_a_photo_like_image_in_few_bytes_at_twice_its_shown_size",),
     ),
@@ -194,7 +200,7 @@ PROMISES: tuple[Promise, ...] = (
         "memory stays flat over many generations",
         (
             Mutation(
-                "flux_widget/client.py",
+                "flux_widget/backends/space/_client.py",
                 "        yield generation\n",
                 "        self.kept = [*getattr(self, 'kept', []), generation]\n        yield generation\n",
             ),
@@ -206,7 +212,9 @@ PROMISES: tuple[Promise, ...] = (
         "a generation past its deadline is cancelled with SpaceUnavailableError",
         (
             Mutation(
-                "flux_widget/client.py", "async with asyncio.timeout_at(when):", "async with asyncio.timeout_at(None):"
+                "flux_widget/backends/space/_client.py",
+                "async with asyncio.timeout_at(when):",
+                "async with asyncio.timeout_at(None):",
             ),
         ),
         ("tests/test_hostile_spaces.py::test_deadline_bounds_a_generation_and_cancels_the_job",),
@@ -214,7 +222,7 @@ PROMISES: tuple[Promise, ...] = (
     Promise(
         "limits-contract",
         "the frontend's limits come from Python, one contract",
-        (Mutation("flux_widget/widget_state.py", '"max_seed": MAX_SEED,', '"max_seed": 999,'),),
+        (Mutation("flux_widget/widget/_state.py", '"max_seed": MAX_SEED,', '"max_seed": 999,'),),
         ("tests/test_frontend_contract.py::test_the_limits_trait_is_pythons_own_values",),
     ),
     Promise(
@@ -232,7 +240,7 @@ PROMISES: tuple[Promise, ...] = (
         "the inference backend reads its answer with the Space path's limits",
         (
             Mutation(
-                "flux_widget/inference.py",
+                "flux_widget/backends/_inference.py",
                 "limit = MAX_ERROR_BYTES if failed else MAX_ANSWER_BYTES",
                 "limit = MAX_ERROR_BYTES if failed else 2**40",
             ),
@@ -262,7 +270,7 @@ PROMISES: tuple[Promise, ...] = (
         "the local backend's image is diffusers' own for the same seed, pixel for pixel",
         (
             Mutation(
-                "flux_widget/local_drawing.py",
+                "flux_widget/backends/local/_drawing.py",
                 'generators = [torch.Generator("cpu").manual_seed(seed) for seed in seeds]',
                 'generators = [torch.Generator("cpu").manual_seed(seed + 1) for seed in seeds]',
             ),
@@ -272,7 +280,7 @@ PROMISES: tuple[Promise, ...] = (
     Promise(
         "local-cancel",
         "cancelling a local run stops it at the next step",
-        (Mutation("flux_widget/local_drawing.py", "pipe._interrupt = True", "pass"),),
+        (Mutation("flux_widget/backends/local/_drawing.py", "pipe._interrupt = True", "pass"),),
         ("tests/test_local.py::test_cancel_stops_the_run_at_the_next_step_and_the_worker_ends",),
     ),
     Promise(
@@ -280,7 +288,7 @@ PROMISES: tuple[Promise, ...] = (
         "each image of a local batch has its own seed's generator",
         (
             Mutation(
-                "flux_widget/local_drawing.py",
+                "flux_widget/backends/local/_drawing.py",
                 "generator=generators[0] if len(generators) == 1 else generators,",
                 "generator=generators[0],",
             ),
@@ -290,26 +298,26 @@ PROMISES: tuple[Promise, ...] = (
     Promise(
         "local-download",
         "a model being downloaded shows its bytes",
-        (Mutation("flux_widget/local_loading.py", "if self.counts and (", "if False and ("),),
+        (Mutation("flux_widget/backends/local/_loading.py", "if self.counts and (", "if False and ("),),
         ("tests/test_local_loading.py::test_a_repo_id_is_downloaded_with_its_bytes_shown_then_drawn",),
     ),
     Promise(
         "jobs-resume",
         "a resumed large job makes only what is not done",
-        (Mutation("flux_widget/jobs.py", "pending = [job for job in jobs if not manifest.is_done(job.key)]",
+        (Mutation("flux_widget/jobs/_engine.py", "pending = [job for job in jobs if not manifest.is_done(job.key)]",
                   "pending = list(jobs)"),),
         ("tests/test_large_jobs.py::test_running_again_redoes_only_what_failed",),
     ),
     Promise(
         "jobs-lost-file",
         "an image whose file is gone is made again",
-        (Mutation("flux_widget/manifest.py", 'and (self.folder / str(entry.get("file", ""))).is_file()', ""),),
+        (Mutation("flux_widget/jobs/_manifest.py", 'and (self.folder / str(entry.get("file", ""))).is_file()', ""),),
         ("tests/test_large_jobs.py::test_a_line_a_crash_cut_short_is_dropped_and_made_again",),
     ),
     Promise(
         "jobs-ray-pixels",
         "a Ray job's images are the in-process ones",
-        (Mutation("flux_widget/ray_engine.py", "return self.backend.generate_here(request)",
+        (Mutation("flux_widget/jobs/_ray.py", "return self.backend.generate_here(request)",
                   "return self.backend.generate_here(request.with_seed(request.seed + 1, False))"),),
         ("tests/test_large_jobs_ray.py::test_ray_gives_the_in_process_pixels_and_manifest",),
     ),

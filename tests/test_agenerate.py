@@ -15,7 +15,7 @@ from support.servers import next_job_on
 
 import flux_widget
 from flux_widget import Generation, GenerationRequest, InvalidRequestError, Queued, Step
-from flux_widget.shared import close_clients
+from flux_widget.backends._cache import close_clients
 
 pytestmark = pytest.mark.anyio
 TOKEN = "hf_" + "AgenerateSecret" * 3

@@ -85,7 +85,7 @@ async def test_another_endpoint_by_name(dev_space: tuple[str, Path]) -> None:
 
 
 async def test_widget_on_the_dev_space(dev_space: tuple[str, Path]) -> None:
-    from flux_widget.widget import FluxWidget
+    from flux_widget.widget._widget import FluxWidget
 
     url, tmp = dev_space
     widget = FluxWidget(url, width=256, height=256, steps=2)

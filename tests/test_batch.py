@@ -22,10 +22,10 @@ from support.servers import next_job_on
 
 import flux_widget
 from flux_widget import GenerationError, InvalidRequestError, QuotaExceededError
-from flux_widget.batch import MAX_COUNT, SlotSeed, batch_seeds
-from flux_widget.shared import close_clients
+from flux_widget.backends._cache import close_clients
+from flux_widget.backends._count import MAX_COUNT, SlotSeed, batch_seeds
 from flux_widget.types import MAX_SEED
-from flux_widget.widget import FluxWidget
+from flux_widget.widget._widget import FluxWidget
 
 pytestmark = pytest.mark.anyio
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from flux_widget.batch_progress import PROGRESS_INTERVAL, BatchProgress, Throttle
 from flux_widget.types import Loading, Queued, Started, Step
+from flux_widget.widget._progress import PROGRESS_INTERVAL, BatchProgress, Throttle
 
 
 def test_nothing_reported_changes_nothing() -> None:

@@ -1,4 +1,4 @@
-"""Reading untrusted bodies (``flux_widget.bodies``) on real streamed ``httpx`` responses, no server.
+"""Reading untrusted bodies (``flux_widget._bodies``) on real streamed ``httpx`` responses, no server.
 
 The end-to-end cases run against the misbehaving server (``test_hostile_spaces.py``); these pin down
 each rule of the reader on its own, fast enough for mutation testing (``mutmut run``).
@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Iterable
 import httpx
 import pytest
 
-from flux_widget.bodies import ACCEPT_ENCODING, PIECE, bounded_events, decoded_chunks, read_body
+from flux_widget._bodies import ACCEPT_ENCODING, PIECE, bounded_events, decoded_chunks, read_body
 from flux_widget.errors import GenerationError
 
 pytestmark = pytest.mark.anyio

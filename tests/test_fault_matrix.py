@@ -25,7 +25,7 @@ from flux_widget import (
     QuotaExceededError,
     SpaceUnavailableError,
 )
-from flux_widget.widget import FluxWidget
+from flux_widget.widget._widget import FluxWidget
 
 pytestmark = pytest.mark.anyio
 TOKEN = "hf_" + "FaultMatrixSecret" * 2

@@ -13,8 +13,9 @@ import pytest
 from PIL import Image
 from support.picture import parameters
 
-from flux_widget import Generation, images
-from flux_widget.metadata import CUT_MARKER, MAX_VALUE_CHARS
+import flux_widget._images as images
+from flux_widget import Generation
+from flux_widget._metadata import CUT_MARKER, MAX_VALUE_CHARS
 
 HOSTILE_PROMPT = "a\x00 nul, an \x1b escape, a \x0c form feed, a \ufffe non-character & <tag> \"quote\" end"
 

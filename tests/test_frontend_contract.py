@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from flux_widget import images
-from flux_widget.batch import MAX_COUNT
-from flux_widget.history import ENTRY_FIELDS, HistoryEntry
+import flux_widget._images as images
+from flux_widget.backends._count import MAX_COUNT
 from flux_widget.types import MAX_SEED, MAX_SIZE, MAX_STEPS, MIN_SIZE, SIZE_STEP, RequestParameters
-from flux_widget.widget import FluxWidget
-from flux_widget.widget_state import CONTROL_TYPES, frontend_contract
+from flux_widget.widget._history import ENTRY_FIELDS, HistoryEntry
+from flux_widget.widget._state import CONTROL_TYPES, frontend_contract
+from flux_widget.widget._widget import FluxWidget
 
 SOURCES = Path(__file__).parents[1] / "js" / "src"
 

@@ -32,7 +32,7 @@ from flux_widget import (
     Step,
     space_url,
 )
-from flux_widget.widget import FluxWidget
+from flux_widget.widget._widget import FluxWidget
 
 pytestmark = pytest.mark.anyio
 TOKEN = "hf_" + "HostileSpaceSecret" * 2

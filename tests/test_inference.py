@@ -27,9 +27,9 @@ from flux_widget import (
     QuotaExceededError,
     ServiceUnavailableError,
 )
-from flux_widget.inference import InferenceBackend
+from flux_widget.backends._inference import InferenceBackend
 from flux_widget.types import GenerationRequest
-from flux_widget.widget import FluxWidget
+from flux_widget.widget._widget import FluxWidget
 
 TOKEN = "hf_" + "InferenceBackendSecret" * 2
 

@@ -23,8 +23,8 @@ from support.kernel import pngs
 from support.picture import parameters
 
 import flux_widget
-from flux_widget.jobs import EXIT_FAILED, EXIT_INTERRUPTED
-from flux_widget.prompt_files import jobs_from, parse_prompts
+from flux_widget.jobs._engine import EXIT_FAILED, EXIT_INTERRUPTED
+from flux_widget.jobs._prompt_files import jobs_from, parse_prompts
 
 SMALL = ["--width", "256", "--height", "256", "--steps", "1"]
 
@@ -210,7 +210,7 @@ def test_bad_lines_say_which_and_why(text: str, message: str) -> None:
 
 
 def test_a_line_a_crash_cut_short_is_dropped_and_made_again(tmp_path: Path) -> None:
-    from flux_widget.manifest import Manifest
+    from flux_widget.jobs._manifest import Manifest
 
     folder = tmp_path / "m"
     whole = Manifest(folder)

@@ -1,4 +1,5 @@
-"""The package's shape: each module in one layer, imports only downward or sideways, no cycles; ``__all__`` whole.
+"""The package's shape: its parts as sub-packages, each module in one layer, imports only downward or sideways,
+no cycles; ``__all__`` whole.
 
 Imports are read from the source (lazy ones inside functions and ``TYPE_CHECKING`` ones included),
 so a new upward import fails here before anyone has to notice it in a review.
@@ -16,38 +17,92 @@ import flux_widget
 
 PACKAGE = Path(flux_widget.__file__).parent
 
-#: From the ground up. A module may import modules of its own layer or of lower ones.
+#: From the ground up, by dotted name below ``flux_widget``. A module may import modules of its own
+#: layer or of lower ones.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "config", "redaction", "metadata", "home_loop"),  # vocabulary, no imports of ours but errors
-    ("images", "bodies"),  # untrusted bytes
-    ("types", "progress_text"),  # requests, progress, Generation
-    ("wire", "space_http", "client", "inference", "local_loading", "local_drawing", "local", "backends"),  # backends
-    ("batch", "batch_progress", "shared", "prompt_files", "manifest", "jobs", "archive"),  # on top of any backend
-    ("history", "gallery", "widget_state", "widget", "options", "runner", "entry", "magic", "provider"),  # entry points
-    ("batch_jobs", "ray_engine"),  # large jobs, on the entry points' options and runner
+    ("errors", "_config", "_redaction", "_metadata", "_home_loop"),  # vocabulary, no imports of ours but errors
+    ("_images", "_bodies"),  # untrusted bytes
+    ("types", "_progress_text"),  # requests, progress, Generation
+    (  # backends
+        "backends.space._wire",
+        "backends.space._http",
+        "backends.space._client",
+        "backends._inference",
+        "backends.local._loading",
+        "backends.local._drawing",
+        "backends.local._backend",
+        "backends.base",
+        "backends._count",
+        "backends._cache",
+    ),
+    (  # on top of any backend: the parts' own pieces
+        "jobs._prompt_files",
+        "jobs._manifest",
+        "jobs._engine",
+        "widget._archive",
+        "widget._progress",
+        "widget._history",
+        "notebook._gallery",
+    ),
+    ("_options", "_runner", "_generate", "provider", "widget._state", "widget._widget"),  # entry points
+    ("notebook._magic", "jobs._run", "jobs._ray"),  # the magics and large jobs, on the entry points
     ("__main__", "__init__"),
 )
 LAYER = {module: number for number, modules in enumerate(LAYERS) for module in modules}
+#: The sub-packages and what none of their modules may import.
+PARTS = {"backends": ("jobs", "widget", "notebook"), "jobs": ("widget", "notebook"), "widget": ("jobs", "notebook")}
+
+
+def module_names() -> list[str]:
+    """Every module of the package as a dotted name below ``flux_widget`` (sub-packages' ``__init__`` left out)."""
+    names = []
+    for path in PACKAGE.rglob("*.py"):
+        parts = path.relative_to(PACKAGE).with_suffix("").parts
+        if parts[-1] == "__init__" and len(parts) > 1:
+            continue
+        names.append(".".join(parts))
+    return names
 
 
 def imports_of(module: str) -> set[str]:
-    """The package's modules that ``module`` imports, anywhere in its source."""
+    """The package's modules that ``module`` imports, anywhere in its source, as dotted names."""
     found: set[str] = set()
-    for node in ast.walk(ast.parse((PACKAGE / f"{module}.py").read_text())):
-        if isinstance(node, ast.ImportFrom) and node.level == 1:
-            names = [node.module] if node.module else [alias.name for alias in node.names]
-            found.update(name.split(".")[0] for name in names)
+    package = module.split(".")[:-1]
+    known = set(module_names())
+    for node in ast.walk(ast.parse((PACKAGE / f"{module.replace('.', '/')}.py").read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = package[: len(package) - (node.level - 1)] + (node.module.split(".") if node.module else [])
+            for alias in node.names:
+                candidate = ".".join([*base, alias.name])
+                found.add(candidate if candidate in known else ".".join(base))
     return found
 
 
 def test_every_module_has_a_layer() -> None:
-    assert sorted(path.stem for path in PACKAGE.glob("*.py")) == sorted(LAYER)
+    assert sorted(module_names()) == sorted(LAYER)
+
+
+def test_sub_packages_have_only_a_docstring() -> None:
+    # Importing a part's module never drags in the part's other modules (light imports stay light).
+    for init in PACKAGE.glob("*/**/__init__.py"):
+        tree = ast.parse(init.read_text())
+        assert len(tree.body) == 1 and isinstance(tree.body[0], ast.Expr), init
 
 
 @pytest.mark.parametrize("module", sorted(LAYER))
 def test_imports_go_down_or_sideways(module: str) -> None:
-    upward = {imported for imported in imports_of(module) if LAYER[imported] > LAYER[module]}
+    imported = imports_of(module)
+    unknown = imported - set(LAYER)
+    assert not unknown, f"{module} imports {sorted(unknown)}, which are no modules of the package"
+    upward = {name for name in imported if LAYER[name] > LAYER[module]}
     assert not upward, f"{module} (layer {LAYER[module]}) imports {sorted(upward)} from a higher layer"
+
+
+@pytest.mark.parametrize("part", sorted(PARTS))
+def test_parts_stay_apart(part: str) -> None:
+    for module in (name for name in LAYER if name.startswith(f"{part}.")):
+        crossing = {name for name in imports_of(module) if name.split(".")[0] in PARTS[part]}
+        assert not crossing, f"{module} imports {sorted(crossing)}"
 
 
 def test_no_import_cycles() -> None:

@@ -53,7 +53,7 @@ def test_no_extra_is_imported_until_its_backend_is_used(space: str) -> None:
     loaded = python(
         "import sys, asyncio, flux_widget\n"
         "from flux_widget import FluxWidget, generate, agenerate, BlackForestLabs_Flux1Schnell\n"
-        "import flux_widget.__main__, flux_widget.magic\n"
+        "import flux_widget.__main__, flux_widget.notebook._magic\n"
         f"generate('no extras', space={space!r}, width=256, height=256, steps=1)\n"
         f"w = FluxWidget({space!r}); w.close()\n"
         f"print([name for name in {EXTRAS!r} if name in sys.modules])"
@@ -172,7 +172,7 @@ def test_command_line_refuses_an_unknown_suffix_before_any_request(bad_space: tu
     ],
 )
 def test_metadata_is_muxed_in_without_touching_the_pixels(fmt: str, mode: str, options: dict) -> None:
-    from flux_widget.metadata import with_metadata
+    from flux_widget._metadata import with_metadata
 
     original = Image.new(mode, (300, 200), (10, 120, 200, 128)[: len(mode)])
     out = io.BytesIO()

@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from flux_widget.local_loading import fit_plan, pipeline_files
-from flux_widget.progress_text import describe
+from flux_widget._progress_text import describe
+from flux_widget.backends.local._loading import fit_plan, pipeline_files
 from flux_widget.types import Loading
 
 torch = pytest.importorskip("torch")  # the local extra; in CI a skip fails (conftest.py)

@@ -122,7 +122,7 @@ def test_command_line_error_is_one_line_and_exit_1(space_env: str, tmp_path: Pat
 
 
 def test_importing_patches_no_event_loop() -> None:
-    script = "import sys, flux_widget, flux_widget.magic\nprint('nest_asyncio2' in sys.modules)"
+    script = "import sys, flux_widget, flux_widget.notebook._magic\nprint('nest_asyncio2' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert result.stdout == "False\n", result.stderr
 

@@ -19,7 +19,7 @@ from support.misbehaving import Seen
 
 from flux_widget import FluxClient, GenerationError, Step
 from flux_widget.errors import safe_text
-from flux_widget.widget import FluxWidget
+from flux_widget.widget._widget import FluxWidget
 
 pytestmark = pytest.mark.anyio
 TOKEN = "hf_" + "ServerTextSecret" * 2

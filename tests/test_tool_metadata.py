@@ -17,7 +17,8 @@ import pytest
 from PIL import Image
 from support.picture import parameters, parse_tool_text, tool_text
 
-from flux_widget import Generation, generate, images
+import flux_widget._images as images
+from flux_widget import Generation, generate
 
 PROMPT = "a cat in a hat, «ünïcode» & \"quotes\""
 

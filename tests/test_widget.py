@@ -19,7 +19,7 @@ from support.journal import Journal
 from support.picture import mean_difference, parameters, render_picture
 
 from flux_widget import FluxError, GenerationError, InvalidRequestError, QuotaExceededError
-from flux_widget.widget import FluxWidget
+from flux_widget.widget._widget import FluxWidget
 
 pytestmark = pytest.mark.anyio
 SECRET = "hf_" + "S3cr3tT0k3n" * 3

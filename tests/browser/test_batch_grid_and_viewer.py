@@ -25,7 +25,7 @@ from support.notebook_page import (
 )
 from support.servers import next_job_on
 
-from flux_widget.runner import run_sync
+from flux_widget._runner import run_sync
 
 pytestmark = BROWSER_TESTS
 

@@ -8,31 +8,30 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .archive import zip_of
-from .backends import Backend, BackendOptions, make_backend
-from .batch import batch_requests, run_batch
-from .batch_progress import ProgressPump
-from .config import DEFAULT_DEADLINE
-from .errors import FluxError, QuotaExceededError, safe_text, without_wait
-from .history import History
-from .types import (
+from .._config import DEFAULT_DEADLINE
+from ..backends._count import batch_outcomes, batch_requests
+from ..backends.base import Backend, BackendOptions, make_backend
+from ..errors import FluxError, QuotaExceededError, safe_text, without_wait
+from ..types import (
     GenerationRequest,
     RequestParameters,
 )
+from ._archive import zip_of
+from ._history import History
+from ._progress import ProgressPump
 
 if TYPE_CHECKING:
     from PIL import Image
 
-    from .types import Generation
+    from ..types import Generation
 
-from .home_loop import HomeLoop
-from .widget_state import CONTROL_TYPES, WidgetState, control_values
+from .._home_loop import HomeLoop
+from ._state import CONTROL_TYPES, WidgetState, control_values
 
 __all__ = ["FluxWidget"]
 
 logger = logging.getLogger("flux_widget")
 
-_PACKAGE = Path(__file__).parent
 #: How many removals :meth:`FluxWidget.restore` can undo.
 UNDO_DEPTH = 20
 
@@ -289,7 +288,7 @@ class FluxWidget(WidgetState):
             if not self.space_parameters:  # a widget made outside a running loop learns them now
                 await self._discover()
             requests = batch_requests(request, count)
-            async with run_batch(self._client, requests, on_progress=self._pump.record) as outcomes:
+            async with batch_outcomes(self._client, requests, on_progress=self._pump.record) as outcomes:
                 async for slot, outcome in outcomes:
                     if isinstance(outcome, BaseException):
                         raise outcome  # leaving the block cancels the rest, on the Space too

@@ -16,8 +16,9 @@ from typing import Any
 import httpx
 from httpx_sse import EventSource
 
-from .bodies import ACCEPT_ENCODING, bounded_events, decoded_chunks, read_body
-from .errors import (
+from ..._bodies import ACCEPT_ENCODING, bounded_events, decoded_chunks, read_body
+from ..._redaction import redact
+from ...errors import (
     AuthenticationError,
     FluxError,
     GenerationError,
@@ -25,8 +26,7 @@ from .errors import (
     SpaceUnavailableError,
     plain_text,
 )
-from .redaction import redact
-from .wire import load_json
+from ._wire import load_json
 
 __all__ = ["MAX_ERROR_BODY_BYTES", "MAX_EVENT_BYTES", "MAX_IMAGE_BYTES", "SpaceHTTP", "origin"]
 

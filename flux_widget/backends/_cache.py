@@ -12,9 +12,9 @@ import asyncio
 import weakref
 from typing import Unpack
 
-from .backends import Backend, BackendOptions, backend_kind, make_backend
-from .client import space_url
-from .config import DEFAULT_TIMEOUT, env_token
+from .._config import DEFAULT_TIMEOUT, env_token
+from .base import Backend, BackendOptions, backend_kind, make_backend
+from .space._client import space_url
 
 __all__ = ["close_clients", "shared_client"]
 

@@ -1,7 +1,7 @@
 """The one batch driver: several images from one request, a few at a time, every job cancelled on any stop.
 
 The widget, :func:`~flux_widget.generate` / :func:`~flux_widget.agenerate` with ``count=``, and the
-magics all run their images through :func:`run_batch`; :func:`batch_requests` gives each image of a
+magics all run their images through :func:`batch_outcomes`; :func:`batch_requests` gives each image of a
 request its seed.
 """
 
@@ -13,22 +13,22 @@ from contextlib import asynccontextmanager
 from functools import partial
 from typing import TYPE_CHECKING, NamedTuple
 
-from .errors import InvalidRequestError
-from .types import MAX_SEED, Generation, GenerationRequest, ProgressEvent
+from ..errors import InvalidRequestError
+from ..types import MAX_SEED, Generation, GenerationRequest, ProgressEvent
 
 if TYPE_CHECKING:
-    from .backends import Backend
+    from .base import Backend
 
 __all__ = [
     "BATCH_CONCURRENCY",
     "MAX_COUNT",
     "SlotProgress",
     "SlotSeed",
+    "batch_outcomes",
     "batch_requests",
     "batch_seeds",
     "check_count",
     "generate_all",
-    "run_batch",
 ]
 
 #: The most images one request may ask for.
@@ -73,7 +73,7 @@ def batch_requests(request: GenerationRequest, count: int) -> list[GenerationReq
 
 
 @asynccontextmanager
-async def run_batch(
+async def batch_outcomes(
     backend: Backend,
     requests: Sequence[GenerationRequest],
     *,
@@ -134,7 +134,7 @@ async def generate_all(
 ) -> list[Generation]:
     """Every image of ``requests`` in their order; the first failure cancels the rest and is raised."""
     results: dict[int, Generation] = {}
-    async with run_batch(backend, requests, deadline=deadline, on_progress=on_progress) as outcomes:
+    async with batch_outcomes(backend, requests, deadline=deadline, on_progress=on_progress) as outcomes:
         async for slot, outcome in outcomes:
             if isinstance(outcome, BaseException):
                 raise outcome

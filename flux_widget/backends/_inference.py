@@ -21,9 +21,10 @@ from typing import Any
 
 import httpx
 
-from .bodies import ACCEPT_ENCODING, read_body
-from .config import DEFAULT_DEADLINE, DEFAULT_INFERENCE_MODEL, DEFAULT_TIMEOUT, env_token, positive_seconds
-from .errors import (
+from .._bodies import ACCEPT_ENCODING, read_body
+from .._config import DEFAULT_DEADLINE, DEFAULT_INFERENCE_MODEL, DEFAULT_TIMEOUT, env_token, positive_seconds
+from .._redaction import redact
+from ..errors import (
     MAX_WAIT_SECONDS,
     AuthenticationError,
     FluxError,
@@ -33,9 +34,8 @@ from .errors import (
     ServiceUnavailableError,
     plain_text,
 )
-from .redaction import redact
-from .types import MAX_SEED, Generation, GenerationRequest, ProgressCallback, Started, notify
-from .wire import FLUX_DEFAULTS, FLUX_PARAMETERS, SCHNELL
+from ..types import MAX_SEED, Generation, GenerationRequest, ProgressCallback, Started, notify
+from .space._wire import FLUX_DEFAULTS, FLUX_PARAMETERS, SCHNELL
 
 __all__ = ["DEFAULT_MODEL", "InferenceBackend"]
 
@@ -265,7 +265,7 @@ def retry_after_seconds(value: str) -> float | None:
 def _accepted_webp(answer: bytes) -> tuple[bytes, tuple[int, int]] | str:
     """The answer checked as the Space's images are (whole file, pixel limits), as WebP, and its size;
     or why it was refused."""
-    from . import images
+    from .. import _images as images
 
     try:
         data, _ = images.accept(answer)

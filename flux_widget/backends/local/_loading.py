@@ -18,9 +18,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
-from .config import OFFLOAD_ENV
-from .errors import AuthenticationError, FluxError, GenerationError, InvalidRequestError
-from .types import Loading
+from ..._config import OFFLOAD_ENV
+from ...errors import AuthenticationError, FluxError, GenerationError, InvalidRequestError
+from ...types import Loading
 
 __all__ = ["OFFLOADS", "Placement", "fit_plan", "load_pipeline", "offload_choice"]
 

@@ -12,17 +12,17 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 from IPython.display import DisplayHandle, display
 
-from . import images
-from .batch import batch_requests, check_count, run_batch
-from .entry import generate
-from .errors import FluxError, GenerationError, unquoted
-from .gallery import Tile, caption, grid_bundle
-from .options import SHARED, Option, backend_from, request_from
-from .progress_text import describe
-from .runner import run_sync
-from .shared import shared_client
-from .types import Generation
-from .widget import FluxWidget
+from .. import _images as images
+from .._generate import generate
+from .._options import SHARED, Option, backend_from, request_from
+from .._progress_text import describe
+from .._runner import run_sync
+from ..backends._cache import shared_client
+from ..backends._count import batch_outcomes, batch_requests, check_count
+from ..errors import FluxError, GenerationError, unquoted
+from ..types import Generation
+from ..widget._widget import FluxWidget
+from ._gallery import Tile, caption, grid_bundle
 
 __all__ = ["FluxMagics"]
 
@@ -193,7 +193,8 @@ class FluxMagics(Magics):
         status.update(f"0 of {len(requests)} done")
         done = 0
         try:
-            async with run_batch(backend, requests, concurrency=args.concurrency, deadline=args.deadline) as outcomes:
+            running = batch_outcomes(backend, requests, concurrency=args.concurrency, deadline=args.deadline)
+            async with running as outcomes:
                 async for place, outcome in outcomes:
                     tiles[place], results[place] = self._tile(requests[place].prompt, labels[place], outcome)
                     done += 1

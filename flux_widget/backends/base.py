@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 from typing import Protocol, TypedDict, Unpack
 
-from .client import FluxClient
-from .config import BACKEND_ENV, DEFAULT_DEADLINE, DEFAULT_TIMEOUT
-from .errors import InvalidRequestError
-from .types import Generation, GenerationRequest, ProgressCallback
+from .._config import BACKEND_ENV, DEFAULT_DEADLINE, DEFAULT_TIMEOUT
+from ..errors import InvalidRequestError
+from ..types import Generation, GenerationRequest, ProgressCallback
+from .space._client import FluxClient
 
 __all__ = ["BACKENDS", "Backend", "BackendOptions", "backend_kind", "make_backend"]
 
@@ -101,12 +101,12 @@ def make_backend(deadline: float = DEFAULT_DEADLINE, **options: Unpack[BackendOp
     common = _Common(token=options.get("token"), timeout=options.get("timeout", DEFAULT_TIMEOUT), deadline=deadline)
     kind = backend_kind(options.get("backend"))
     if kind == "local":
-        from .local import LocalBackend  # torch and diffusers, imported only when chosen
+        from .local._backend import LocalBackend  # torch and diffusers, imported only when chosen
 
         local = {"device": options.get("device"), "dtype": options.get("dtype"), "offload": options.get("offload")}
         return LocalBackend(options.get("model"), **local, **common)
     if kind == "inference":
-        from .inference import InferenceBackend  # huggingface_hub, imported only when chosen
+        from ._inference import InferenceBackend  # huggingface_hub, imported only when chosen
 
         return InferenceBackend(options.get("model"), inference_provider=options.get("inference_provider"), **common)
     return FluxClient(options.get("space"), proxy=options.get("proxy"), auth=options.get("auth"), **common)

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, TypeGuard
 
-from .errors import GenerationError, InvalidRequestError, SpaceUnavailableError, error_from_space_message, safe_text
-from .types import (
+from ...errors import GenerationError, InvalidRequestError, SpaceUnavailableError, error_from_space_message, safe_text
+from ...types import (
     MAX_SEED,
     MAX_SIZE,
     MAX_STEPS,

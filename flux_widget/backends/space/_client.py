@@ -26,12 +26,12 @@ from typing import Any, Unpack
 
 import httpx
 
-from . import wire
-from .config import DEFAULT_DEADLINE, DEFAULT_SPACE, DEFAULT_TIMEOUT, SPACE_ENV, env_token, positive_seconds
-from .errors import FluxError, GenerationError, InvalidRequestError, QuotaExceededError, SpaceUnavailableError
-from .space_http import SpaceHTTP
-from .types import Generation, GenerationRequest, ProgressCallback, ProgressEvent, RequestParameters, Step, notify
-from .wire import SpaceInfo, whole_or
+from ..._config import DEFAULT_DEADLINE, DEFAULT_SPACE, DEFAULT_TIMEOUT, SPACE_ENV, env_token, positive_seconds
+from ...errors import FluxError, GenerationError, InvalidRequestError, QuotaExceededError, SpaceUnavailableError
+from ...types import Generation, GenerationRequest, ProgressCallback, ProgressEvent, RequestParameters, Step, notify
+from . import _wire as wire
+from ._http import SpaceHTTP
+from ._wire import SpaceInfo, whole_or
 
 __all__ = ["DEFAULT_DEADLINE", "DEFAULT_SPACE", "FluxClient", "SpaceInfo", "space_url"]
 
@@ -352,7 +352,7 @@ class FluxClient:
         seed = info.seed_from(output, fallback=whole_or(sent.get("seed"), request.seed))
         if not isinstance(file_data, dict) or not isinstance(file_data.get("url") or file_data.get("path"), str):
             raise GenerationError(f"The Space's result has no image file: {text(file_data, 200)}.")
-        from . import images  # Pillow, loaded when the first image arrives rather than at import
+        from ... import _images as images  # Pillow, loaded when the first image arrives rather than at import
 
         url = self._space.file_url(file_data.get("url"), str(file_data.get("path")), info.api_prefix)
         downloaded = await self._space.download(url)

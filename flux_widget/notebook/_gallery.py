@@ -11,8 +11,8 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from . import images
-from .types import Generation
+from .. import _images as images
+from ..types import Generation
 
 __all__ = ["Tile", "caption", "grid_bundle"]
 

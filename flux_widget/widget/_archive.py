@@ -7,9 +7,9 @@ import json
 import zipfile
 from collections.abc import Sequence
 
-from .images import check_image, suffix_for
-from .metadata import with_metadata
-from .types import Generation
+from .._images import check_image, suffix_for
+from .._metadata import with_metadata
+from ..types import Generation
 
 __all__ = ["file_name", "zip_of"]
 

@@ -57,7 +57,7 @@ def _private_runner() -> asyncio.Runner:
 
 
 def _close_runner() -> None:
-    from .shared import close_clients
+    from .backends._cache import close_clients
 
     global _runner
     if _runner is not None:

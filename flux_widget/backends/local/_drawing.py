@@ -15,8 +15,8 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .errors import GenerationError
-from .types import Step
+from ...errors import GenerationError
+from ...types import Step
 
 __all__ = ["OutOfMemoryError", "draw"]
 

@@ -22,12 +22,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .backends import BackendOptions
-from .errors import FluxError, GenerationError
-from .jobs import Finished, JobReport, record_done, record_failed
-from .manifest import Manifest
-from .prompt_files import Job
-from .types import Generation, GenerationRequest
+from ..backends.base import BackendOptions
+from ..errors import FluxError, GenerationError
+from ..types import Generation, GenerationRequest
+from ._engine import Finished, JobReport, record_done, record_failed
+from ._manifest import Manifest
+from ._prompt_files import Job
 
 __all__ = ["Painter", "run_on_ray"]
 
@@ -44,7 +44,7 @@ class Painter:
 
     def ready(self) -> str:
         """Load the pipeline; an empty string, or what went wrong."""
-        from .local import LocalBackend
+        from ..backends.local._backend import LocalBackend
 
         try:
             self.backend = LocalBackend(self.model, device=self.device, dtype=self.dtype, offload=self.offload)

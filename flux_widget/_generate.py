@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Literal, Unpack, overload
 
-from .backends import BackendOptions
-from .batch import batch_requests, generate_all
-from .runner import run_sync
-from .shared import shared_client
+from ._runner import run_sync
+from .backends._cache import shared_client
+from .backends._count import batch_requests, generate_all
+from .backends.base import BackendOptions
 from .types import Generation, GenerationRequest, ProgressCallback, RequestParameters
 
 __all__ = ["GenerateOptions", "agenerate", "generate"]

@@ -17,15 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import FluxError, QuotaExceededError, ServiceUnavailableError
-from .images import check_image, suffix_for
-from .manifest import Manifest
-from .metadata import with_metadata
-from .prompt_files import Job, slug
-from .types import Generation
+from .._images import check_image, suffix_for
+from .._metadata import with_metadata
+from ..errors import FluxError, QuotaExceededError, ServiceUnavailableError
+from ..types import Generation
+from ._manifest import Manifest
+from ._prompt_files import Job, slug
 
 if TYPE_CHECKING:
-    from .backends import Backend
+    from ..backends.base import Backend
 
 __all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "JobReport", "record_done", "record_failed", "retry_wait", "run_jobs"]
 

@@ -16,10 +16,10 @@ from typing import Any
 import ipywidgets
 import traitlets
 
-from . import images
-from .archive import file_name
-from .errors import GenerationError
-from .types import Generation
+from .. import _images as images
+from ..errors import GenerationError
+from ..types import Generation
+from ._archive import file_name
 
 __all__ = ["ENTRY_FIELDS", "History", "HistoryEntry"]
 

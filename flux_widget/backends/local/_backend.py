@@ -20,11 +20,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from typing import Any
 
-from .config import DEFAULT_DEADLINE, DEFAULT_LOCAL_MODEL, DEVICE_ENV, env_token, positive_seconds
-from .errors import FluxError, InvalidRequestError
-from .local_drawing import OutOfMemoryError, draw
-from .local_loading import load_pipeline, offload_choice
-from .types import (
+from ..._config import DEFAULT_DEADLINE, DEFAULT_LOCAL_MODEL, DEVICE_ENV, env_token, positive_seconds
+from ...errors import FluxError, InvalidRequestError
+from ...types import (
     MAX_SEED,
     Generation,
     GenerationRequest,
@@ -34,7 +32,9 @@ from .types import (
     Step,
     notify,
 )
-from .wire import FLUX_DEFAULTS, FLUX_PARAMETERS
+from ..space._wire import FLUX_DEFAULTS, FLUX_PARAMETERS
+from ._drawing import OutOfMemoryError, draw
+from ._loading import load_pipeline, offload_choice
 
 __all__ = ["LocalBackend", "choose_device", "unload"]
 

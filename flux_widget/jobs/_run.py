@@ -14,16 +14,16 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Unpack
 
-from .backends import BackendOptions, backend_kind
-from .batch import BATCH_CONCURRENCY
-from .errors import FluxError, InvalidRequestError
-from .jobs import JobReport, run_jobs
-from .manifest import Manifest
-from .options import backend_from
-from .prompt_files import Job, jobs_from, parse_prompts
-from .runner import run_sync
-from .shared import shared_client
-from .types import Generation
+from .._options import backend_from
+from .._runner import run_sync
+from ..backends._cache import shared_client
+from ..backends._count import BATCH_CONCURRENCY
+from ..backends.base import BackendOptions, backend_kind
+from ..errors import FluxError, InvalidRequestError
+from ..types import Generation
+from ._engine import JobReport, run_jobs
+from ._manifest import Manifest
+from ._prompt_files import Job, jobs_from, parse_prompts
 
 __all__ = ["ENGINES", "run_batch", "run_prompt_file"]
 
@@ -124,7 +124,7 @@ def _run(
                     "engine='ray' runs the local backend on many GPUs; a Space or Inference Providers job "
                     "runs its images concurrently in one process (engine='asyncio', the default)."
                 )
-            from .ray_engine import run_on_ray  # ray, imported only when chosen
+            from ._ray import run_on_ray  # ray, imported only when chosen
 
             return run_on_ray(jobs, out, options, workers=workers, report=report, on_finished=bar)
         chosen = concurrency or (1 if kind == "local" else BATCH_CONCURRENCY)
@@ -159,7 +159,7 @@ class _ProgressBar:
         if generation is not None and self._notebook:
             from IPython.display import Image, display
 
-            from .images import display_bytes
+            from .._images import display_bytes
 
             data, mime_type = display_bytes(generation.image_bytes, generation.metadata, max_side=256)
             picture = Image(data=data, format=mime_type.split("/")[1])

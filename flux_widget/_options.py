@@ -14,9 +14,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .backends import BackendOptions
-from .batch import MAX_COUNT
-from .config import PASSWORD_ENV
+from ._config import PASSWORD_ENV
+from .backends._count import MAX_COUNT
+from .backends.base import BackendOptions
 from .errors import InvalidRequestError
 from .types import GenerationRequest
 

@@ -12,8 +12,8 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from .progress_text import describe
-from .types import Loading, ProgressEvent, Queued, Started, Step
+from .._progress_text import describe
+from ..types import Loading, ProgressEvent, Queued, Started, Step
 
 __all__ = ["PROGRESS_INTERVAL", "BatchProgress", "ProgressPump", "Throttle"]
 

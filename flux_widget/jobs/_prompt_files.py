@@ -19,9 +19,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .batch import check_count
-from .errors import InvalidRequestError
-from .types import MAX_SEED, GenerationRequest, RequestParameters
+from ..backends._count import check_count
+from ..errors import InvalidRequestError
+from ..types import MAX_SEED, GenerationRequest, RequestParameters
 
 __all__ = ["Job", "PromptLine", "jobs_from", "parse_prompts"]
 

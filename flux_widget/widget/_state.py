@@ -17,19 +17,19 @@ import anywidget
 import traitlets
 from ipywidgets import widget_serialization
 
-from . import images
-from .batch import MAX_COUNT
-from .errors import InvalidRequestError
-from .history import ENTRY_FIELDS, HistoryEntry
-from .types import MAX_SEED, MAX_SIZE, MAX_STEPS, MIN_SIZE, SIZE_STEP, snap_size
+from .. import _images as images
+from ..backends._count import MAX_COUNT
+from ..errors import InvalidRequestError
+from ..types import MAX_SEED, MAX_SIZE, MAX_STEPS, MIN_SIZE, SIZE_STEP, snap_size
+from ._history import ENTRY_FIELDS, HistoryEntry
 
 if TYPE_CHECKING:
-    from .types import Generation
+    from ..types import Generation
 
 __all__ = ["CONTROL_TYPES", "WidgetState", "control_values", "frontend_contract"]
 
 #: The shipped frontend.
-_STATIC = Path(__file__).parent / "static"
+_STATIC = Path(__file__).parent.parent / "static"
 _STATUSES = ("idle", "queued", "running", "error")
 #: The controls a generate request may set, with the type each must have.
 CONTROL_TYPES: dict[str, type | tuple[type, ...]] = {

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from .metadata import riff_chunks, with_metadata
+from ._metadata import riff_chunks, with_metadata
 
 __all__ = [
     "DISPLAY_JPEG",

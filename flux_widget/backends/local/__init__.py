@@ -1,0 +1,1 @@
+"""The local backend: diffusers FLUX pipelines on this machine's GPU (extra ``[local]``)."""

@@ -1,0 +1,1 @@
+"""The ``%flux`` / ``%%flux`` magics and the HTML grid they show."""

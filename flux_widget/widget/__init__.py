@@ -1,0 +1,1 @@
+"""The notebook widget: ``FluxWidget``, its synced state, history, progress and archive."""
