@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal, Unpack, overload
+from collections.abc import Mapping
+from typing import Any, Literal, Unpack, overload
 
 from ._runner import run_sync
 from .backends._cache import shared_client
@@ -10,7 +11,7 @@ from .backends._count import batch_requests, generate_all
 from .backends.base import BackendOptions
 from .types import Generation, GenerationRequest, ProgressCallback, RequestParameters
 
-__all__ = ["GenerateOptions", "agenerate", "generate"]
+__all__ = ["GenerateOptions", "agenerate", "generate", "split_options"]
 
 
 class GenerateOptions(RequestParameters, BackendOptions, total=False):
@@ -18,8 +19,12 @@ class GenerateOptions(RequestParameters, BackendOptions, total=False):
     (:class:`~flux_widget.backends.BackendOptions`), as :func:`generate` and :func:`agenerate` take them."""
 
 
-def _split(options: GenerateOptions) -> tuple[RequestParameters, BackendOptions]:
-    parameters = {name: value for name, value in options.items() if name in RequestParameters.__annotations__}
+def split_options(options: Mapping[str, Any], kind: Any = RequestParameters) -> tuple[Any, BackendOptions]:
+    """The image's parameters (the keys of the TypedDict ``kind``) and the backend's options of ``options``.
+
+    Anything else is a ``TypeError``, as an unknown keyword argument is.
+    """
+    parameters = {name: value for name, value in options.items() if name in kind.__annotations__}
     where = {name: value for name, value in options.items() if name not in parameters}
     unknown = set(where) - set(BackendOptions.__annotations__)
     if unknown:
@@ -60,8 +65,8 @@ async def agenerate(
     """Generate one image (or ``count``, returned as a list when more than one), on any backend.
 
     The async twin of :func:`generate`, for scripts and async apps: ``await agenerate("a fox",
-    seed=3, randomize_seed=False)``. Parameters: ``width``, ``height``, ``steps``, ``seed``,
-    ``randomize_seed``, ``guidance`` (see :meth:`FluxClient.generate <flux_widget.FluxClient.generate>`);
+    seed=3, randomize_seed=False)``. Parameters: those of :class:`~flux_widget.types.RequestParameters`
+    (``width``, ``height``, ``steps``, ``seed``, ``randomize_seed``, …);
     where: ``backend`` (``"space"``, the default, or ``"inference"``), ``space``, ``token``,
     ``model``, ``inference_provider``. ``deadline`` (seconds, default 600) bounds each image;
     ``on_progress`` hears every image's events. Calls with the same options on one event loop
@@ -73,7 +78,7 @@ async def agenerate(
     :class:`~flux_widget.GenerationRequest` (then without parameters). Errors are the
     :class:`~flux_widget.FluxError` family.
     """
-    parameters, where = _split(options)
+    parameters, where = split_options(options)
     requests = batch_requests(GenerationRequest.of(prompt, **parameters), count)
     backend = shared_client(**where)
     heard = None if on_progress is None else (lambda _slot, event: on_progress(event))

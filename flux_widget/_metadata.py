@@ -19,6 +19,8 @@ import zlib
 from collections.abc import Mapping
 from xml.sax.saxutils import escape
 
+from ._parameters import PARAMETERS
+
 __all__ = [
     "MAX_VALUE_CHARS",
     "XMP_NAMESPACE",
@@ -68,7 +70,7 @@ def parameters_text(metadata: Mapping[str, object]) -> str:
     user comment); each value is cleaned and cut as :func:`clean_metadata` does.
     """
     cleaned = clean_metadata(metadata)
-    named = [("Steps", "steps"), ("Seed", "seed"), ("CFG scale", "guidance"), ("Model", "model")]
+    named = [*((parameter.label, parameter.name) for parameter in PARAMETERS if parameter.label), ("Model", "model")]
     values = [f"{label}: {cleaned[key]}" for label, key in named if cleaned.get(key)]
     if cleaned.get("width") and cleaned.get("height"):
         values.insert(2, f"Size: {cleaned['width']}x{cleaned['height']}")

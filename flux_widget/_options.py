@@ -12,15 +12,19 @@ import os
 from argparse import Namespace
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from ._config import PASSWORD_ENV
+from ._parameters import DRAWING, PARAMETERS
 from .backends._count import MAX_COUNT
-from .backends.base import BackendOptions
+from .backends.base import OPTIONS, BackendOptions
 from .errors import InvalidRequestError
-from .types import GenerationRequest
+from .types import DrawingParameters, GenerationRequest
 
-__all__ = ["SHARED", "Option", "add_options", "backend_from", "login_for", "request_from"]
+__all__ = ["SHARED", "Option", "add_options", "backend_from", "drawing_from", "login_for", "request_from"]
+
+#: The request parameters with a flag of their own (``--width``, ``--steps``, …).
+FLAGGED = tuple(parameter for parameter in PARAMETERS if parameter.flag)
 
 
 @dataclass(frozen=True)
@@ -42,19 +46,9 @@ class Option:
 #: The options of every command that generates: the CLI and ``%flux`` / ``%%flux``.
 SHARED: tuple[Option, ...] = (
     Option(("-n", "--count"), f"images per prompt, 1–{MAX_COUNT} (default 1)", int, 1),
-    Option(("--width",), "width in pixels, snapped to the Space's range (default: the Space's own, 1024)", int),
-    Option(("--height",), "height in pixels, snapped to the Space's range (default: the Space's own, 1024)", int),
-    Option(("--steps",), "denoising steps (default: the Space's own; 4 for FLUX.1-schnell, 28 for FLUX.1-dev)", int),
-    Option(("--seed",), "use this seed (default: a new random one each time)", int),
-    Option(("--guidance",), "guidance scale, for Spaces that take it (FLUX.1-dev)", float),
+    *(Option((str(parameter.flag),), parameter.help, parameter.kind) for parameter in FLAGGED),
     Option(("--deadline",), "seconds one generation may take, queue included (default 600)", float),
-    Option(("--space",), "owner/name or URL of the Space (default: FLUX_WIDGET_SPACE, then the public one)"),
-    Option(("--backend",), "space (default), inference (Inference Providers, needs HF_TOKEN) or local (your GPU)"),
-    Option(("--model",), "inference: the model id or endpoint URL; local: a repo id or a pipeline's folder"),
-    Option(("--device",), "local: auto (CUDA, then MPS), cuda, mps or cpu (default: FLUX_WIDGET_DEVICE, then auto)"),
-    Option(("--dtype",), "local: bfloat16, float16 or float32 (default: what the device does natively)"),
-    Option(("--offload",), "local: auto (offload to RAM when the GPU is too small), none, model or sequential"),
-    Option(("--provider",), "inference: the provider (default auto)"),
+    *(Option((option.flag,), option.help, settings={"dest": option.name}) for option in OPTIONS),
     Option(("--auth",), "user name for a Space app with its own login (password: FLUX_WIDGET_PASSWORD, or asked)"),
 )
 
@@ -65,24 +59,20 @@ def add_options(add_argument: Callable[..., object], options: Sequence[Option] =
         add_argument(*option.flags, **option.arguments())
 
 
+def drawing_from(args: Namespace) -> DrawingParameters:
+    """The drawing parameters the parsed options give (``None`` where a flag was left out)."""
+    return {parameter.name: getattr(args, parameter.name) for parameter in DRAWING}  # type: ignore[return-value]
+
+
 def request_from(prompt: str, args: Namespace) -> GenerationRequest:
     """The request the parsed options ask for: without ``--seed`` (or with ``--randomize``) a random seed."""
-    return GenerationRequest.build(
-        prompt,
-        width=args.width,
-        height=args.height,
-        steps=args.steps,
-        seed=args.seed if args.seed is not None else 0,
-        randomize_seed=args.seed is None or bool(getattr(args, "randomize", False)),
-        guidance=args.guidance,
-    )
+    randomize = args.seed is None or bool(getattr(args, "randomize", False))
+    return GenerationRequest.build(prompt, **drawing_from(args), seed=args.seed, randomize_seed=randomize)
 
 
 def backend_from(args: Namespace) -> BackendOptions:
-    """Where the parsed options say images come from."""
-    where: BackendOptions = {"backend": args.backend, "space": args.space, "model": args.model}
-    where["inference_provider"] = args.provider
-    where["device"], where["dtype"], where["offload"] = args.device, args.dtype, args.offload
+    """Where the parsed options say images come from: each backend option's flag, and ``--auth``'s login."""
+    where = cast(BackendOptions, {option.name: getattr(args, option.name) for option in OPTIONS})
     if args.auth:
         where["auth"] = login_for(args.auth)
     return where

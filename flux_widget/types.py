@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import inspect
-import math
-import numbers
-import reprlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict, Unpack
 
+from ._parameters import BY_NAME, MAX_SEED, PARAMETERS, RECORDED, Range, shown_number, whole_number
 from .errors import InvalidRequestError
 
 if TYPE_CHECKING:
@@ -22,6 +20,7 @@ __all__ = [
     "MAX_STEPS",
     "MIN_SIZE",
     "SIZE_STEP",
+    "DrawingParameters",
     "Generation",
     "GenerationRequest",
     "Loading",
@@ -36,102 +35,52 @@ __all__ = [
     "space_seed",
 ]
 
-MIN_SIZE = 256
-MAX_SIZE = 2048
-SIZE_STEP = 32
-MAX_STEPS = 50
-MAX_SEED = 2**31 - 1
-
-
-def _whole_number(name: str, value: object) -> int:
-    """``value`` as an int if it is a whole number (``3``, ``3.0``, numpy ints); else refuse it."""
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        return int(value)
-    if isinstance(value, numbers.Real) and not isinstance(value, bool):
-        number = float(value)
-        if math.isfinite(number) and number.is_integer():
-            return int(number)
-    raise InvalidRequestError(f"{name} must be a whole number, not {reprlib.repr(value)}.")
-
-
-def _shown(number: int) -> str:
-    """A number for a message: itself, or its size when printing it would be absurd (or raise)."""
-    if number.bit_length() <= 64:
-        return str(number)
-    return f"a number of about {int(number.bit_length() * 0.30103)} digits"
+_SIZE_RANGE = BY_NAME["width"].range or Range()
+_STEPS_RANGE = BY_NAME["steps"].range or Range()
+#: FLUX.1-schnell's ranges (the public Space's sliders), as the parameter table declares them.
+MIN_SIZE = int(_SIZE_RANGE.minimum or 0)
+MAX_SIZE = int(_SIZE_RANGE.maximum or 0)
+SIZE_STEP = int(_SIZE_RANGE.step or 1)
+MAX_STEPS = int(_STEPS_RANGE.maximum or 0)
 
 
 def snap_size(name: str, value: object) -> int:
     """Snap a width or height to the nearest multiple of 32 within 256–2048, as the Space's sliders do."""
-    size = _pixels(name, value)
-    snapped = (size + SIZE_STEP // 2) // SIZE_STEP * SIZE_STEP  # whole-number arithmetic: 10**400 cannot overflow
-    return min(MAX_SIZE, max(MIN_SIZE, snapped))
-
-
-def _pixels(name: str, value: object) -> int:
-    size = _whole_number(name, value)
-    if size <= 0:
-        raise InvalidRequestError(f"{name} must be a positive number of pixels, not {_shown(size)}.")
-    return size
-
-
-def _positive(name: str, value: object) -> float:
-    try:
-        number = float(value) if isinstance(value, numbers.Real) and not isinstance(value, bool) else math.nan
-    except OverflowError:  # an int too large for a float
-        number = math.inf
-    if math.isfinite(number) and number > 0:
-        return number
-    raise InvalidRequestError(f"{name} must be a positive number, not {reprlib.repr(value)}.")
-
-
-def _flag(name: str, value: object) -> bool:
-    """``value`` if it is a boolean (``True``, ``numpy.bool_``); ``"false"`` and numbers are refused."""
-    if isinstance(value, bool):
-        return value
-    if getattr(getattr(value, "dtype", None), "kind", None) == "b":
-        return bool(value)
-    raise InvalidRequestError(f"{name} must be True or False, not {value!r}.")
-
-
-def _valid_text(prompt: str) -> str:
-    """``prompt`` if it encodes as UTF-8; a lone surrogate (from broken bytes) is refused by position."""
-    try:
-        prompt.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise InvalidRequestError(
-            f"The prompt is not valid text: character {exc.start + 1} is half of a surrogate pair "
-            "(broken bytes or a bad copy and paste). Retype it."
-        ) from None
-    return prompt
+    return int(_SIZE_RANGE.fit(BY_NAME[name].check(name, value)))
 
 
 def space_seed(value: object) -> int:
     """A seed a Space reported: a whole number within 0–2147483647, else ``ValueError``."""
     try:
-        seed = _whole_number("seed", value)
+        seed = whole_number("seed", value)
     except InvalidRequestError:
         raise ValueError(f"not a whole number: {str(value)[:40]!r}") from None
     if not 0 <= seed <= MAX_SEED:
-        raise ValueError(f"{_shown(seed)} is outside 0–{MAX_SEED}")
+        raise ValueError(f"{shown_number(seed)} is outside 0–{MAX_SEED}")
     return seed
 
 
-class RequestParameters(TypedDict, total=False):
-    """The parameters of one image besides its prompt, as every public entry point takes them.
+class DrawingParameters(TypedDict, total=False):
+    """What an image is drawn with besides its prompt and seed, as every public entry point takes it.
 
-    ``width`` and ``height`` in pixels and ``steps``: left out (or ``None``), the Space's own
-    declared default (FLUX.1-schnell's: 1024×1024, 4 steps; a FLUX.1-dev Space's: 28 steps);
-    ``seed`` (0), ``randomize_seed`` (True: the Space picks a new seed) and ``guidance`` (None: the
-    Space's default; only for Spaces that take ``guidance_scale``).
+    ``width`` and ``height`` in pixels and ``steps``: left out (or ``None``), the backend's own
+    default (FLUX.1-schnell's: 1024×1024, 4 steps; a FLUX.1-dev Space's: 28 steps); ``guidance``
+    (None: the model's default; only for backends that take ``guidance_scale``). The parameter table
+    (``flux_widget._parameters``) declares each one's checks and ranges.
     """
 
     width: int | None
     height: int | None
     steps: int | None
+    guidance: float | None
+
+
+class RequestParameters(DrawingParameters, total=False):
+    """The parameters of one image besides its prompt: :class:`DrawingParameters`, ``seed`` (0) and
+    ``randomize_seed`` (True: the backend picks a new seed)."""
+
     seed: int
     randomize_seed: bool
-    guidance: float | None
 
 
 @dataclass(frozen=True)
@@ -159,26 +108,8 @@ class GenerationRequest:
         unknown = set(parameters) - set(RequestParameters.__annotations__)
         if unknown:
             raise TypeError(f"unexpected keyword arguments: {sorted(unknown)}")
-        if not isinstance(prompt, str):
-            raise InvalidRequestError(f"The prompt must be text, not {type(prompt).__name__}.")
-        text = _valid_text(prompt).strip()
-        if not text:
-            raise InvalidRequestError("The prompt is empty: describe the image you want.")
-        seed = parameters.get("seed", 0)
-        seed_value = _whole_number("seed", 0 if seed is None else seed)
-        if not 0 <= seed_value <= MAX_SEED:
-            raise InvalidRequestError(f"seed must be between 0 and {MAX_SEED}, not {_shown(seed_value)}.")
-        guidance = parameters.get("guidance")
-        width, height, steps = parameters.get("width"), parameters.get("height"), parameters.get("steps")
-        return cls(
-            prompt=text,
-            width=None if width is None else _pixels("width", width),
-            height=None if height is None else _pixels("height", height),
-            steps=None if steps is None else max(1, _whole_number("steps", steps)),
-            seed=seed_value,
-            randomize_seed=_flag("randomize_seed", parameters.get("randomize_seed", True)),
-            guidance=None if guidance is None else _positive("guidance", guidance),
-        )
+        given: dict[str, object] = {**parameters, "prompt": prompt}
+        return cls(**{parameter.name: parameter.checked(given.get(parameter.name)) for parameter in PARAMETERS})
 
     @classmethod
     def of(cls, prompt: str | GenerationRequest, **parameters: Unpack[RequestParameters]) -> GenerationRequest:
@@ -273,17 +204,9 @@ class Generation:
 
     @property
     def parameters(self) -> dict[str, str | int | float]:
-        """The parameters as a plain dict (what file metadata and history entries carry); ``guidance`` when used."""
-        parameters: dict[str, str | int | float] = {
-            "prompt": self.prompt,
-            "seed": self.seed,
-            "width": self.width,
-            "height": self.height,
-            "steps": self.steps,
-        }
-        if self.guidance is not None:
-            parameters["guidance"] = self.guidance
-        return parameters
+        """The recorded parameters as a plain dict (what file metadata and history entries carry), those used."""
+        values = ((parameter.name, getattr(self, parameter.name)) for parameter in RECORDED)
+        return {name: value for name, value in values if value is not None}
 
     @property
     def metadata(self) -> dict[str, str | int | float]:

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,13 +52,13 @@ PROMISES: tuple[Promise, ...] = (
                 "return text",
             ),
         ),
-        ("tests/test_hostile_spaces.py::test_token_echoed_by_the_server_is_redacted_and_the_chain_is_cut",),
+        ("tests/space/test_hostile_spaces.py::test_token_echoed_by_the_server_is_redacted_and_the_chain_is_cut",),
     ),
     Promise(
         "token-origin",
         "the token is sent to the Space's own origin and nowhere else",
         (Mutation("flux_widget/backends/space/_http.py", "if origin(request.url) == self._origin:", "if True:"),),
-        ("tests/test_client.py::test_token_reaches_the_spaces_origin_and_no_other_on_a_real_server",),
+        ("tests/space/test_client.py::test_token_reaches_the_spaces_origin_and_no_other_on_a_real_server",),
     ),
     Promise(
         "cancel",
@@ -70,8 +71,8 @@ PROMISES: tuple[Promise, ...] = (
             ),
         ),
         (
-            "tests/test_client.py::test_cancelling_the_task_cancels_the_space_job",
-            "tests/test_client.py::test_leaving_the_stream_early_cancels_the_job",
+            "tests/space/test_client.py::test_cancelling_the_task_cancels_the_space_job",
+            "tests/space/test_client.py::test_leaving_the_stream_early_cancels_the_job",
         ),
     ),
     Promise(
@@ -84,7 +85,7 @@ PROMISES: tuple[Promise, ...] = (
                 'limit=2**40, what="image"',
             ),
         ),
-        ("tests/test_fault_matrix.py::test_bad_image_results_are_refused",),
+        ("tests/space/test_fault_matrix.py::test_bad_image_results_are_refused",),
     ),
     Promise(
         "decompression",
@@ -96,7 +97,7 @@ PROMISES: tuple[Promise, ...] = (
                 "piece = decompressor.decompress(data)",
             ),
         ),
-        ("tests/test_hostile_spaces.py::test_every_body_is_read_with_bounded_memory",),
+        ("tests/space/test_hostile_spaces.py::test_every_body_is_read_with_bounded_memory",),
     ),
     Promise(
         "event-size",
@@ -108,7 +109,7 @@ PROMISES: tuple[Promise, ...] = (
                 "            if True:\n                in_event = 0",
             ),
         ),
-        ("tests/test_hostile_spaces.py::test_every_body_is_read_with_bounded_memory[many-line-event]",),
+        ("tests/space/test_hostile_spaces.py::test_every_body_is_read_with_bounded_memory[many-line-event]",),
     ),
     Promise(
         "history-on-error",
@@ -121,7 +122,7 @@ PROMISES: tuple[Promise, ...] = (
                 '            self._finish("error", str(exc))',
             ),
         ),
-        ("tests/test_fault_matrix.py::test_widget_recovers_from_every_fault_and_keeps_history",),
+        ("tests/space/test_fault_matrix.py::test_widget_recovers_from_every_fault_and_keeps_history",),
     ),
     Promise(
         "batch-keeps-arrived",
@@ -133,13 +134,13 @@ PROMISES: tuple[Promise, ...] = (
                 "for _ in arrived:\n                            self.remove(-1)\n                        raise outcome",
             ),
         ),
-        ("tests/test_batch.py::test_one_failing_image_stops_the_batch_and_keeps_what_arrived",),
+        ("tests/entry/test_batch.py::test_one_failing_image_stops_the_batch_and_keeps_what_arrived",),
     ),
     Promise(
         "two-at-a-time",
         "a batch holds at most two places in the Space's queue",
         (Mutation("flux_widget/backends/_count.py", "BATCH_CONCURRENCY = 2", "BATCH_CONCURRENCY = 8"),),
-        ("tests/test_batch.py::test_a_batch_never_holds_more_than_two_places_in_the_spaces_queue",),
+        ("tests/entry/test_batch.py::test_a_batch_never_holds_more_than_two_places_in_the_spaces_queue",),
     ),
     Promise(
         "provider",
@@ -152,8 +153,8 @@ PROMISES: tuple[Promise, ...] = (
             ),
         ),
         (
-            "tests/test_inference.py::test_the_chosen_provider_is_the_one_called",
-            "tests/test_inference.py::test_the_cli_provider_option_is_the_one_called",
+            "tests/inference/test_inference.py::test_the_chosen_provider_is_the_one_called",
+            "tests/inference/test_inference.py::test_the_cli_provider_option_is_the_one_called",
         ),
     ),
     Promise(
@@ -174,8 +175,8 @@ PROMISES: tuple[Promise, ...] = (
         (
             Mutation(
                 "flux_widget/backends/base.py",
-                "from .client import FluxClient\n",
-                "import huggingface_hub  # noqa: F401\n\nfrom .client import FluxClient\n",
+                "import importlib\n",
+                "import importlib\n\nimport huggingface_hub  # noqa: F401\n",
             ),
         ),
         ("tests/test_light_imports.py::test_no_extra_is_imported_until_its_backend_is_used",),
@@ -184,7 +185,7 @@ PROMISES: tuple[Promise, ...] = (
         "thumbnails",
         "history entries carry a small thumbnail (its shorter side 128 px), not the image",
         (Mutation("flux_widget/_images.py", "THUMBNAIL_SIDE = 128", "THUMBNAIL_SIDE = 4096"),),
-        ("tests/test_widget.py::test_history_thumbnails_are_shrunk_from_the_full_image",),
+        ("tests/widget/test_widget.py::test_history_thumbnails_are_shrunk_from_the_full_image",),
     ),
     Promise(
         "flux-payload",
@@ -193,7 +194,7 @@ PROMISES: tuple[Promise, ...] = (
             Mutation("flux_widget/_images.py", '{"quality": 70,', '{"quality": 95,'),
             Mutation("flux_widget/notebook/_magic.py", "max_side=2 * max(size.values())", "max_side=None"),
         ),
-        ("tests/test_magic.py::test_magic_shows_a_photo_like_image_in_few_bytes_at_twice_its_shown_size",),
+        ("tests/notebook/test_magic.py::test_magic_shows_a_photo_like_image_in_few_bytes_at_twice_its_shown_size",),
     ),
     Promise(
         "no-leak",
@@ -205,7 +206,7 @@ PROMISES: tuple[Promise, ...] = (
                 "        self.kept = [*getattr(self, 'kept', []), generation]\n        yield generation\n",
             ),
         ),
-        ("tests/test_fault_matrix.py::test_memory_stays_flat_over_photo_sized_generations",),
+        ("tests/space/test_fault_matrix.py::test_memory_stays_flat_over_photo_sized_generations",),
     ),
     Promise(
         "deadline",
@@ -217,13 +218,13 @@ PROMISES: tuple[Promise, ...] = (
                 "async with asyncio.timeout_at(None):",
             ),
         ),
-        ("tests/test_hostile_spaces.py::test_deadline_bounds_a_generation_and_cancels_the_job",),
+        ("tests/space/test_hostile_spaces.py::test_deadline_bounds_a_generation_and_cancels_the_job",),
     ),
     Promise(
         "limits-contract",
         "the frontend's limits come from Python, one contract",
         (Mutation("flux_widget/widget/_state.py", '"max_seed": MAX_SEED,', '"max_seed": 999,'),),
-        ("tests/test_frontend_contract.py::test_the_limits_trait_is_pythons_own_values",),
+        ("tests/widget/test_frontend_contract.py::test_the_limits_trait_is_pythons_own_values",),
     ),
     Promise(
         "safe-text",
@@ -233,7 +234,7 @@ PROMISES: tuple[Promise, ...] = (
                 "flux_widget/errors.py", 'return _UNSHOWABLE.sub(_replacement, _ESCAPES.sub("", text))', "return text"
             ),
         ),
-        ("tests/test_server_text.py::test_an_escaping_error_is_shown_as_plain_words",),
+        ("tests/space/test_server_text.py::test_an_escaping_error_is_shown_as_plain_words",),
     ),
     Promise(
         "inference-bounded",
@@ -245,25 +246,25 @@ PROMISES: tuple[Promise, ...] = (
                 "limit = MAX_ERROR_BYTES if failed else 2**40",
             ),
         ),
-        ("tests/test_inference.py::test_answers_are_read_with_the_space_paths_limits[huge-answer]",),
+        ("tests/inference/test_inference.py::test_answers_are_read_with_the_space_paths_limits[huge-answer]",),
     ),
     Promise(
         "cli-targets",
         "the command line refuses an existing file before it spends a generation",
         (Mutation("flux_widget/__main__.py", "if path.exists() and not overwrite:", "if False:"),),
-        ("tests/test_cli_targets.py::test_a_target_that_cannot_be_written_is_refused_before_anything_is_sent",),
+        ("tests/entry/test_cli_targets.py::test_a_target_that_cannot_be_written_is_refused_before_anything_is_sent",),
     ),
     Promise(
         "space-defaults",
         "a parameter not given is the Space's own declared default",
         (
             Mutation(
-                "flux_widget/types.py",
-                "steps=None if steps is None else",
-                "steps=4 if steps is None else",
+                "flux_widget/_parameters.py",
+                'wire="num_inference_steps", range=Range(1, 50, 1)',
+                'default=4, wire="num_inference_steps", range=Range(1, 50, 1)',
             ),
         ),
-        ("tests/test_space_doors.py::test_a_parameter_not_given_is_the_spaces_own_default_everywhere",),
+        ("tests/space/test_space_doors.py::test_a_parameter_not_given_is_the_spaces_own_default_everywhere",),
     ),
     Promise(
         "local-pixels",
@@ -275,13 +276,13 @@ PROMISES: tuple[Promise, ...] = (
                 'generators = [torch.Generator("cpu").manual_seed(seed + 1) for seed in seeds]',
             ),
         ),
-        ("tests/test_local.py::test_generate_gives_diffusers_own_pixels",),
+        ("tests/local/test_local.py::test_generate_gives_diffusers_own_pixels",),
     ),
     Promise(
         "local-cancel",
         "cancelling a local run stops it at the next step",
         (Mutation("flux_widget/backends/local/_drawing.py", "pipe._interrupt = True", "pass"),),
-        ("tests/test_local.py::test_cancel_stops_the_run_at_the_next_step_and_the_worker_ends",),
+        ("tests/local/test_local.py::test_cancel_stops_the_run_at_the_next_step_and_the_worker_ends",),
     ),
     Promise(
         "local-batch",
@@ -293,33 +294,33 @@ PROMISES: tuple[Promise, ...] = (
                 "generator=generators[0],",
             ),
         ),
-        ("tests/test_local.py::test_a_batch_is_one_batched_call_with_diffusers_own_pixels",),
+        ("tests/local/test_local.py::test_a_batch_is_one_batched_call_with_diffusers_own_pixels",),
     ),
     Promise(
         "local-download",
         "a model being downloaded shows its bytes",
         (Mutation("flux_widget/backends/local/_loading.py", "if self.counts and (", "if False and ("),),
-        ("tests/test_local_loading.py::test_a_repo_id_is_downloaded_with_its_bytes_shown_then_drawn",),
+        ("tests/local/test_local_loading.py::test_a_repo_id_is_downloaded_with_its_bytes_shown_then_drawn",),
     ),
     Promise(
         "jobs-resume",
         "a resumed large job makes only what is not done",
         (Mutation("flux_widget/jobs/_engine.py", "pending = [job for job in jobs if not manifest.is_done(job.key)]",
                   "pending = list(jobs)"),),
-        ("tests/test_large_jobs.py::test_running_again_redoes_only_what_failed",),
+        ("tests/jobs/test_large_jobs.py::test_running_again_redoes_only_what_failed",),
     ),
     Promise(
         "jobs-lost-file",
         "an image whose file is gone is made again",
-        (Mutation("flux_widget/jobs/_manifest.py", 'and (self.folder / str(entry.get("file", ""))).is_file()', ""),),
-        ("tests/test_large_jobs.py::test_a_line_a_crash_cut_short_is_dropped_and_made_again",),
+        (Mutation("flux_widget/jobs/_manifest.py", " and (self.folder / entry.file).is_file()", ""),),
+        ("tests/jobs/test_large_jobs.py::test_a_line_a_crash_cut_short_is_dropped_and_made_again",),
     ),
     Promise(
         "jobs-ray-pixels",
         "a Ray job's images are the in-process ones",
         (Mutation("flux_widget/jobs/_ray.py", "return self.backend.generate_here(request)",
                   "return self.backend.generate_here(request.with_seed(request.seed + 1, False))"),),
-        ("tests/test_large_jobs_ray.py::test_ray_gives_the_in_process_pixels_and_manifest",),
+        ("tests/jobs/test_large_jobs_ray.py::test_ray_gives_the_in_process_pixels_and_manifest",),
     ),
 )
 
@@ -351,7 +352,7 @@ def apply(mutation: Mutation, root: Path) -> None:
 def run_tests(root: Path, tests: tuple[str, ...], seconds: float) -> tuple[bool, str]:
     """Run ``tests`` on the copy at ``root``: whether they failed (as tests, not by a crash), and the summary line."""
     env = {**os.environ, "PYTHONPATH": str(root)}
-    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *tests]
+    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-n", "0", *tests]
     try:
         done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=seconds)
     except subprocess.TimeoutExpired:
@@ -368,6 +369,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="", help="run the promises whose name contains this")
     parser.add_argument("--list", action="store_true", help="print the table and exit")
     parser.add_argument("--seconds", type=float, default=300, help="time limit of one mutation's tests")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="mutations at once (default: cores)")
     args = parser.parse_args(argv)
     chosen = [promise for promise in PROMISES if args.only in promise.name]
     if args.list:
@@ -376,15 +378,22 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     survivors: list[str] = []
     begin = time.monotonic()
-    for promise in chosen:
-        for number, mutation in enumerate(promise.mutations, 1):
-            started = time.monotonic()
-            with tempfile.TemporaryDirectory(prefix="flux-promise-") as scratch:
-                root = copy_of_repository(Path(scratch))
-                apply(mutation, root)
-                caught, summary = run_tests(root, promise.tests, args.seconds)
+    work = [(promise, number, mutation) for promise in chosen for number, mutation in enumerate(promise.mutations, 1)]
+
+    def check(item: tuple[Promise, int, Mutation]) -> tuple[Promise, int, bool, str, float]:
+        promise, number, mutation = item
+        started = time.monotonic()
+        with tempfile.TemporaryDirectory(prefix="flux-promise-") as scratch:
+            root = copy_of_repository(Path(scratch))
+            apply(mutation, root)
+            caught, summary = run_tests(root, promise.tests, args.seconds)
+        return promise, number, caught, summary, time.monotonic() - started
+
+    # Mutations are independent (each on its own copy, its tests' servers on free ports): run a few at once.
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        for promise, number, caught, summary, seconds in pool.map(check, work):
             verdict = "caught" if caught else "SURVIVED"
-            print(f"{verdict:8s} {promise.name}#{number}  ({time.monotonic() - started:4.1f} s: {summary})", flush=True)
+            print(f"{verdict:8s} {promise.name}#{number}  ({seconds:4.1f} s: {summary})", flush=True)
             if not caught:
                 survivors.append(f"{promise.name}#{number}: {promise.promise}")
     mutations = sum(len(promise.mutations) for promise in chosen)

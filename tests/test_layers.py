@@ -20,7 +20,7 @@ PACKAGE = Path(flux_widget.__file__).parent
 #: From the ground up, by dotted name below ``flux_widget``. A module may import modules of its own
 #: layer or of lower ones.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "_config", "_redaction", "_metadata", "_home_loop"),  # vocabulary, no imports of ours but errors
+    ("errors", "_parameters", "_config", "_redaction", "_metadata", "_home_loop"),  # vocabulary: the parameter table
     ("_images", "_bodies"),  # untrusted bytes
     ("types", "_progress_text"),  # requests, progress, Generation
     (  # backends
@@ -42,9 +42,10 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "widget._archive",
         "widget._progress",
         "widget._history",
+        "widget._messages",
         "notebook._gallery",
     ),
-    ("_options", "_runner", "_generate", "provider", "widget._state", "widget._widget"),  # entry points
+    ("_options", "_runner", "_generate", "provider", "widget._state", "widget._actions", "widget._widget"),  # entry points
     ("notebook._magic", "jobs._run", "jobs._ray"),  # the magics and large jobs, on the entry points
     ("__main__", "__init__"),
 )

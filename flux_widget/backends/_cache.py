@@ -13,8 +13,7 @@ import weakref
 from typing import Unpack
 
 from .._config import DEFAULT_TIMEOUT, env_token
-from .base import Backend, BackendOptions, backend_kind, make_backend
-from .space._client import space_url
+from .base import REGISTRY, Backend, BackendOptions, backend_kind, make_backend
 
 __all__ = ["close_clients", "shared_client"]
 
@@ -29,7 +28,7 @@ def shared_client(**options: Unpack[BackendOptions]) -> Backend:
     loop = asyncio.get_running_loop()
     kind = backend_kind(options.get("backend"))
     secret = env_token(options.get("token"))
-    where = space_url(options.get("space")) if kind == "space" else (options.get("model") or "")
+    where = REGISTRY[kind].location(options)
     timeout = options.get("timeout", DEFAULT_TIMEOUT)
     auth = options.get("auth")
     login = (auth[0], auth[1]) if auth else None

@@ -13,8 +13,9 @@ from contextlib import asynccontextmanager
 from functools import partial
 from typing import TYPE_CHECKING, NamedTuple
 
+from .._parameters import next_seed
 from ..errors import InvalidRequestError
-from ..types import MAX_SEED, Generation, GenerationRequest, ProgressEvent
+from ..types import Generation, GenerationRequest, ProgressEvent
 
 if TYPE_CHECKING:
     from .base import Backend
@@ -63,7 +64,7 @@ def batch_seeds(seed: int, randomize: bool, count: int) -> list[SlotSeed]:
     """
     if randomize:
         return [SlotSeed(seed, True)] * count
-    return [SlotSeed((seed + slot) % (MAX_SEED + 1), False) for slot in range(count)]
+    return [SlotSeed(next_seed(seed, slot), False) for slot in range(count)]
 
 
 def batch_requests(request: GenerationRequest, count: int) -> list[GenerationRequest]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import random
 import time
 from typing import Any
 
@@ -23,6 +22,7 @@ import httpx
 
 from .._bodies import ACCEPT_ENCODING, read_body
 from .._config import DEFAULT_DEADLINE, DEFAULT_INFERENCE_MODEL, DEFAULT_TIMEOUT, env_token, positive_seconds
+from .._parameters import BY_NAME
 from .._redaction import redact
 from ..errors import (
     MAX_WAIT_SECONDS,
@@ -34,20 +34,19 @@ from ..errors import (
     ServiceUnavailableError,
     plain_text,
 )
-from ..types import MAX_SEED, Generation, GenerationRequest, ProgressCallback, Started, notify
-from .space._wire import FLUX_DEFAULTS, FLUX_PARAMETERS, SCHNELL
+from ..types import Generation, GenerationRequest, ProgressCallback, Started, notify
+from .base import ModelBackend
 
 __all__ = ["DEFAULT_MODEL", "InferenceBackend"]
 
 DEFAULT_MODEL = DEFAULT_INFERENCE_MODEL
-_FITS = {parameter.name: parameter for parameter in SCHNELL}
 #: The most bytes an answer may take (as a Space's image), and an error page.
 MAX_ANSWER_BYTES = 32 * 1024 * 1024
 MAX_ERROR_BYTES = 64 * 1024
 _WHOSE = "The inference provider's"
 
 
-class InferenceBackend:
+class InferenceBackend(ModelBackend):
     """Generate through Hugging Face Inference Providers (``backend="inference"``).
 
     ``model`` is a model id (``black-forest-labs/FLUX.1-schnell`` by default) or an Inference
@@ -91,11 +90,6 @@ class InferenceBackend:
         return f"InferenceBackend({self.model!r}, token=set)"
 
     @property
-    def base_url(self) -> str:
-        """The model id or endpoint URL called."""
-        return self.model
-
-    @property
     def closed(self) -> bool:
         """Whether :meth:`aclose` was called."""
         return self._http.is_closed
@@ -104,38 +98,15 @@ class InferenceBackend:
         """Close the connections."""
         await self._http.aclose()
 
-    async def parameter_names(self) -> frozenset[str]:
-        """The inputs this backend takes (``guidance_scale`` included)."""
-        return FLUX_PARAMETERS
-
-    async def defaults(self) -> dict[str, object]:
-        """What it sends when a parameter is not given: FLUX.1-schnell's (providers declare none)."""
-        return dict(FLUX_DEFAULTS)
-
-    async def generate(
-        self,
-        request: GenerationRequest,
-        /,
-        *,
-        deadline: float | None = None,
-        on_progress: ProgressCallback | None = None,
+    async def _generate(
+        self, request: GenerationRequest, seconds: float, on_progress: ProgressCallback | None
     ) -> Generation:
-        """Generate the image ``request`` describes; ``deadline`` overrides the backend's own."""
-        sent_seed = random.randint(0, MAX_SEED) if request.randomize_seed else request.seed
+        sent_seed = self.seed_for(request)
         # FLUX's own limits (what the schnell Space declares): sizes multiples of 32 within 256–2048.
-        sent_width = _fit("width", request.width or FLUX_DEFAULTS["width"])
-        sent_height = _fit("height", request.height or FLUX_DEFAULTS["height"])
-        steps_sent = _fit("num_inference_steps", request.steps or FLUX_DEFAULTS["num_inference_steps"])
-        seconds = self.deadline if deadline is None else positive_seconds("deadline", deadline)
+        drawing = self.drawing(request)
         started = time.perf_counter()
         await notify(on_progress, Started())
-        parameters = {
-            "width": sent_width,
-            "height": sent_height,
-            "num_inference_steps": steps_sent,
-            "guidance_scale": request.guidance,
-            "seed": sent_seed,
-        }
+        parameters = {**{BY_NAME[name].sent_as: value for name, value in drawing.items()}, "seed": sent_seed}
         failure: FluxError | None = None
         try:
             async with asyncio.timeout(seconds):
@@ -163,14 +134,11 @@ class InferenceBackend:
         return Generation(
             prompt=request.prompt,
             seed=sent_seed,
-            width=size[0],
-            height=size[1],
-            steps=steps_sent,
+            **{**drawing, "width": size[0], "height": size[1]},
             url=self.model if "://" in self.model else f"https://huggingface.co/{self.model}",
             image_bytes=image_bytes,
             mime_type="image/webp",
             elapsed=time.perf_counter() - started,
-            guidance=request.guidance,
             model=self.model,
         )
 
@@ -246,11 +214,6 @@ class InferenceBackend:
 
     def _server_text(self, text: str) -> str:
         return redact(plain_text(str(text)[:2000]), self._secret)[:300]
-
-
-def _fit(name: str, value: int) -> int:
-    fitted = _FITS[name].fit(value)
-    return int(fitted) if isinstance(fitted, (int, float)) else value
 
 
 def retry_after_seconds(value: str) -> float | None:

@@ -7,17 +7,31 @@ the command line, the provider) builds one :class:`~flux_widget.GenerationReques
 
 from __future__ import annotations
 
+import importlib
 import os
-from typing import Protocol, TypedDict, Unpack
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol, TypedDict, Unpack
 
-from .._config import BACKEND_ENV, DEFAULT_DEADLINE, DEFAULT_TIMEOUT
+from .._config import BACKEND_ENV, DEFAULT_DEADLINE, DEFAULT_TIMEOUT, positive_seconds
+from .._parameters import FLUX_DEFAULTS, FLUX_PARAMETERS, FLUX_RANGES, MAX_SEED, Range, fitted
 from ..errors import InvalidRequestError
 from ..types import Generation, GenerationRequest, ProgressCallback
-from .space._client import FluxClient
 
-__all__ = ["BACKENDS", "Backend", "BackendOptions", "backend_kind", "make_backend"]
+__all__ = [
+    "BACKENDS",
+    "OPTIONS",
+    "REGISTRY",
+    "Backend",
+    "BackendKind",
+    "BackendOption",
+    "BackendOptions",
+    "ModelBackend",
+    "backend_kind",
+    "make_backend",
+]
 
-BACKENDS = ("space", "inference", "local")
 
 
 class Backend(Protocol):
@@ -45,7 +59,7 @@ class Backend(Protocol):
         ...
 
     async def parameter_names(self) -> frozenset[str]:
-        """The names of the inputs it takes (``guidance_scale`` among them or not)."""
+        """The names of the inputs it takes, as it sends them (``num_inference_steps``, …)."""
         ...
 
     async def defaults(self) -> dict[str, object]:
@@ -57,56 +71,164 @@ class Backend(Protocol):
         ...
 
 
-class BackendOptions(TypedDict, total=False):
-    """Where images come from, as every entry point takes it.
+class ModelBackend:
+    """What a backend that calls one model shares (Inference Providers, the local pipeline).
 
-    ``backend`` is ``"space"`` (default, or ``FLUX_WIDGET_BACKEND``) or ``"inference"``; ``space``
-    (``owner/name`` or URL) and ``proxy`` are the Space's; ``model`` and ``inference_provider``
-    are Inference Providers'; ``token`` defaults to ``HF_TOKEN``; ``auth`` is a (user, password)
-    pair for a Space app launched with Gradio's own login; ``device``, ``dtype`` and ``offload``
-    are the local backend's (``model`` is then its repo id or folder).
+    It takes every FLUX input of the parameter table, uses FLUX.1-schnell's defaults for what a
+    request leaves out, fits the drawing parameters to its own :attr:`ranges`, and picks a seed
+    itself when the request says so. A subclass sets ``model`` and ``deadline`` and makes one image
+    in :meth:`_generate`.
+    """
+
+    #: The ranges it fits drawing parameters to, by the name it sends them under.
+    ranges: ClassVar[Mapping[str, Range]] = FLUX_RANGES
+    model: str
+    deadline: float
+
+    @property
+    def base_url(self) -> str:
+        """The model called: its id, endpoint URL or folder."""
+        return self.model
+
+    async def parameter_names(self) -> frozenset[str]:
+        """The inputs it takes: every FLUX input of the parameter table."""
+        return FLUX_PARAMETERS
+
+    async def defaults(self) -> dict[str, object]:
+        """What it uses when a request leaves a parameter out: FLUX.1-schnell's (a model declares none)."""
+        return dict(FLUX_DEFAULTS)
+
+    def drawing(self, request: GenerationRequest) -> dict[str, Any]:
+        """The drawing parameters of ``request`` as this backend sends them: defaults filled in, fitted."""
+        return fitted(vars(request), self.ranges, FLUX_DEFAULTS)
+
+    @staticmethod
+    def seed_for(request: GenerationRequest) -> int:
+        """The seed to draw with: the request's, or a new random one when it asks for that."""
+        return random.randint(0, MAX_SEED) if request.randomize_seed else request.seed
+
+    async def generate(
+        self, request: GenerationRequest, /, *, deadline: float | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> Generation:  # fmt: skip
+        """Generate the image ``request`` describes; ``deadline`` (seconds) overrides the backend's own."""
+        seconds = self.deadline if deadline is None else positive_seconds("deadline", deadline)
+        return await self._generate(request, seconds, on_progress)
+
+    async def _generate(
+        self, request: GenerationRequest, seconds: float, on_progress: ProgressCallback | None
+    ) -> Generation:
+        raise NotImplementedError
+
+
+class BackendOptions(TypedDict, total=False):
+    """Where images come from, as every entry point takes it: ``backend`` and the options of each backend.
+
+    ``backend`` is ``"space"`` (default, or ``FLUX_WIDGET_BACKEND``), ``"inference"`` or ``"local"``;
+    ``token`` defaults to ``HF_TOKEN``; ``timeout`` is how long a server may stay silent. Each
+    backend's own options are in :data:`REGISTRY` (the Space's ``space``, ``proxy`` and ``auth``;
+    Inference Providers' ``model`` and ``inference_provider``; the local ``model``, ``device``,
+    ``dtype`` and ``offload``).
     """
 
     backend: str | None
-    space: str | None
     token: str | None
+    timeout: float
+    space: str | None
+    proxy: str | None
+    auth: tuple[str, str] | None
     model: str | None
     inference_provider: str | None
-    proxy: str | None
-    timeout: float
-    auth: tuple[str, str] | None
     device: str | None
     dtype: str | None
     offload: str | None
 
 
-class _Common(TypedDict):
-    """What every backend's constructor takes."""
+@dataclass(frozen=True)
+class BackendOption:
+    """One option a backend takes: its keyword (a key of :class:`BackendOptions`), its flag and help."""
 
-    token: str | None
-    timeout: float
-    deadline: float
+    name: str
+    help: str
+    #: The command line's and the magics' flag, when it is not ``--`` and the name.
+    own_flag: str | None = None
+
+    @property
+    def flag(self) -> str:
+        """Its flag on the command line and in the magics."""
+        return self.own_flag or f"--{self.name}"
+
+
+@dataclass(frozen=True)
+class BackendKind:
+    """A backend as the registry knows it: where its class is (imported only when chosen), and its options."""
+
+    name: str
+    #: The module (relative to this package) and the class in it, called with its options as keywords.
+    module: str
+    factory: str
+    #: Its own options besides ``token``, ``timeout`` and ``deadline``, which every backend takes.
+    options: tuple[str, ...]
+    #: The option that says where its images come from (a Space, a model), for the shared-backend cache.
+    where: str
+    #: That option's value in one spelling (``owner/name`` and its URL are one Space); none: as given.
+    locate: Callable[[str | None], str] | None = None
+
+    def location(self, options: Mapping[str, object]) -> str:
+        """Where ``options`` say its images come from, in one spelling."""
+        value = options.get(self.where)
+        text = value if isinstance(value, str) else None
+        return self.locate(text) if self.locate is not None else (text or "")
+
+
+def _space_address(space: str | None) -> str:
+    from .space._client import space_url  # httpx, loaded with the Space's client
+
+    return space_url(space)
+
+
+#: Every backend, by name: what ``backend=`` (and ``--backend``, ``FLUX_WIDGET_BACKEND``) chooses from.
+REGISTRY: dict[str, BackendKind] = {
+    kind.name: kind
+    for kind in (
+        BackendKind("space", ".space._client", "FluxClient", ("space", "proxy", "auth"), "space", _space_address),
+        BackendKind("inference", "._inference", "InferenceBackend", ("model", "inference_provider"), "model"),
+        BackendKind("local", ".local._backend", "LocalBackend", ("model", "device", "dtype", "offload"), "model"),
+    )
+}
+BACKENDS = tuple(REGISTRY)
+#: The options the command line and the magics take as flags (``--provider`` is ``inference_provider``;
+#: ``auth`` has a rule of its own there: the password is never a flag).
+OPTIONS: tuple[BackendOption, ...] = (
+    BackendOption("space", "owner/name or URL of the Space (default: FLUX_WIDGET_SPACE, then the public one)"),
+    BackendOption("backend", "space (default), inference (Inference Providers, needs HF_TOKEN) or local (your GPU)"),
+    BackendOption("model", "inference: the model id or endpoint URL; local: a repo id or a pipeline's folder"),
+    BackendOption("device", "local: auto (CUDA, then MPS), cuda, mps or cpu (default: FLUX_WIDGET_DEVICE, then auto)"),
+    BackendOption("dtype", "local: bfloat16, float16 or float32 (default: what the device does natively)"),
+    BackendOption("offload", "local: auto (offload to RAM when the GPU is too small), none, model or sequential"),
+    BackendOption("inference_provider", "inference: the provider (default auto)", "--provider"),
+)
 
 
 def backend_kind(backend: str | None = None) -> str:
     """``backend``, else ``FLUX_WIDGET_BACKEND``, else ``"space"``; anything else is refused."""
     kind = (backend or os.environ.get(BACKEND_ENV) or "space").strip().lower()
-    if kind not in BACKENDS:
-        raise InvalidRequestError(f"backend must be 'space', 'inference' or 'local', not {kind[:40]!r}.")
+    if kind not in REGISTRY:
+        *others, last = (f"'{name}'" for name in BACKENDS)
+        raise InvalidRequestError(f"backend must be {', '.join(others)} or {last}, not {kind[:40]!r}.")
     return kind
 
 
 def make_backend(deadline: float = DEFAULT_DEADLINE, **options: Unpack[BackendOptions]) -> Backend:
-    """The backend ``options`` choose, with ``deadline`` as its default for each generation."""
-    common = _Common(token=options.get("token"), timeout=options.get("timeout", DEFAULT_TIMEOUT), deadline=deadline)
-    kind = backend_kind(options.get("backend"))
-    if kind == "local":
-        from .local._backend import LocalBackend  # torch and diffusers, imported only when chosen
+    """The backend ``options`` choose, with ``deadline`` as its default for each generation.
 
-        local = {"device": options.get("device"), "dtype": options.get("dtype"), "offload": options.get("offload")}
-        return LocalBackend(options.get("model"), **local, **common)
-    if kind == "inference":
-        from ._inference import InferenceBackend  # huggingface_hub, imported only when chosen
-
-        return InferenceBackend(options.get("model"), inference_provider=options.get("inference_provider"), **common)
-    return FluxClient(options.get("space"), proxy=options.get("proxy"), auth=options.get("auth"), **common)
+    Its class is imported only now (torch and diffusers for the local one, huggingface_hub for
+    Inference Providers), and gets its own options from ``options``, by name.
+    """
+    kind = REGISTRY[backend_kind(options.get("backend"))]
+    factory = getattr(importlib.import_module(kind.module, __package__), kind.factory)
+    own = {name: options.get(name) for name in kind.options}
+    backend: Backend = factory(
+        **own, token=options.get("token"), timeout=options.get("timeout", DEFAULT_TIMEOUT), deadline=deadline
+    )
+    return backend

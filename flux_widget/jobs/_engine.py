@@ -15,13 +15,13 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .._images import check_image, suffix_for
 from .._metadata import with_metadata
 from ..errors import FluxError, QuotaExceededError, ServiceUnavailableError
 from ..types import Generation
-from ._manifest import Manifest
+from ._manifest import Manifest, ManifestLine, parameters_of
 from ._prompt_files import Job, slug
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ EXIT_INTERRUPTED = 130
 MAX_QUOTA_WAIT = 3600.0
 
 #: Told of each finished image: its manifest entry, and the generation when it was made.
-Finished = Callable[[dict[str, Any], Generation | None], "Awaitable[None] | None"]
+Finished = Callable[[ManifestLine, Generation | None], "Awaitable[None] | None"]
 
 
 @dataclass
@@ -62,13 +62,13 @@ class JobReport:
         """0 all done, :data:`EXIT_FAILED` when some failed, :data:`EXIT_INTERRUPTED` after Ctrl-C."""
         return EXIT_INTERRUPTED if self.interrupted else EXIT_FAILED if self.failed else 0
 
-    def count(self, job: Job, entry: dict[str, Any]) -> None:
+    def count(self, job: Job, entry: ManifestLine) -> None:
         """Count one finished image by its manifest line (its error kept when it failed)."""
-        if entry["status"] == "done":
+        if entry.status == "done":
             self.done += 1
         else:
             self.failed += 1
-            self.errors.append(f"line {job.line}: {entry['error']}")
+            self.errors.append(f"line {job.line}: {entry.error}")
 
     def __str__(self) -> str:
         stopped = ", interrupted" if self.interrupted else ""
@@ -141,7 +141,7 @@ async def run_jobs(
 
 async def _make(
     backend: Backend, job: Job, manifest: Manifest, backend_name: str, retries: int, deadline: float | None
-) -> tuple[dict[str, Any], Generation | None]:
+) -> tuple[ManifestLine, Generation | None]:
     """Make one image, trying again as :func:`retry_wait` says; write it and its manifest line."""
     began = time.perf_counter()
     attempt = 0
@@ -160,7 +160,7 @@ async def _make(
 
 def record_done(
     manifest: Manifest, job: Job, generation: Generation, backend_name: str, seconds: float
-) -> dict[str, Any]:
+) -> ManifestLine:
     """Write ``generation``'s image (its parameters inside) and then its manifest line; the line."""
     data = generation.image_bytes
     try:
@@ -171,42 +171,18 @@ def record_done(
     stem = f"{job.ordinal:05d}-{slug(job.request.prompt)}-seed-{generation.seed}"
     name = manifest.free_name(stem, suffix_for(generation.mime_type))
     manifest.write_file(name, data)
-    entry = _entry(job, backend_name, status="done", seconds=seconds, generation=generation)
-    entry["file"] = name
+    entry = ManifestLine(
+        job.key, "done", job.line, job.request.prompt, parameters_of(generation.parameters), backend_name, name,
+        seconds=seconds,
+    )  # fmt: skip
     manifest.record(entry)
     return entry
 
 
-def record_failed(manifest: Manifest, job: Job, error: str, backend_name: str, seconds: float) -> dict[str, Any]:
+def record_failed(manifest: Manifest, job: Job, error: str, backend_name: str, seconds: float) -> ManifestLine:
     """Write the manifest line of an image that could not be made; the line."""
-    entry = _entry(job, backend_name, status="failed", error=error, seconds=seconds)
+    request = job.request
+    asked = parameters_of({**vars(request), "seed": None if request.randomize_seed else request.seed})
+    entry = ManifestLine(job.key, "failed", job.line, request.prompt, asked, backend_name, error=error, seconds=seconds)
     manifest.record(entry)
     return entry
-
-
-def _entry(
-    job: Job,
-    backend_name: str,
-    *,
-    status: str,
-    seconds: float,
-    error: str = "",
-    generation: Generation | None = None,
-) -> dict[str, Any]:
-    """One manifest line: what was asked (or made), where, and how it went."""
-    request = job.request
-    return {
-        "key": job.key,
-        "line": job.line,
-        "prompt": request.prompt,
-        "seed": generation.seed if generation else (None if request.randomize_seed else request.seed),
-        "width": generation.width if generation else request.width,
-        "height": generation.height if generation else request.height,
-        "steps": generation.steps if generation else request.steps,
-        "guidance": request.guidance,
-        "backend": backend_name,
-        "file": "",
-        "status": status,
-        "error": error,
-        "seconds": round(seconds, 3),
-    }

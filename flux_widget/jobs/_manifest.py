@@ -1,9 +1,12 @@
-"""A large job's folder: its images and ``manifest.jsonl``, one whole line per image as it finishes.
+"""A large job's folder: its images and ``manifest.jsonl``, one typed, versioned line per image as it finishes.
 
-Each line is written with one ``write`` of the complete line and flushed to disk; a line a crash
-cut short (no newline at the end) is dropped when the folder is opened again. Each image is written
-to a temporary name in the folder and renamed, so a file the manifest names is always complete.
-A later line for the same key wins: a failed image that a resumed run made is ``done``.
+:class:`ManifestLine` is the one format: its fields, its writing (:meth:`ManifestLine.to_json`) and
+its reading (:meth:`ManifestLine.from_json`, which also reads manifests written before lines had a
+``version``). Each line is written with one ``write`` of the complete line and flushed to disk; a
+line a crash cut short (no newline at the end) is dropped when the folder is opened again. Each
+image is written to a temporary name in the folder and renamed, so a file the manifest names is
+always complete. A later line for the same key wins: a failed image that a resumed run made is
+``done``. The folder is read once, when a run opens it.
 """
 
 from __future__ import annotations
@@ -11,13 +14,72 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-__all__ = ["MANIFEST", "Manifest"]
+from .._parameters import RECORDED
+
+__all__ = ["MANIFEST", "VERSION", "Manifest", "ManifestLine", "parameters_of"]
 
 MANIFEST = "manifest.jsonl"
+#: The format of the lines this version writes; lines without a version (older ones) read as version 0.
+VERSION = 1
+#: The recorded parameters a line holds besides its prompt, from the parameter table.
+_PARAMETERS = tuple(parameter.name for parameter in RECORDED if parameter.name != "prompt")
+Status = Literal["done", "failed"]
+
+
+@dataclass(frozen=True)
+class ManifestLine:
+    """One image of a large job: what was asked (or made), where it is, and how it went."""
+
+    #: What finds the image again on a resumed run (prompt, occurrence, image; see ``Job.key``).
+    key: str
+    status: Status
+    #: The prompt file's line it came from (from 1).
+    line: int = 0
+    prompt: str = ""
+    #: The recorded parameters (``seed``, ``width``, ``height``, ``steps``, …); a seed the
+    #: backend picks is ``None`` until the image is made.
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    backend: str = ""
+    #: The image's file, relative to the folder (empty when it failed).
+    file: str = ""
+    #: The error's message when it failed.
+    error: str = ""
+    seconds: float = 0.0
+    version: int = VERSION
+
+    def to_json(self) -> str:
+        """The line as written: one flat JSON object (no newline), the parameters under their own names."""
+        fields: dict[str, Any] = {"version": self.version, "key": self.key, "line": self.line, "prompt": self.prompt}
+        fields.update({name: self.parameters.get(name) for name in _PARAMETERS})
+        fields.update(backend=self.backend, file=self.file, status=self.status, error=self.error)
+        fields["seconds"] = round(self.seconds, 3)
+        return json.dumps(fields, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, data: object) -> ManifestLine | None:
+        """The line ``data`` (a parsed JSON value) holds, of this version or an older one; ``None`` if it is none."""
+        if not isinstance(data, dict) or not isinstance(data.get("key"), str):
+            return None
+        status = data.get("status")
+        version = data.get("version", 0)
+        line, seconds = data.get("line"), data.get("seconds")
+        return cls(
+            key=data["key"],
+            status="done" if status == "done" else "failed",
+            line=line if isinstance(line, int) and not isinstance(line, bool) else 0,
+            prompt=str(data.get("prompt") or ""),
+            parameters={name: data[name] for name in _PARAMETERS if name in data},
+            backend=str(data.get("backend") or ""),
+            file=str(data.get("file") or ""),
+            error=str(data.get("error") or ""),
+            seconds=float(seconds) if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) else 0.0,
+            version=version if isinstance(version, int) and not isinstance(version, bool) else 0,
+        )
 
 
 class Manifest:
@@ -27,11 +89,11 @@ class Manifest:
         self.folder = Path(out)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.path = self.folder / MANIFEST
-        self.entries: dict[str, dict[str, Any]] = {}
+        self.entries: dict[str, ManifestLine] = {}
         for entry in self._read():
-            self.entries[entry["key"]] = entry
+            self.entries[entry.key] = entry
 
-    def _read(self) -> Iterator[dict[str, Any]]:
+    def _read(self) -> Iterator[ManifestLine]:
         if not self.path.exists():
             return
         data = self.path.read_bytes()
@@ -39,33 +101,33 @@ class Manifest:
         if len(whole) != len(data):  # a line cut short by a crash: drop it, the image is made again
             with open(self.path, "r+b") as file:
                 file.truncate(len(whole))
-        for line in whole.decode("utf-8", errors="replace").splitlines():
+        for text in whole.decode("utf-8", errors="replace").splitlines():
             try:
-                entry = json.loads(line)
+                entry = ManifestLine.from_json(json.loads(text))
             except json.JSONDecodeError:
                 continue
-            if isinstance(entry, dict) and isinstance(entry.get("key"), str):
+            if entry is not None:
                 yield entry
 
     def is_done(self, key: str) -> bool:
         """Whether ``key``'s image was made and its file is still there."""
         entry = self.entries.get(key)
-        return bool(entry and entry.get("status") == "done" and (self.folder / str(entry.get("file", ""))).is_file())
+        return bool(entry and entry.status == "done" and (self.folder / entry.file).is_file())
 
-    def record(self, entry: dict[str, Any]) -> None:
-        """Append ``entry`` (with its ``key``) as one whole line, on disk before this returns."""
-        line = (json.dumps(entry, ensure_ascii=False) + "\n").encode("utf-8")
+    def record(self, entry: ManifestLine) -> None:
+        """Append ``entry`` as one whole line, on disk before this returns."""
+        line = (entry.to_json() + "\n").encode("utf-8")
         descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             os.write(descriptor, line)
             os.fsync(descriptor)
         finally:
             os.close(descriptor)
-        self.entries[entry["key"]] = entry
+        self.entries[entry.key] = entry
 
     def free_name(self, stem: str, suffix: str) -> str:
         """``stem + suffix``, or ``stem-2 + suffix``, … : a name no file and no manifest line has."""
-        taken = {str(entry.get("file")) for entry in self.entries.values()}
+        taken = {entry.file for entry in self.entries.values()}
         name, number = f"{stem}{suffix}", 1
         while name in taken or (self.folder / name).exists():
             number += 1
@@ -84,3 +146,8 @@ class Manifest:
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
+
+
+def parameters_of(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The recorded parameters of ``values`` (a request's or a generation's), as a line keeps them."""
+    return {name: values.get(name) for name in _PARAMETERS}

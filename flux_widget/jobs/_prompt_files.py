@@ -1,9 +1,9 @@
 """Prompt files for large jobs: plain text or JSON Lines, each image of them a :class:`Job` with a stable key.
 
 Plain text: one prompt per line; blank lines and lines starting with ``#`` are skipped. JSON Lines:
-objects with ``prompt`` and, optionally, ``seed``, ``width``, ``height``, ``steps``, ``guidance`` and
-``count``, which override the command line for that line. The two may be mixed: a line starting
-with ``{`` is JSON.
+objects with ``prompt`` and, optionally, ``count`` and the parameters the parameter table lets a file
+set (``seed``, ``width``, ``height``, ``steps``, …), which override the command line for that line.
+The two may be mixed: a line starting with ``{`` is JSON.
 
 Each image's key is its prompt, which occurrence of that prompt in the file it is, and which of the
 line's ``count`` images: a resumed job matches what it already made by content, so inserting or
@@ -19,16 +19,18 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .._parameters import BY_NAME, DRAWING, PARAMETERS
+from .._parameters import next_seed as next_seed_of
 from ..backends._count import check_count
 from ..errors import InvalidRequestError
-from ..types import MAX_SEED, GenerationRequest, RequestParameters
+from ..types import GenerationRequest, RequestParameters
 
 __all__ = ["Job", "PromptLine", "jobs_from", "parse_prompts"]
 
 #: What a JSON line may set besides its prompt.
-LINE_FIELDS = ("seed", "width", "height", "steps", "guidance", "count")
+LINE_FIELDS = (*(parameter.name for parameter in PARAMETERS if parameter.in_file), "count")
 #: What a line overrides of the command line's request parameters.
-_PARAMETERS = ("width", "height", "steps", "guidance")
+_PARAMETERS = tuple(parameter.name for parameter in DRAWING)
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,7 @@ def jobs_from(
 ) -> list[Job]:
     """Every image of ``lines``: ``count`` per line unless a line says otherwise, seeds as the module says.
 
-    ``parameters`` (``width``, ``height``, ``steps``, ``guidance``) are the command line's; without a
+    ``parameters`` (the drawing parameters: ``width``, ``height``, ``steps``, …) are the command line's; without a
     ``seed`` anywhere, each image gets a random one from the backend.
     """
     jobs: list[Job] = []
@@ -116,16 +118,14 @@ def jobs_from(
         except InvalidRequestError as exc:
             raise InvalidRequestError(where + str(exc)) from None
         if next_seed is not None and "seed" not in line.overrides:
-            next_seed = (next_seed + images) % (MAX_SEED + 1)
+            next_seed = next_seed_of(next_seed, images)
     return jobs
 
 
 def _seed(start: object, image: int) -> int | None:
     if start is None:
         return None
-    if isinstance(start, bool) or not isinstance(start, int) or not 0 <= start <= MAX_SEED:
-        raise InvalidRequestError(f"seed must be a whole number from 0 to {MAX_SEED}, not {start!r}.")
-    return (start + image) % (MAX_SEED + 1)
+    return next_seed_of(BY_NAME["seed"].check("seed", start), image)
 
 
 def slug(prompt: str, words: int = 5) -> str:

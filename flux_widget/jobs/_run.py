@@ -14,20 +14,26 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Unpack
 
-from .._options import backend_from
+from .._generate import split_options
+from .._options import backend_from, drawing_from
 from .._runner import run_sync
 from ..backends._cache import shared_client
 from ..backends._count import BATCH_CONCURRENCY
 from ..backends.base import BackendOptions, backend_kind
 from ..errors import FluxError, InvalidRequestError
-from ..types import Generation
+from ..types import DrawingParameters, Generation
 from ._engine import JobReport, run_jobs
-from ._manifest import Manifest
+from ._manifest import Manifest, ManifestLine
 from ._prompt_files import Job, jobs_from, parse_prompts
 
 __all__ = ["ENGINES", "run_batch", "run_prompt_file"]
 
 ENGINES = ("asyncio", "ray")
+
+
+class BatchOptions(DrawingParameters, BackendOptions, total=False):
+    """What :func:`run_batch` takes besides its own arguments: the drawing parameters every prompt
+    starts from, and where the images are made (:func:`~flux_widget.generate`'s backend options)."""
 
 
 def run_batch(
@@ -37,21 +43,18 @@ def run_batch(
     engine: str = "asyncio",
     count: int = 1,
     seed: int | None = None,
-    width: int | None = None,
-    height: int | None = None,
-    steps: int | None = None,
-    guidance: float | None = None,
     concurrency: int | None = None,
     retries: int = 3,
     deadline: float | None = None,
     workers: int | None = None,
     progress: bool = True,
-    **options: Unpack[BackendOptions],
+    **options: Unpack[BatchOptions],
 ) -> JobReport:
     """Make an image for each prompt (``count`` each) into the folder ``out``, resumably; the report.
 
     ``prompts`` are strings (read like the lines of a prompt file) or dicts with ``prompt`` and,
-    optionally, ``seed``, ``width``, ``height``, ``steps``, ``guidance``, ``count``. Each image is
+    optionally, ``seed``, ``count`` and the drawing parameters (``width``, ``height``, ``steps``, …),
+    which override those given here (:class:`~flux_widget.types.DrawingParameters`). Each image is
     written with its parameters inside and a line in ``out/manifest.jsonl``; calling again with
     the same prompts makes only what is missing. With ``seed`` the images take ``seed``,
     ``seed + 1``, … in order. ``concurrency`` (default 2 for a Space, 1 for the local backend)
@@ -61,9 +64,9 @@ def run_batch(
     latest image show while it runs, and the Stop button cancels it (the report so far is kept in
     ``out``).
     """
-    lines = parse_prompts(prompts)
-    jobs = jobs_from(lines, count=count, seed=seed, width=width, height=height, steps=steps, guidance=guidance)
-    return _run(jobs, out, engine, concurrency, retries, deadline, workers, progress, options, JobReport(Path(out)))
+    drawing, where = split_options(options, DrawingParameters)
+    jobs = jobs_from(parse_prompts(prompts), count=count, seed=seed, **drawing)
+    return _run(jobs, out, engine, concurrency, retries, deadline, workers, progress, where, JobReport(Path(out)))
 
 
 def run_prompt_file(args: Namespace) -> int:
@@ -75,10 +78,7 @@ def run_prompt_file(args: Namespace) -> int:
                 lines = parse_prompts(file.readlines())
         else:
             lines = parse_prompts(source.readlines())
-        jobs = jobs_from(
-            lines, count=args.count, seed=args.seed, width=args.width, height=args.height, steps=args.steps,
-            guidance=args.guidance,
-        )  # fmt: skip
+        jobs = jobs_from(lines, count=args.count, seed=args.seed, **drawing_from(args))
     except (OSError, FluxError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -152,7 +152,7 @@ class _ProgressBar:
             self._bar = tqdm(total=total, unit="image", dynamic_ncols=True, file=sys.stderr)
         self._notebook = enabled and "ipykernel" in sys.modules and _in_notebook()
 
-    def __call__(self, entry: dict[str, Any], generation: Generation | None) -> None:
+    def __call__(self, entry: ManifestLine, generation: Generation | None) -> None:
         if self._bar is None:
             return
         self._bar.update(1)

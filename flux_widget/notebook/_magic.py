@@ -14,7 +14,7 @@ from IPython.display import DisplayHandle, display
 
 from .. import _images as images
 from .._generate import generate
-from .._options import SHARED, Option, backend_from, request_from
+from .._options import SHARED, Option, backend_from, drawing_from, request_from
 from .._progress_text import describe
 from .._runner import run_sync
 from ..backends._cache import shared_client
@@ -138,19 +138,8 @@ class FluxMagics(Magics):
     @staticmethod
     def _widget(args: Namespace) -> FluxWidget:
         options = {} if args.deadline is None else {"deadline": args.deadline}
-        widget = FluxWidget(
-            args.space,
-            width=args.width,
-            height=args.height,
-            steps=args.steps,
-            backend=args.backend,
-            model=args.model,
-            inference_provider=args.provider,
-            auth=backend_from(args).get("auth"),
-            device=args.device,
-            dtype=args.dtype,
-            **options,
-        )
+        drawing: dict[str, Any] = {name: value for name, value in drawing_from(args).items() if value is not None}
+        widget = FluxWidget(**backend_from(args), **drawing, **options)
         if args.seed is not None:
             widget.seed, widget.randomize_seed = args.seed, args.randomize
         return widget

@@ -9,6 +9,7 @@ notebook save with its widget state.
 
 from __future__ import annotations
 
+import types
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,31 +18,42 @@ import ipywidgets
 import traitlets
 
 from .. import _images as images
+from .._parameters import RECORDED
 from ..errors import GenerationError
 from ..types import Generation
 from ._archive import file_name
 
 __all__ = ["ENTRY_FIELDS", "History", "HistoryEntry"]
 
-#: What each entry tells the browser (the frontend reads exactly these).
-ENTRY_FIELDS = ("prompt", "seed", "width", "height", "steps", "guidance", "elapsed", "thumbnail")
+#: What each entry tells the browser (the frontend reads exactly these): the recorded parameters, time, thumbnail.
+ENTRY_FIELDS = (*(parameter.name for parameter in RECORDED), "elapsed", "thumbnail")
 
 
-class HistoryEntry(ipywidgets.Widget):
+def _recorded(namespace: dict[str, Any]) -> None:
+    """One synced trait per recorded parameter (what the image was made with), from the parameter table."""
+    for parameter in RECORDED:
+        if parameter.kind is str:
+            namespace[parameter.name] = traitlets.Unicode("", help=parameter.help).tag(sync=True)
+        elif parameter.kind is float or parameter.optional:
+            trait = traitlets.Float if parameter.kind is float else traitlets.Int
+            namespace[parameter.name] = trait(None, allow_none=True, help=parameter.help).tag(sync=True)
+        else:
+            namespace[parameter.name] = traitlets.Int(0, help=parameter.help).tag(sync=True)
+
+
+#: The recorded parameters as traits of a widget model with no view.
+_Recorded = types.new_class("_Recorded", (ipywidgets.Widget,), exec_body=_recorded)
+
+
+class HistoryEntry(_Recorded):  # type: ignore[misc, valid-type]
     """One generation as the browser sees it: its parameters and a thumbnail of a few KB.
 
     A widget model of its own (no view), so that it is sent once, when it is made. It reads like a
-    dict too: ``entry["seed"]``.
+    dict too: ``entry["seed"]``. Its parameters are the recorded ones of the parameter table.
     """
 
-    prompt = traitlets.Unicode("", help="The prompt.").tag(sync=True)
-    seed = traitlets.Int(0, help="The seed the Space used.").tag(sync=True)
-    width = traitlets.Int(0, help="Width in pixels.").tag(sync=True)
-    height = traitlets.Int(0, help="Height in pixels.").tag(sync=True)
-    steps = traitlets.Int(0, help="Denoising steps.").tag(sync=True)
-    guidance = traitlets.Float(None, allow_none=True, help="Guidance scale, for Spaces that take one.").tag(sync=True)
     elapsed = traitlets.Float(0.0, help="Seconds the generation took.").tag(sync=True)
-    thumbnail = traitlets.Unicode("", help="A data: URL of a WebP at most 256 px a side.").tag(sync=True)
+    thumbnail = traitlets.Unicode("", help="A data: URL of a WebP at most 128 px a side.").tag(sync=True)
 
     @classmethod
     def of(cls, generation: Generation) -> HistoryEntry:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import math
 import reprlib
+import types
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,9 +19,10 @@ import traitlets
 from ipywidgets import widget_serialization
 
 from .. import _images as images
+from .._parameters import BY_NAME, DRAWING, FLUX_DEFAULTS, PARAMETERS, Parameter
 from ..backends._count import MAX_COUNT
 from ..errors import InvalidRequestError
-from ..types import MAX_SEED, MAX_SIZE, MAX_STEPS, MIN_SIZE, SIZE_STEP, snap_size
+from ..types import MAX_SEED, MAX_SIZE, MAX_STEPS, MIN_SIZE, SIZE_STEP
 from ._history import ENTRY_FIELDS, HistoryEntry
 
 if TYPE_CHECKING:
@@ -31,19 +33,64 @@ __all__ = ["CONTROL_TYPES", "WidgetState", "control_values", "frontend_contract"
 #: The shipped frontend.
 _STATIC = Path(__file__).parent.parent / "static"
 _STATUSES = ("idle", "queued", "running", "error")
-#: The controls a generate request may set, with the type each must have.
-CONTROL_TYPES: dict[str, type | tuple[type, ...]] = {
-    "prompt": str, "width": int, "height": int, "steps": int, "seed": int, "randomize_seed": bool,
-    "guidance": (int, float, type(None)), "count": int,
-}  # fmt: skip
+#: The controls a generate request may set, with the type each must have: a request parameter's
+#: (an optional one may also be None; a float one may be a whole number), and ``count``.
+CONTROL_TYPES: dict[str, tuple[type, ...]] = {
+    **{
+        parameter.name: (
+            *((int, float) if parameter.kind is float else (parameter.kind,)),
+            *((type(None),) if parameter.optional else ()),
+        )
+        for parameter in PARAMETERS
+    },
+    "count": (int,),
+}
+
+
+def _trait(parameter: Parameter) -> traitlets.TraitType[Any, Any]:
+    """The synced trait of one request parameter: its kind, and the FLUX.1-schnell default (None if optional)."""
+    default: Any = parameter.default if parameter.default is not None else FLUX_DEFAULTS.get(parameter.sent_as)
+    help = f"{parameter.help[0].upper()}{parameter.help[1:]}."
+    if parameter.kind is str:
+        return traitlets.Unicode(default or "", help=help).tag(sync=True)
+    if parameter.kind is bool:
+        return traitlets.Bool(bool(default), help=help).tag(sync=True)
+    number = traitlets.Float if parameter.kind is float else traitlets.Int
+    if parameter.optional:
+        return number(default, allow_none=True, help=help).tag(sync=True)
+    return number(default, help=help).tag(sync=True)
+
+
+def _controls(namespace: dict[str, Any]) -> None:
+    """One synced trait per request parameter, from the parameter table (``prompt``, ``width``, …)."""
+    namespace.update({parameter.name: _trait(parameter) for parameter in PARAMETERS})
+    namespace["count"] = traitlets.Int(1, help=f"Images per Generate, 1–{MAX_COUNT}.").tag(sync=True)
+
+
+#: The widget's controls as traits, each built from its row of the parameter table.
+_Controls = types.new_class("_Controls", (anywidget.AnyWidget,), exec_body=_controls)
 
 
 def frontend_contract() -> dict[str, Any]:
     """What the frontend must agree with Python on: limits, control names, entry fields, file extensions.
 
-    Sent once as the read-only ``limits`` trait, so the JS holds no copy of its own.
+    Sent once as the read-only ``limits`` trait, so the JS holds no copy of its own. ``optional``
+    lists the optional request parameters: the JS makes a number field for each,
+    shown when the backend takes its ``wire`` input.
     """
     return {
+        "optional": [
+            {
+                "name": parameter.name,
+                "label": parameter.name.capitalize(),
+                "wire": parameter.sent_as,
+                "min": parameter.range.minimum,
+                "max": parameter.range.maximum,
+                "step": parameter.range.step,
+            }
+            for parameter in PARAMETERS
+            if parameter.optional and parameter.range  # an optional parameter is a number field with its range
+        ],
         "min_size": MIN_SIZE,
         "max_size": MAX_SIZE,
         "size_step": SIZE_STEP,
@@ -63,28 +110,22 @@ def control_values(params: dict[str, Any]) -> dict[str, Any]:
         for name, value in params.items()
         if name in CONTROL_TYPES
         and isinstance(value, CONTROL_TYPES[name])
-        and (CONTROL_TYPES[name] is bool or not isinstance(value, bool))
+        and (bool in CONTROL_TYPES[name] or not isinstance(value, bool))
         and (not isinstance(value, float) or math.isfinite(value))
     }
 
 
-class WidgetState(anywidget.AnyWidget):
-    """The traits of :class:`~flux_widget.FluxWidget`, each synced with the browser, kept valid on every set."""
+class WidgetState(_Controls):  # type: ignore[misc, valid-type]
+    """The traits of :class:`~flux_widget.FluxWidget`, each synced with the browser, kept valid on every set.
+
+    The controls (``prompt``, ``width``, ``height``, ``steps``, ``seed``, ``randomize_seed``, …)
+    come from the parameter table, one trait a row, and ``count``.
+    """
 
     # Built from js/src by esbuild (npm run build in js/) and committed: pip install needs no Node.
     _esm = _STATIC / "widget.js"
     _css = _STATIC / "widget.css"
 
-    prompt = traitlets.Unicode("", help="The text to draw.").tag(sync=True)
-    width = traitlets.Int(1024, help="Width in pixels (snapped to 256–2048, step 32).").tag(sync=True)
-    height = traitlets.Int(1024, help="Height in pixels (snapped to 256–2048, step 32).").tag(sync=True)
-    steps = traitlets.Int(4, help="Denoising steps, 1–50.").tag(sync=True)
-    seed = traitlets.Int(0, help="The seed; after a generation, the seed the Space used.").tag(sync=True)
-    randomize_seed = traitlets.Bool(True, help="Let the Space pick a new seed each time.").tag(sync=True)
-    count = traitlets.Int(1, help=f"Images per Generate, 1–{MAX_COUNT}.").tag(sync=True)
-    guidance = traitlets.Float(
-        None, allow_none=True, help="Guidance scale for Spaces that take one (FLUX.1-dev); None: the Space's default."
-    ).tag(sync=True)
     limits = traitlets.Dict(
         default_value=frontend_contract(), read_only=True, help="Limits and names the frontend shares with Python."
     ).tag(sync=True)
@@ -123,21 +164,15 @@ class WidgetState(anywidget.AnyWidget):
 
     # Validators run before a value is stored: a value refused here leaves the old one in place.
 
-    @traitlets.validate("width", "height")
-    def _snap_size(self, proposal: dict[str, Any]) -> int:
-        return snap_size(proposal["trait"].name, max(1, proposal["value"]))
-
-    @traitlets.validate("steps")
-    def _clamp_steps(self, proposal: dict[str, Any]) -> int:
-        return min(MAX_STEPS, max(1, proposal["value"]))
+    @traitlets.validate(*(parameter.name for parameter in PARAMETERS if parameter.range and parameter.kind is int))
+    def _fit_to_range(self, proposal: dict[str, Any]) -> int:
+        # Clamped and snapped as the backend's sliders do (sizes to 256–2048, step 32; steps to 1–50).
+        limits = BY_NAME[proposal["trait"].name].range
+        return int(limits.fit(proposal["value"])) if limits else int(proposal["value"])
 
     @traitlets.validate("count")
     def _clamp_count(self, proposal: dict[str, Any]) -> int:
         return min(MAX_COUNT, max(1, proposal["value"]))
-
-    @traitlets.validate("seed")
-    def _clamp_seed(self, proposal: dict[str, Any]) -> int:
-        return min(MAX_SEED, max(0, proposal["value"]))
 
     @traitlets.validate("eta")
     def _finite_eta(self, proposal: dict[str, Any]) -> float | None:
@@ -172,12 +207,12 @@ class WidgetState(anywidget.AnyWidget):
 
     def _adopt_defaults(self, defaults: dict[str, object], follow: set[str]) -> None:
         """Set the controls in ``follow`` (those not given and not changed since) to the backend's defaults."""
-        names = {"width": "width", "height": "height", "steps": "num_inference_steps"}
         with self.hold_sync():
-            for trait, name in names.items():
-                value = defaults.get(name)
-                if trait in follow and isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
-                    setattr(self, trait, int(value))
+            for parameter in DRAWING:
+                value = defaults.get(parameter.sent_as)
+                number = isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+                if parameter.name in follow and number:
+                    setattr(self, parameter.name, parameter.kind(value))
 
     def _begin_run(self, count: int) -> None:
         """A run of ``count`` images starts: queued, no error, progress and batch grid reset."""
@@ -187,18 +222,6 @@ class WidgetState(anywidget.AnyWidget):
             self.queue_position, self.eta = None, None
             self.step, self.total_steps, self.progress = 0, self.steps, 0.0
             self.batch, self.batch_size, self.batch_done = [], count if count > 1 else 0, 0
-
-    def _forget_index(self, position: int) -> None:
-        """History entry ``position`` is gone: the image on show and the batch grid point past it."""
-        shown = self.current.get("index") if self.current else None
-        if shown is not None and shown >= position:
-            self.current = {**self.current, "index": None if shown == position else shown - 1}
-        if self.batch:
-            self.batch = [
-                {**tile, "index": tile["index"] - (tile["index"] > position)}
-                for tile in self.batch
-                if tile["index"] != position
-            ]
 
     # ------------------------------------------------------------------ static fallback
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .._config import DEFAULT_DEADLINE
+from .._parameters import DRAWING
 from ..backends._count import batch_outcomes, batch_requests
 from ..backends.base import Backend, BackendOptions, make_backend
 from ..errors import FluxError, QuotaExceededError, safe_text, without_wait
@@ -18,35 +18,34 @@ from ..types import (
 )
 from ._archive import zip_of
 from ._history import History
+from ._messages import TO_KERNEL, index_of
 from ._progress import ProgressPump
 
 if TYPE_CHECKING:
-    from PIL import Image
 
     from ..types import Generation
 
 from .._home_loop import HomeLoop
-from ._state import CONTROL_TYPES, WidgetState, control_values
+from ._actions import HistoryActions
+from ._state import CONTROL_TYPES, control_values
 
 __all__ = ["FluxWidget"]
 
 logger = logging.getLogger("flux_widget")
 
-#: How many removals :meth:`FluxWidget.restore` can undo.
-UNDO_DEPTH = 20
-
-
-class FluxWidget(WidgetState):
+class FluxWidget(HistoryActions):
     """Generate FLUX.1-schnell images in a notebook: prompt, size, steps, seed, history.
 
     ``space`` is ``owner/name`` or a URL (default: ``FLUX_WIDGET_SPACE``, then the public Space);
     ``token`` (default ``HF_TOKEN``) stays in the kernel: it is never a trait and never reaches
     the browser or the notebook file. ``deadline`` is how long, in seconds, one generation may take,
-    queue included, before it is cancelled. ``backend="inference"`` (or ``FLUX_WIDGET_BACKEND``)
-    generates through Hugging Face Inference Providers instead, with ``model`` and
-    ``inference_provider``; ``backend="local"`` makes them on this machine's GPU (``model`` a repo id
-    or folder, ``device``, ``dtype``); a Guidance control shows when the backend takes one. ``client``
-    replaces the widget's own backend (it is then yours to close).
+    queue included, before it is cancelled. The other keywords are either backend options
+    (:class:`~flux_widget.backends.base.BackendOptions`: ``backend="inference"`` generates through
+    Hugging Face Inference Providers with ``model`` and ``inference_provider``; ``backend="local"``
+    on this machine's GPU with ``model``, ``device``, ``dtype`` and ``offload``) or the controls'
+    first values (``prompt``, ``width``, ``height``, ``steps``, ``seed``, ``randomize_seed``, ``count``,
+    …); an optional parameter's control shows when the backend takes it. ``client`` replaces the
+    widget's own backend (it is then yours to close).
 
     Press Generate, or ``await widget.generate()`` in a cell; either runs on the kernel's event
     loop, so other cells keep running meanwhile. (In Colab, anywidget itself turns on the custom
@@ -58,21 +57,9 @@ class FluxWidget(WidgetState):
         space: str | None = None,
         token: str | None = None,
         *,
-        prompt: str = "",
-        width: int | None = None,
-        height: int | None = None,
-        steps: int | None = None,
-        seed: int = 0,
-        randomize_seed: bool = True,
         deadline: float = DEFAULT_DEADLINE,
-        backend: str | None = None,
-        model: str | None = None,
-        inference_provider: str | None = None,
-        auth: tuple[str, str] | None = None,
-        device: str | None = None,
-        dtype: str | None = None,
         client: Backend | None = None,
-        **kwargs: Any,
+        **options: Any,
     ) -> None:
         # Kernel-side state first: a bad Space fails here, before the browser hears of the
         # widget, and close() (also run by __del__) always finds what it needs.
@@ -83,12 +70,13 @@ class FluxWidget(WidgetState):
         self._task: asyncio.Task[Generation | list[Generation]] | None = None
         self._pump = ProgressPump(self._set_traits)
         self._owns_client = client is None
-        where: BackendOptions = {"backend": backend, "space": space, "token": token, "model": model, "auth": auth}
-        where["inference_provider"], where["device"], where["dtype"] = inference_provider, device, dtype
+        own = {name: value for name, value in options.items() if name in BackendOptions.__annotations__}
+        where = cast(BackendOptions, {**own, "space": space, "token": token})
+        traits = {name: value for name, value in options.items() if name not in where and value is not None}
         self._client: Backend = client or make_backend(deadline, **where)
-        given = {name: value for name, value in (("width", width), ("height", height), ("steps", steps)) if value}
-        self._follow_space = {"width", "height", "steps"} - set(given)  # until set, the Space's own defaults
-        super().__init__(prompt=prompt, seed=seed, randomize_seed=randomize_seed, **given, **kwargs)
+        # Until set, the drawing parameters follow the backend's own defaults (a FLUX.1-dev Space's 28 steps).
+        self._follow_space = {parameter.name for parameter in DRAWING if not parameter.optional} - set(traits)
+        super().__init__(**traits)
         self.observe(lambda change: self._follow_space.discard(change["name"]), names=sorted(self._follow_space))
         self.source = self._client.base_url
         # The loop generations run on: the kernel's own, where the widget was made. JupyterLab
@@ -129,22 +117,12 @@ class FluxWidget(WidgetState):
         """Whether a generation is queued or running."""
         return self._task is not None and not self._task.done()
 
-    @property
-    def generations(self) -> list[Generation]:
-        """Every generation of this widget, full images included, newest last."""
-        return list(self._history)
-
-    @property
-    def images(self) -> list[Image.Image]:
-        """Every generated image as a ``PIL.Image``, newest last."""
-        return [generation.image for generation in self._history]
-
     async def generate(self, prompt: str | None = None, **overrides: Any) -> Any:
         """Generate with the widget's controls (``prompt`` and ``overrides`` set them first).
 
         Returns the :class:`Generation`, or a list of them when ``count`` is more than 1; errors
-        show in the widget and are raised. Overrides are trait names: ``width``, ``height``,
-        ``steps``, ``seed``, ``randomize_seed``, ``guidance``, ``count``. A batch shows as a grid
+        show in the widget and are raised. Overrides are trait names: the request parameters
+        (``width``, ``height``, ``steps``, ``seed``, ``randomize_seed``, …) and ``count``. A batch shows as a grid
         while its images arrive, each enters the history, and the first failure cancels the rest.
         """
         return await self._home.run(lambda: self._start(prompt, overrides))
@@ -160,88 +138,6 @@ class FluxWidget(WidgetState):
             self.error = ""
             if self.status == "error":
                 self.status = "idle"
-
-    def select(self, index: int) -> Generation:
-        """Show history entry ``index`` full size and restore its parameters, seed included.
-
-        ``randomize_seed`` stays as it was: the next image gets a new seed unless it is turned off
-        (the "Reuse seed" action does both).
-        """
-        generation = self._history[index]
-        with self.hold_sync():
-            self.batch, self.batch_size = [], 0  # the entry alone, not the last batch's grid
-            self._show_image(generation, index % len(self._history))
-            self.prompt = generation.prompt
-            self.width, self.height, self.steps = generation.width, generation.height, generation.steps
-            self.seed = generation.seed
-            if generation.guidance is not None:
-                self.guidance = generation.guidance
-        return generation
-
-    def show(self, index: int) -> Generation:
-        """Show history entry ``index`` full size, leaving the controls as they are (the full-size view's arrows)."""
-        generation = self._history[index]
-        self._show_image(generation, index % len(self._history))
-        return generation
-
-    def remove(self, index: int) -> Generation:
-        """Forget history entry ``index`` here and in the browser (:meth:`restore` undoes it).
-
-        If it was on show, its neighbour shows instead (the next newer, else the next older), or
-        nothing when the history is empty.
-        """
-        position = index % len(self._history) if len(self._history) else index
-        slot = next((tile["slot"] for tile in self.batch if tile["index"] == position), None)
-        generation = self._history.remove(position)
-        self._removed = [*self._removed[-(UNDO_DEPTH - 1) :], (position, generation, slot)]
-        was_shown = bool(self.current) and self.current.get("index") == position
-        with self.hold_sync():
-            self.history = self._history.entries
-            self._forget_index(position)
-            if was_shown and len(self._history):
-                neighbour = min(position, len(self._history) - 1)
-                self._show_image(self._history[neighbour], neighbour)
-            elif was_shown:
-                self.image, self.image_type, self.current = b"", "", {}
-        return generation
-
-    def restore(self) -> Generation:
-        """Put back the entry removed last, where it was (and in its batch's grid), and show it.
-
-        Each call undoes one more removal, newest first; :class:`FluxError` when there is none.
-        """
-        if not self._removed:
-            raise FluxError("Nothing to restore: no history entry was removed.")
-        *self._removed, (position, generation, slot) = self._removed
-        position = min(position, len(self._history))
-        self._history.insert(position, generation)
-        with self.hold_sync():
-            self.history = self._history.entries
-            shown = self.current.get("index") if self.current else None
-            if shown is not None and shown >= position:
-                self.current = {**self.current, "index": shown + 1}
-            batch = [{**tile, "index": tile["index"] + (tile["index"] >= position)} for tile in self.batch]
-            if slot is not None and self.batch_size:
-                batch = sorted([*batch, {"slot": slot, "index": position}], key=lambda tile: tile["slot"])
-            self.batch = batch
-            self._show_image(generation, position)
-        return generation
-
-    def clear_history(self) -> None:
-        """Forget every generation (the image on show stays until the next one)."""
-        self._history.clear()
-        with self.hold_sync():
-            self.history = []
-            self.batch = []
-            self.current = {**self.current, "index": None} if self.current else {}
-
-    def save_all(self, folder: str | Path, suffix: str | None = None) -> list[Path]:
-        """Write every generated image into ``folder``, parameters in its metadata.
-
-        Files keep the Space's own format and bytes unless ``suffix`` (``".png"``, ``".jpg"``) asks
-        for another.
-        """
-        return self._history.save_all(folder, suffix)
 
     def close(self) -> None:
         """Close the widget, cancel any running generation (on the Space too) and release the connections."""
@@ -327,7 +223,9 @@ class FluxWidget(WidgetState):
             self._show_image(generation, index)
             if not keep_seed:
                 self.seed = generation.seed
-            self.width, self.height, self.steps = generation.width, generation.height, generation.steps
+            for parameter in DRAWING:  # what the backend used (its defaults, fitted to its ranges)
+                if not parameter.optional:
+                    setattr(self, parameter.name, getattr(generation, parameter.name))
 
     def _finish(self, status: str, error: str = "") -> None:
         """Show the outcome; a batch that made no image leaves no grid (the last image stays on show)."""
@@ -343,26 +241,30 @@ class FluxWidget(WidgetState):
     # ------------------------------------------------------------------ messages from the frontend
 
     def _handle_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        """Run what a view asks (one of :data:`TO_KERNEL`) on the kernel's loop; anything else is ignored."""
         kind = content.get("type") if isinstance(content, dict) else None
+        if kind not in TO_KERNEL:
+            return
+        index = index_of(content)
         if kind == "generate":
             params = content.get("params")
             overrides = control_values(params if isinstance(params, dict) else {})
             self._home.call(lambda: self._start_from_frontend(overrides))
-        elif kind == "cancel":
-            self._home.call(self.cancel)
-        elif kind == "dismiss":
-            self._home.call(self.dismiss_error)
-        elif kind == "restore":
-            self._home.call(lambda: self.restore() if self._removed else None)
-        elif kind == "image" and isinstance(content.get("index"), int):
-            self._home.call(lambda: self._send_image(content["index"], content.get("ticket")))
+        elif kind in ("cancel", "dismiss", "restore"):
+            action = {"cancel": self.cancel, "dismiss": self.dismiss_error, "restore": self._restore_if_any}[kind]
+            self._home.call(action)
         elif kind == "zip":
             self._home.call(lambda: self._send_zip(content.get("ticket")))
-        elif kind in ("select", "show", "remove") and isinstance(content.get("index"), int):
-            index = content["index"]
-            action = {"select": self.select, "show": self.show, "remove": self.remove}[kind]
+        elif kind == "image" and index is not None:
+            self._home.call(lambda: self._send_image(index, content.get("ticket")))
+        elif index is not None:  # select, remove
+            on_entry = {"select": self.select, "remove": self.remove}[kind]
             # Checked when it runs: the history may have changed since the browser sent it.
-            self._home.call(lambda: action(index) if 0 <= index < len(self._history) else None)
+            self._home.call(lambda: on_entry(index) if 0 <= index < len(self._history) else None)
+
+    def _restore_if_any(self) -> None:
+        if self._removed:
+            self.restore()
 
     def _send_image(self, index: int, ticket: object) -> None:
         """Answer a view's request for the full image of entry ``index`` (a batch tile, the full-size view)."""

@@ -4,9 +4,12 @@
 // the full-size view and has its own Download, Copy and Reuse seed. Tiles are kept while they
 // show the same thing, so an update never takes focus away from the tile a person is on.
 
-import { copyPicture, flasher, h, labelledButton, listen } from "./dom.js";
-import { downloadName, gridColumns, isBusy, pendingLabel, positiveNumber, reuseText } from "./format.js";
-import { reuseImage, watch } from "./observe.js";
+import { h, listen } from "./dom.js";
+import { gridColumns, positiveNumber } from "./sizes.js";
+import { isBusy } from "./state.js";
+import { pendingLabel } from "./text.js";
+import { createImageActions } from "./image-actions.js";
+import { watch } from "./observe.js";
 
 /** @typedef {import("./types.js").Model} Model */
 /** @typedef {import("./types.js").Entry} Entry */
@@ -25,7 +28,6 @@ export function createBatchGrid({ model, entries, images, signal, onOpen, onSay 
   const node = h("ul", { className: "flux-batch", "@role": "list", "@aria-label": "Batch" });
   /** @type {Tile[]} by place, 0-based */
   let tiles = [];
-  const flash = flasher(signal);
 
   /** @param {number} slot */
   const tileButton = (slot) => /** @type {HTMLElement | null} */ (node.children[slot - 1]?.querySelector(".flux-batch-button") || null);
@@ -47,34 +49,24 @@ export function createBatchGrid({ model, entries, images, signal, onOpen, onSay 
     const open = h("button", {
       type: "button", className: "flux-batch-button", "@aria-label": `Open ${place} full size: ${entry.prompt} (seed ${entry.seed})`,
     }, [picture]);
-    const download = h("a", { className: "flux-link", textContent: "Download", "@aria-label": `Download ${place}` });
-    download.hidden = true; // until the full image is here
-    const copy = labelledButton("flux-link", "Copy");
-    copy.setAttribute("aria-label", `Copy image ${place}`);
-    const reuse = labelledButton("flux-link", "Reuse seed");
-    reuse.setAttribute("aria-label", `Reuse seed of ${place}`);
+    const actions = createImageActions({
+      model, signal, picture, params: () => entry, say: onSay, place, copyLabel: "Copy", className: "flux-batch-actions",
+    });
+    actions.setFile(null, entry.seed); // until the full image is here
     const item = h("li", { className: "flux-batch-item" }, [
       open,
       h("div", { className: "flux-batch-bar" }, [
         h("span", { className: "flux-batch-caption", textContent: `${place} · seed ${entry.seed}` }),
-        h("span", { className: "flux-batch-actions" }, [download, copy, reuse]),
+        actions.node,
       ]),
     ]);
     item.dataset.index = String(index);
     listen(open, "click", () => onOpen(index, () => tileButton(slot)), signal);
-    listen(copy, "click", async () => flash([copy], copy, await copyPicture(picture)), signal);
-    listen(reuse, "click", () => {
-      reuseImage(model, entry);
-      flash([reuse], reuse, "Set");
-      onSay(reuseText(entry));
-    }, signal);
     const full = images.peek(index);
     /** @param {{ url: string, type: string }} image */
     const useFull = (image) => {
       picture.src = image.url;
-      download.href = image.url;
-      download.download = downloadName(entry.seed, image.type, model.get("limits").extensions);
-      download.hidden = false;
+      actions.setFile(image, entry.seed);
     };
     if (full) useFull(full);
     else images.get(index).then((image) => image && item.isConnected && useFull(image));

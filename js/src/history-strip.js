@@ -5,8 +5,9 @@
 // "Removed · Undo" notice puts it back for a few seconds (`w.restore()` does too, at any time).
 
 import { h, listen, onAbort } from "./dom.js";
-import { indexAfterRemoval } from "./format.js";
-import { current, watch } from "./observe.js";
+import { createDownloadAll } from "./download-all.js";
+import { indexAfterRemoval } from "./state.js";
+import { current, tell, watch } from "./observe.js";
 
 /** @typedef {import("./types.js").Model} Model */
 /** @typedef {ReturnType<typeof import("./entries.js").createEntries>} Entries */
@@ -21,7 +22,7 @@ export const UNDO_FOR_MS = 8000;
 export function createHistoryStrip({ model, entries, requests, signal, onEmpty }) {
   const list = h("ul", { className: "flux-history", "@role": "list", "@aria-label": "History" });
   const count = h("span", { className: "flux-history-count" });
-  const downloadAll = h("button", { type: "button", className: "flux-link flux-download-all", textContent: "Download all" });
+  const downloadAll = createDownloadAll({ requests, signal, say: (text) => { count.textContent = text; } }).node;
   const undoText = h("span", { textContent: "Removed" });
   const undo = h("button", { type: "button", className: "flux-link flux-undo", textContent: "Undo" });
   const undoNotice = h("span", { className: "flux-undo-notice", "@role": "status" }, [undoText, " · ", undo]);
@@ -63,7 +64,7 @@ export function createHistoryStrip({ model, entries, requests, signal, onEmpty }
     focusPromptIfEmpty = pendingFocus == null;
     rovingIndex = pendingFocus;
     removedAt = indexOf(all[at]);
-    model.send({ type: "remove", index: removedAt });
+    tell(model, { type: "remove", index: removedAt });
     undoText.textContent = `Removed “${entries.list()[removedAt]?.prompt || "image"}”`;
     undoNotice.hidden = false;
     clearTimeout(undoTimer);
@@ -76,7 +77,7 @@ export function createHistoryStrip({ model, entries, requests, signal, onEmpty }
     const item = event.target.closest("[data-index]");
     if (!item) return;
     if (event.target.closest(".flux-remove")) remove(buttons().indexOf(/** @type {Element} */ (item.querySelector(".flux-history-button"))));
-    else model.send({ type: "select", index: indexOf(item) });
+    else tell(model, { type: "select", index: indexOf(item) });
   }, signal);
   listen(list, "keydown", (event) => {
     const all = buttons();
@@ -100,27 +101,8 @@ export function createHistoryStrip({ model, entries, requests, signal, onEmpty }
     undoNotice.hidden = true;
     pendingFocus = removedAt; // the restored entry comes back where it was
     rovingIndex = removedAt;
-    model.send({ type: "restore" });
+    tell(model, { type: "restore" });
   }, signal);
-  listen(downloadAll, "click", async () => {
-    downloadAll.disabled = true;
-    downloadAll.textContent = "Making the zip…";
-    const answer = await requests.ask({ type: "zip" }, 60_000);
-    downloadAll.disabled = false;
-    downloadAll.textContent = "Download all";
-    const bytes = answer?.buffers[0];
-    if (!answer || !bytes) {
-      count.textContent = "Download all needs the running kernel.";
-      return;
-    }
-    const url = URL.createObjectURL(new Blob([bytes], { type: "application/zip" }));
-    const link = h("a", { href: url, download: String(answer.content.name || "flux-images.zip") });
-    node.append(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 60_000);
-  }, signal);
-
   const draw = () => {
     const resolved = entries.list();
     const shown = current(model).index;

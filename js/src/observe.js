@@ -1,7 +1,7 @@
 // @ts-check
 // Watching the model: listeners that go away with the view.
 
-import { reuseValues } from "./format.js";
+import { reuseValues } from "./state.js";
 
 /** @typedef {import("./types.js").Model} Model */
 /** @typedef {import("./types.js").Traits} Traits */
@@ -37,7 +37,16 @@ export function setTraits(model, values) {
  * @param {import("./types.js").Params} params
  */
 export function reuseImage(model, params) {
-  setTraits(model, /** @type {Partial<Traits>} */ (reuseValues(params)));
+  setTraits(model, /** @type {Partial<Traits>} */ (reuseValues(params, optionalNames(model))));
+}
+
+/**
+ * The names of the optional request parameters (`limits.optional`), for captions and Reuse.
+ * @param {Model} model
+ * @returns {string[]}
+ */
+export function optionalNames(model) {
+  return (model.get("limits").optional || []).map((parameter) => parameter.name);
 }
 
 /**
@@ -46,4 +55,13 @@ export function reuseImage(model, params) {
  */
 export function current(model) {
   return model.get("current") || {};
+}
+
+/**
+ * Send a message to the kernel: one of the declared `ToKernel` messages.
+ * @param {Model} model
+ * @param {import("./types.js").ToKernel} message
+ */
+export function tell(model, message) {
+  model.send(message);
 }

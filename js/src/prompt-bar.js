@@ -3,8 +3,10 @@
 // shown while it is empty, and Generate / Cancel. Enter generates; Shift+Enter is a new line.
 
 import { h, listen, onAbort } from "./dom.js";
-import { EXAMPLES, grownHeight, isBusy } from "./format.js";
-import { setTraits, watch } from "./observe.js";
+import { grownHeight } from "./sizes.js";
+import { isBusy } from "./state.js";
+import { EXAMPLES } from "./text.js";
+import { setTraits, tell, watch } from "./observe.js";
 
 /** @typedef {import("./types.js").Model} Model */
 
@@ -71,7 +73,7 @@ export function createPromptBar({ model, signal, onGenerate }) {
     }
   }, signal);
   listen(generateButton, "click", onGenerate, signal);
-  listen(cancelButton, "click", () => model.send({ type: "cancel" }), signal);
+  listen(cancelButton, "click", () => tell(model, { type: "cancel" }), signal);
   for (const button of exampleButtons) {
     listen(button, "click", () => {
       setTraits(model, { prompt: button.textContent || "" });

@@ -38,7 +38,7 @@ export function createRequests({ model, signal }) {
   return {
     /**
      * Send `content` with a ticket; the kernel's answer, or `null` if none comes within `within` ms.
-     * @param {Record<string, unknown>} content
+     * @param {import("./types.js").ToKernel} content
      * @param {number} [within]
      * @returns {Promise<Answer | null>}
      */

@@ -2,9 +2,11 @@
 // The image on show, its caption, and what can be done with it (Download, Copy image, Copy seed,
 // Reuse seed). The image is a button that opens the full-size view.
 
-import { copyPicture, copyText, flasher, h, labelledButton, listen, onAbort } from "./dom.js";
-import { describeParams, downloadName, positiveNumber, reuseText } from "./format.js";
-import { current, reuseImage, watch } from "./observe.js";
+import { h, listen, onAbort } from "./dom.js";
+import { positiveNumber } from "./sizes.js";
+import { describeParams } from "./text.js";
+import { createImageActions } from "./image-actions.js";
+import { current, optionalNames, watch } from "./observe.js";
 
 /** @typedef {import("./types.js").Model} Model */
 
@@ -15,20 +17,13 @@ export function createResult({ model, signal, root, onOpen, onSay }) {
   const image = h("img", { className: "flux-image", alt: "" });
   const button = h("button", { type: "button", className: "flux-image-button" }, [image]);
   const caption = h("span", { className: "flux-caption" });
-  const download = h("a", { className: "flux-link flux-download", textContent: "Download" });
-  const copySeed = labelledButton("flux-link flux-copy-seed", "Copy seed");
-  const reuseSeed = labelledButton("flux-link flux-reuse-seed", "Reuse seed");
-  const copyImage = labelledButton("flux-link flux-copy-image", "Copy image");
+  const actions = createImageActions({ model, signal, picture: image, params: () => current(model), say: onSay, copySeedRoot: root });
   const node = h("figure", { className: "flux-result" }, [
     button,
-    h("figcaption", { className: "flux-figcaption" }, [
-      caption,
-      h("span", { className: "flux-result-actions" }, [download, copyImage, copySeed, reuseSeed]),
-    ]),
+    h("figcaption", { className: "flux-figcaption" }, [caption, actions.node]),
   ]);
   // Before the first image: where it will be, the size it will have.
   const empty = h("div", { className: "flux-empty" }, [h("span", { textContent: "Your image appears here" })]);
-  const flash = flasher(signal);
   /** @type {string | null} */
   let url = null;
   onAbort(signal, () => {
@@ -38,20 +33,6 @@ export function createResult({ model, signal, root, onOpen, onSay }) {
   listen(button, "click", () => {
     const index = current(model).index;
     if (index != null) onOpen(index);
-  }, signal);
-  listen(copySeed, "click", async () => {
-    const seed = current(model).seed;
-    if (seed == null) return;
-    const copied = await copyText(String(seed), root);
-    flash([copySeed], copySeed, copied ? "Copied" : `Seed ${seed}`);
-  }, signal);
-  listen(copyImage, "click", async () => flash([copyImage], copyImage, await copyPicture(image)), signal);
-  listen(reuseSeed, "click", () => {
-    const shown = current(model);
-    if (shown.seed == null) return;
-    reuseImage(model, shown);
-    flash([reuseSeed], reuseSeed, "Set");
-    onSay(reuseText(shown));
   }, signal);
 
   watch(model, ["width", "height"], () => {
@@ -77,12 +58,11 @@ export function createResult({ model, signal, root, onOpen, onSay }) {
     image.height = positiveNumber(shown.height, 0);
     caption.replaceChildren(
       h("bdi", { className: "flux-caption-prompt", textContent: shown.prompt || "", dir: "auto" }),
-      h("span", { className: "flux-caption-params", textContent: describeParams(shown) }),
+      h("span", { className: "flux-caption-params", textContent: describeParams(shown, optionalNames(model)) }),
     );
     caption.title = shown.prompt || "";
     button.setAttribute("aria-label", `View full size: ${shown.prompt || "image"}`);
-    download.href = url;
-    download.download = downloadName(shown.seed, type, model.get("limits").extensions);
+    actions.setFile({ url, type }, shown.seed);
   }, signal);
 
   return { node, empty, button };

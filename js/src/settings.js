@@ -1,13 +1,16 @@
 // @ts-check
-// The settings one click away: size with aspect presets, steps, guidance, images, seed. A
+// The settings one click away: size with aspect presets, steps, images, the optional parameters
+// the backend takes (from Python's parameter table), seed. A
 // disclosure whose summary says what is set; open by default when the widget is wide enough for
 // two columns, until the user opens or closes it. Every control is bound to its trait.
 
 import { h, listen, numberField, onAbort } from "./dom.js";
-import { PRESETS, hasAspect, presetSize, settingsSummary } from "./format.js";
+import { hasAspect, PRESETS, presetSize } from "./sizes.js";
+import { settingsSummary } from "./text.js";
 import { setTraits, watch } from "./observe.js";
 
 /** @typedef {import("./types.js").Model} Model */
+/** @typedef {import("./types.js").Traits} Traits */
 
 /** From this width (CSS px) the widget has two columns, and the settings start open. */
 export const WIDE = 760;
@@ -20,9 +23,12 @@ export function createSettings({ model, signal, shell }) {
   const width = numberField("Width", "width", limits.min_size, limits.max_size, limits.size_step);
   const height = numberField("Height", "height", limits.min_size, limits.max_size, limits.size_step);
   const steps = numberField("Steps", "steps", 1, limits.max_steps, 1);
-  // Shown only for Spaces that take a guidance scale (FLUX.1-dev); empty means the Space's default.
-  const guidance = numberField("Guidance", "guidance", 0, 100, 0.1);
-  guidance.input.placeholder = "default";
+  // One field per optional parameter, shown only where the backend takes its input; empty means its default.
+  const optional = (limits.optional || []).map((parameter) => {
+    const made = numberField(parameter.label, parameter.name, parameter.min, parameter.max, parameter.step);
+    made.input.placeholder = "default";
+    return { ...made, parameter };
+  });
   const count = numberField("Images", "count", 1, limits.max_count, 1);
   const seed = numberField("Seed", "seed", 0, limits.max_seed, 1);
   seed.field.classList.add("flux-seed-field");
@@ -37,7 +43,7 @@ export function createSettings({ model, signal, shell }) {
     h("div", { className: "flux-settings-body" }, [
       h("div", { className: "flux-grid-fields" }, [width.field, height.field]),
       h("div", { className: "flux-presets", "@role": "group", "@aria-label": "Aspect ratio" }, presetButtons),
-      h("div", { className: "flux-grid-fields" }, [steps.field, count.field, guidance.field]),
+      h("div", { className: "flux-grid-fields" }, [steps.field, count.field, ...optional.map(({ field }) => field)]),
       h("div", { className: "flux-seed-row" }, [
         seed.field,
         h("label", { className: "flux-check" }, [randomize, h("span", { textContent: "Randomize seed" })]),
@@ -69,19 +75,24 @@ export function createSettings({ model, signal, shell }) {
       input.value = String(model.get(name)); // the value actually used (Python snaps and clamps it too)
     }, signal);
   }
-  listen(guidance.input, "change", () => {
-    const value = Number.parseFloat(guidance.input.value);
-    setTraits(model, { guidance: guidance.input.value.trim() === "" || !Number.isFinite(value) ? null : value });
-  }, signal);
+  for (const { input, parameter } of optional) {
+    listen(input, "change", () => {
+      const value = Number.parseFloat(input.value);
+      setTraits(model, { [parameter.name]: input.value.trim() === "" || !Number.isFinite(value) ? null : value });
+    }, signal);
+  }
   listen(randomize, "change", () => setTraits(model, { randomize_seed: randomize.checked }), signal);
   presetButtons.forEach((button, i) => {
     listen(button, "click", () => setTraits(model, presetSize(model.get("width"), model.get("height"), PRESETS[i], limits)), signal);
   });
 
-  watch(model, ["guidance", "space_parameters"], () => {
-    const value = model.get("guidance");
-    guidance.input.value = value == null ? "" : String(value);
-    guidance.field.hidden = !(model.get("space_parameters") || []).includes("guidance_scale");
+  const optionalTraits = /** @type {(keyof Traits)[]} */ (optional.map(({ parameter }) => parameter.name));
+  watch(model, [...optionalTraits, "space_parameters"], () => {
+    for (const { field, input, parameter } of optional) {
+      const value = model.get(/** @type {keyof Traits} */ (parameter.name));
+      input.value = value == null ? "" : String(value);
+      field.hidden = !(model.get("space_parameters") || []).includes(parameter.wire);
+    }
   }, signal);
   watch(model, ["width", "height", "steps", "seed", "count", "randomize_seed"], () => {
     for (const [input, name] of whole) input.value = String(model.get(name));

@@ -3,8 +3,9 @@
 // Retry), the notice shown when no kernel answers, and the announcements for screen readers.
 
 import { h, listen, onAbort } from "./dom.js";
-import { clock, describeStatus, isBusy, outcomeText } from "./format.js";
-import { current, watch } from "./observe.js";
+import { isBusy } from "./state.js";
+import { clock, describeStatus, outcomeText } from "./text.js";
+import { current, tell, watch } from "./observe.js";
 
 /** @typedef {import("./types.js").Model} Model */
 
@@ -62,7 +63,7 @@ export function createStatus({ model, signal, onRetry, onDismiss, onWait }) {
   let announcedIndex = current(model).index;
 
   listen(dismiss, "click", () => {
-    model.send({ type: "dismiss" });
+    tell(model, { type: "dismiss" });
     onDismiss();
   }, signal);
   listen(retryButton, "click", onRetry, signal);

@@ -2,8 +2,20 @@
 // The shapes Python and the browser share: the widget's traits, the contract, history entries.
 
 /**
+ * An optional request parameter (from Python's parameter table): a number field of its own,
+ * shown when the backend takes its `wire` input; empty means the backend's default.
+ * @typedef {object} OptionalParameter
+ * @property {string} name Its trait, and its key in a generate message and in `current`.
+ * @property {string} label
+ * @property {string} wire The input name a backend takes it by.
+ * @property {number} min
+ * @property {number} max
+ * @property {number} step
+ */
+
+/**
  * What the frontend must agree with Python on, sent once as the read-only `limits` trait
- * (`flux_widget.widget_state.frontend_contract`).
+ * (`flux_widget.widget._state.frontend_contract`).
  * @typedef {object} Limits
  * @property {number} min_size
  * @property {number} max_size
@@ -11,20 +23,21 @@
  * @property {number} max_steps
  * @property {number} max_seed
  * @property {number} max_count
+ * @property {OptionalParameter[]} optional The optional request parameters, each a field of its own.
  * @property {string[]} controls The traits a generate message carries.
  * @property {string[]} entry_fields The fields of a history entry.
  * @property {Record<string, string>} extensions File extension by MIME type.
  */
 
 /**
- * The parameters of the image on show (`current`), or of a history entry.
+ * The parameters of the image on show (`current`), or of a history entry; an optional
+ * parameter's value, when it was used, under its name.
  * @typedef {object} Params
  * @property {string} [prompt]
  * @property {number} [seed]
  * @property {number} [width]
  * @property {number} [height]
  * @property {number} [steps]
- * @property {number | null} [guidance]
  * @property {number | null} [elapsed]
  * @property {number | null} [index] Its place in the history (absent once removed).
  * @property {number} [slot] Its 1-based place in a batch.
@@ -41,7 +54,8 @@
  */
 
 /**
- * The widget's synced traits (`flux_widget.widget_state.WidgetState`).
+ * The widget's synced traits (`flux_widget.widget._state.WidgetState`); an optional parameter's
+ * trait (see `Limits.optional`) is read by its name.
  * @typedef {object} Traits
  * @property {string} prompt
  * @property {number} width
@@ -50,7 +64,6 @@
  * @property {number} seed
  * @property {boolean} randomize_seed
  * @property {number} count
- * @property {number | null} guidance
  * @property {Limits} limits
  * @property {string} source
  * @property {string[]} space_parameters
@@ -70,6 +83,25 @@
  * @property {string} image_type
  * @property {Params} current
  * @property {(string | Entry)[]} history References ("IPY_MODEL_…") to entry models.
+ */
+
+/**
+ * A view's message to the kernel (`flux_widget.widget._messages.TO_KERNEL`; a contract test holds
+ * the two lists to each other). `image` and `zip` also carry the ticket `createRequests` adds.
+ * @typedef {{ type: "generate", params: Record<string, unknown> }
+ *   | { type: "cancel" }
+ *   | { type: "dismiss" }
+ *   | { type: "restore" }
+ *   | { type: "select", index: number }
+ *   | { type: "remove", index: number }
+ *   | { type: "image", index: number }
+ *   | { type: "zip" }} ToKernel
+ */
+
+/**
+ * The kernel's answer to a question (`flux_widget.widget._messages.TO_VIEW`), its bytes in a buffer.
+ * @typedef {{ type: "image", ticket: string, index: number, mime?: string, missing?: boolean } & Params
+ *   | { type: "zip", ticket: string, name: string, count: number }} ToView
  */
 
 /** @typedef {import("@anywidget/types").AnyModel<Traits>} Model */

@@ -5,9 +5,11 @@
 // thumbnail and says so. ←/→ step through the history; Esc closes it and gives focus back to what
 // opened it, or to the control that now stands in its place.
 
-import { copyPicture, flasher, h, labelledButton, listen, onAbort } from "./dom.js";
-import { describeParams, downloadName, positiveNumber, reuseText } from "./format.js";
-import { reuseImage, watch } from "./observe.js";
+import { h, listen, onAbort } from "./dom.js";
+import { positiveNumber } from "./sizes.js";
+import { describeParams } from "./text.js";
+import { createImageActions } from "./image-actions.js";
+import { optionalNames, watch } from "./observe.js";
 
 /** @typedef {import("./types.js").Model} Model */
 /** @typedef {ReturnType<typeof import("./entries.js").createEntries>} Entries */
@@ -31,9 +33,12 @@ export function createViewer({ model, entries, images, signal, fallbackFocus }) 
   const previous = h("button", { type: "button", className: "flux-button flux-viewer-nav", textContent: "‹ Previous", "@aria-label": "Previous image" });
   const next = h("button", { type: "button", className: "flux-button flux-viewer-nav", textContent: "Next ›", "@aria-label": "Next image" });
   const close = h("button", { type: "button", className: "flux-button flux-viewer-close", textContent: "Close" });
-  const download = h("a", { className: "flux-link", textContent: "Download" });
-  const copy = labelledButton("flux-link", "Copy image");
-  const reuse = labelledButton("flux-link", "Reuse seed");
+  // Reuse is said here, in the note: the controls it changed are behind the dialog.
+  /** @param {string} text */
+  const sayInNote = (text) => {
+    note.textContent = text;
+  };
+  const actions = createImageActions({ model, signal, picture: image, params: () => shownEntry(), say: sayInNote });
   const node = h("dialog", { className: "flux-viewer", "@aria-labelledby": titleId }, [
     h("div", { className: "flux-viewer-panel" }, [
       h("div", { className: "flux-viewer-top" }, [title, close]),
@@ -42,15 +47,14 @@ export function createViewer({ model, entries, images, signal, fallbackFocus }) 
       note,
       h("div", { className: "flux-viewer-bottom" }, [
         previous,
-        h("span", { className: "flux-viewer-middle" }, [counter, h("span", { className: "flux-result-actions" }, [download, copy, reuse])]),
+        h("span", { className: "flux-viewer-middle" }, [counter, actions.node]),
         next,
       ]),
     ]),
   ]);
-  const flash = flasher(signal);
-
   /** @type {number | null} the history entry on show */
   let index = null;
+  const shownEntry = () => (index == null ? null : entries.list()[index] || null);
   /** @type {Element | null} what had focus when the view opened */
   let opener = null;
   /** @type {(() => HTMLElement | null) | null} finds the control to go back to, if the opener was redrawn */
@@ -81,16 +85,12 @@ export function createViewer({ model, entries, images, signal, fallbackFocus }) 
     image.height = height;
     if (width && height) image.style.setProperty("--flux-aspect", String(width / height));
     const total = entries.list().length;
-    caption.replaceChildren(h("bdi", { textContent: entry.prompt || "", dir: "auto" }), h("br"), describeParams(entry));
+    caption.replaceChildren(h("bdi", { textContent: entry.prompt || "", dir: "auto" }), h("br"), describeParams(entry, optionalNames(model)));
     counter.textContent = `${index + 1} of ${total} in history`;
     previous.disabled = index <= 0;
     next.disabled = index >= total - 1;
-    if (full) {
-      download.href = full.url;
-      download.download = downloadName(entry.seed, full.type, model.get("limits").extensions);
-    }
-    download.hidden = copy.hidden = !full;
-    reuse.hidden = false;
+    actions.setFile(full, entry.seed);
+    actions.copy.hidden = !full;
     if (state === "thumbnail") note.textContent = NO_KERNEL;
     else if (note.textContent === NO_KERNEL || (state === "full" && note.textContent === ASKING)) note.textContent = "";
     node.classList.toggle("flux-viewer-preview", !full);
@@ -136,14 +136,6 @@ export function createViewer({ model, entries, images, signal, fallbackFocus }) 
   listen(previous, "click", () => step(-1), signal);
   listen(next, "click", () => step(1), signal);
   listen(close, "click", () => node.close(), signal);
-  listen(copy, "click", async () => flash([copy], copy, await copyPicture(image)), signal);
-  listen(reuse, "click", () => {
-    const entry = index == null ? null : entries.list()[index];
-    if (!entry) return;
-    reuseImage(model, entry);
-    flash([reuse], reuse, "Set");
-    note.textContent = reuseText(entry); // said here: the controls it changed are behind the dialog
-  }, signal);
   listen(node, "keydown", (event) => {
     if (event.key === "ArrowLeft" || event.key === "ArrowRight") {
       event.preventDefault();

@@ -10,11 +10,11 @@
 import { createBatchGrid } from "./batch-grid.js";
 import { h, listen } from "./dom.js";
 import { createEntries } from "./entries.js";
-import { isBusy } from "./format.js";
+import { isBusy } from "./state.js";
 import { createFullImages } from "./full-images.js";
 import { createHistoryStrip } from "./history-strip.js";
 import { keepKeys } from "./keys.js";
-import { watch } from "./observe.js";
+import { tell, watch } from "./observe.js";
 import { createPromptBar } from "./prompt-bar.js";
 import { createRequests } from "./requests.js";
 import { createResult } from "./result.js";
@@ -38,7 +38,7 @@ function render({ model, el }) {
     // Trait updates are serialized asynchronously and can reach the kernel after a custom
     // message sent at the same moment: the request carries the values it was made with.
     const params = Object.fromEntries(model.get("limits").controls.map((name) => [name, model.get(/** @type {keyof Traits} */ (name))]));
-    model.send({ type: "generate", params });
+    tell(model, { type: "generate", params });
     status.expectAnswer();
   };
   const requests = createRequests({ model, signal });
@@ -66,7 +66,7 @@ function render({ model, el }) {
   listen(root, "keydown", (event) => {
     if (event.key === "Escape" && !viewer.isOpen && isBusy(model.get("status"))) {
       event.preventDefault();
-      model.send({ type: "cancel" });
+      tell(model, { type: "cancel" });
     }
   }, signal);
   watch(model, ["status"], () => {

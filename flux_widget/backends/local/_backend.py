@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import random
 import sys
 import threading
 import time
@@ -21,9 +20,9 @@ from functools import partial
 from typing import Any
 
 from ..._config import DEFAULT_DEADLINE, DEFAULT_LOCAL_MODEL, DEVICE_ENV, env_token, positive_seconds
+from ..._parameters import DRAWING, FLUX_RANGES, Range
 from ...errors import FluxError, InvalidRequestError
 from ...types import (
-    MAX_SEED,
     Generation,
     GenerationRequest,
     Loading,
@@ -32,12 +31,14 @@ from ...types import (
     Step,
     notify,
 )
-from ..space._wire import FLUX_DEFAULTS, FLUX_PARAMETERS
+from ..base import ModelBackend
 from ._drawing import OutOfMemoryError, draw
 from ._loading import load_pipeline, offload_choice
 
 __all__ = ["LocalBackend", "choose_device", "unload"]
 
+#: What a diffusers FLUX pipeline takes: sizes in multiples of 16 (its VAE's 8× and 2×2 patches), by wire name.
+LOCAL_RANGES = {**FLUX_RANGES, "width": Range(16, 4096, 16), "height": Range(16, 4096, 16)}
 _EXTRA = 'The local backend needs torch and diffusers: pip install "flux-widget[local]".'
 #: Loaded pipelines and where their weights went, by (model, device, dtype); loading holds the lock: one load each.
 _PIPELINES: dict[tuple[str, str, str], tuple[Any, str]] = {}
@@ -96,16 +97,18 @@ def unload() -> int:
     return count
 
 
-class LocalBackend:
+class LocalBackend(ModelBackend):
     """Generate with a diffusers FLUX pipeline on this machine (``backend="local"``).
 
     ``model`` is a Hugging Face repo id or a local folder holding a diffusers FLUX-family pipeline
     (its ``model_index.json`` picks the class: FluxPipeline, Flux2KleinPipeline, …); ``device`` is
     ``auto`` (CUDA, then MPS), ``cuda``, ``mps`` or ``cpu``; ``dtype`` overrides the device's own.
     The seed goes into a CPU ``torch.Generator`` (the same image on any device), and the pipeline is
-    called with exactly the prompt, size, steps and generator (``guidance_scale`` when given), so
+    called with exactly the prompt, size, steps and generator (and the other drawing parameters when given), so
     its pixels are diffusers' own. Images are kept lossless, as PNG.
     """
+
+    ranges = LOCAL_RANGES
 
     def __init__(
         self,
@@ -139,11 +142,6 @@ class LocalBackend:
         return f"LocalBackend({self.model!r}, device={self.device!r}, dtype={str(self.dtype).replace('torch.', '')!r})"
 
     @property
-    def base_url(self) -> str:
-        """The model called: its repo id or folder."""
-        return self.model
-
-    @property
     def closed(self) -> bool:
         """Whether :meth:`aclose` was called (the pipeline itself stays loaded for others; see :func:`unload`)."""
         return self._closed
@@ -157,25 +155,12 @@ class LocalBackend:
         self._pipeline(lambda _event: None)
         return self.placement
 
-    async def parameter_names(self) -> frozenset[str]:
-        """The inputs a FLUX pipeline takes."""
-        return FLUX_PARAMETERS
-
-    async def defaults(self) -> dict[str, object]:
-        """FLUX.1-schnell's sizes and steps, used when a request leaves them out."""
-        return dict(FLUX_DEFAULTS)
-
-    async def generate(
-        self,
-        request: GenerationRequest,
-        /,
-        *,
-        deadline: float | None = None,
-        on_progress: ProgressCallback | None = None,
+    async def _generate(
+        self, request: GenerationRequest, seconds: float, on_progress: ProgressCallback | None
     ) -> Generation:
-        """Generate the image ``request`` describes on this machine; stopping interrupts it at the next step."""
+        # On this machine; stopping (Cancel, a kernel interrupt, the deadline) interrupts it at the next step.
         heard = None if on_progress is None else (lambda _slot, event: notify(on_progress, event))
-        return (await self._make([request], deadline, heard))[0]
+        return (await self._make([request], seconds, heard))[0]
 
     async def generate_many(
         self,
@@ -214,7 +199,7 @@ class LocalBackend:
         deadline: float | None,
         on_progress: Callable[[int, ProgressEvent], Awaitable[None] | None] | None,
     ) -> list[Generation]:
-        """One pipeline call for ``requests`` (which share size, steps and guidance) on the worker thread."""
+        """One pipeline call for ``requests`` (which share every drawing parameter) on the worker thread."""
         seconds = (self.deadline if deadline is None else positive_seconds("deadline", deadline)) * len(requests)
         loop = asyncio.get_running_loop()
         events: asyncio.Queue[Loading | Step] = asyncio.Queue()
@@ -250,34 +235,25 @@ class LocalBackend:
         self, requests: Sequence[GenerationRequest], stop: threading.Event, post: Callable[[Loading | Step], None]
     ) -> list[Generation]:
         """Load the pipeline if need be and draw ``requests`` in one call, on this thread; empty once stopped."""
-        seeds = [random.randint(0, MAX_SEED) if request.randomize_seed else request.seed for request in requests]
-        first = requests[0]
-        width = first.width or FLUX_DEFAULTS["width"]
-        height = first.height or FLUX_DEFAULTS["height"]
-        steps = first.steps or FLUX_DEFAULTS["num_inference_steps"]
+        seeds = [self.seed_for(request) for request in requests]
+        drawing = self.drawing(requests[0])
         pipeline = self._pipeline(post)
         started = time.perf_counter()
         with _DRAWING:  # a second call waits here; a cancelled one never starts
             if stop.is_set():
                 return []
             prompts = [request.prompt for request in requests]
-            pictures = draw(
-                pipeline, prompts, seeds, width=width, height=height, steps=steps, guidance=first.guidance,
-                stop=stop, post=post,
-            )  # fmt: skip
+            pictures = draw(pipeline, prompts, seeds, drawing=drawing, stop=stop, post=post)
         elapsed = (time.perf_counter() - started) / len(requests)
         return [
             Generation(
                 prompt=request.prompt,
                 seed=seed,
-                width=width,
-                height=height,
-                steps=steps,
+                **drawing,
                 url=self.model,
                 image_bytes=picture,
                 mime_type="image/png",
                 elapsed=elapsed,
-                guidance=request.guidance,
                 model=self.model,
             )
             for request, seed, picture in zip(requests, seeds, pictures, strict=True)
@@ -294,12 +270,12 @@ class LocalBackend:
 
 
 def _chunks(requests: Sequence[GenerationRequest], most: int) -> list[list[GenerationRequest]]:
-    """``requests`` in order, in runs of at most ``most`` that share size, steps and guidance."""
+    """``requests`` in order, in runs of at most ``most`` that share every drawing parameter."""
     chunks: list[list[GenerationRequest]] = []
     for request in requests:
-        shape = (request.width, request.height, request.steps, request.guidance)
+        shape = _shape(request)
         last = chunks[-1] if chunks else None
-        if last and len(last) < most and (last[0].width, last[0].height, last[0].steps, last[0].guidance) == shape:
+        if last and len(last) < most and _shape(last[0]) == shape:
             last.append(request)
         else:
             chunks.append([request])
@@ -311,3 +287,8 @@ def _shifted(
 ) -> Callable[[int, ProgressEvent], Awaitable[None] | None] | None:
     """``on_progress`` for a chunk whose first image is image ``offset`` of the whole."""
     return None if on_progress is None else (lambda slot, event: on_progress(offset + slot, event))
+
+
+def _shape(request: GenerationRequest) -> tuple[object, ...]:
+    """What images of one pipeline call must share: every drawing parameter."""
+    return tuple(getattr(request, parameter.name) for parameter in DRAWING)

@@ -12,9 +12,10 @@ from __future__ import annotations
 import io
 import threading
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from ..._parameters import to_wire
 from ...errors import GenerationError
 from ...types import Step
 
@@ -30,40 +31,39 @@ def draw(
     prompts: Sequence[str],
     seeds: Sequence[int],
     *,
-    width: int,
-    height: int,
-    steps: int,
-    guidance: float | None,
+    drawing: Mapping[str, Any],
     stop: threading.Event,
     post: Callable[[Step], None],
 ) -> list[bytes]:
-    """The PNG of each prompt (empty when ``stop`` interrupted the run)."""
+    """The PNG of each prompt (empty when ``stop`` interrupted the run).
+
+    ``drawing`` holds the drawing parameters by request name (``width``, ``steps``, …), fitted; each
+    is passed under its diffusers name, those left out (``None``) not at all.
+    """
     import torch
 
     def on_step_end(pipe: Any, index: int, _timestep: Any, callback_kwargs: dict[str, Any]) -> dict[str, Any]:
-        post(Step(index=index + 1, length=steps))
+        post(Step(index=index + 1, length=drawing["steps"]))
         if stop.is_set():
             pipe._interrupt = True  # diffusers' own flag: the loop ends before the next step
         return callback_kwargs
 
-    options: dict[str, Any] = {} if guidance is None else {"guidance_scale": guidance}
     generators = [torch.Generator("cpu").manual_seed(seed) for seed in seeds]
     try:
         with warnings.catch_warnings():  # NaN pixels warn as they are cast; they are reported below instead
             warnings.simplefilter("ignore", RuntimeWarning)
             result = pipeline(
                 prompt=prompts[0] if len(prompts) == 1 else list(prompts),  # by name: FLUX.2 takes image= first
-                width=width,
-                height=height,
-                num_inference_steps=steps,
                 generator=generators[0] if len(generators) == 1 else generators,
                 callback_on_step_end=on_step_end,
-                **options,
+                **to_wire(drawing),
             )
     except torch.cuda.OutOfMemoryError:
         many = f"{len(prompts)} images of " if len(prompts) > 1 else "a "
         raise OutOfMemoryError(
-            f"The GPU ran out of memory for {many}{width}×{height} image: try a smaller size, offload=\"model\", "
+            f"The GPU ran out of memory for {many}{drawing['width']}×{drawing['height']} image: try a smaller size, "
+            'offload="model", '
+
             "or a smaller model (FLUX.2 [klein] 4B)."
         ) from None
     if stop.is_set():

@@ -27,6 +27,7 @@ from typing import Any, Unpack
 import httpx
 
 from ..._config import DEFAULT_DEADLINE, DEFAULT_SPACE, DEFAULT_TIMEOUT, SPACE_ENV, env_token, positive_seconds
+from ..._parameters import FLUX_DEFAULTS, drawn_with
 from ...errors import FluxError, GenerationError, InvalidRequestError, QuotaExceededError, SpaceUnavailableError
 from ...types import Generation, GenerationRequest, ProgressCallback, ProgressEvent, RequestParameters, Step, notify
 from . import _wire as wire
@@ -118,9 +119,9 @@ class FluxClient:
     is how long a whole generation may take, waiting in the queue included (10 minutes by
     default), before it is cancelled. ``retries`` and ``backoff`` bound the waiting for a
     sleeping Space (HTTP 503). ``endpoint`` is the Space's api name to call (``/infer``); its
-    inputs are filled by name (``prompt``, ``seed``, ``randomize_seed``, ``width``, ``height``,
-    ``num_inference_steps``, ``guidance_scale``) and fitted to the ranges the Space declares, so
-    any FLUX-like Space works. ``auth=(user, password)`` logs in to an app launched with Gradio's
+    inputs are filled by the names the parameter table gives them (``prompt``, ``seed``, ``width``,
+    ``num_inference_steps``, …) and fitted to the ranges the Space declares, so any FLUX-like Space
+    works. ``auth=(user, password)`` logs in to an app launched with Gradio's
     own login, as Gradio's client does. ``transport`` replaces the network (for tests).
 
     It is the ``space`` backend: :meth:`generate` also takes a ready :class:`GenerationRequest`.
@@ -203,7 +204,7 @@ class FluxClient:
             raise self._space.public(exc) from None
 
     async def parameter_names(self) -> frozenset[str]:
-        """The names of the Space endpoint's inputs (``guidance_scale`` for FLUX.1-dev Spaces)."""
+        """The names of the Space endpoint's inputs, as it declares them in ``/info``."""
         return (await self.info()).parameter_names
 
     async def defaults(self) -> dict[str, object]:
@@ -236,11 +237,11 @@ class FluxClient:
     ) -> Generation:
         """Generate one image and return it with the parameters that reproduce it.
 
-        ``prompt`` is the text (with ``width``, ``height``, ``steps``, ``seed``, ``randomize_seed``
-        and ``guidance`` as keywords) or a ready :class:`GenerationRequest`. ``on_progress`` (a
-        function or coroutine function) receives :class:`Queued`, :class:`Started` and
-        :class:`Step` events. ``guidance`` is sent as ``guidance_scale`` to a Space that has it
-        (FLUX.1-dev) and refused for one that has not; unset, the Space's default is used.
+        ``prompt`` is the text (with the request parameters, :class:`~flux_widget.types.RequestParameters`,
+        as keywords) or a ready :class:`GenerationRequest`. ``on_progress`` (a function or coroutine
+        function) receives :class:`Queued`, :class:`Started` and :class:`Step` events. An optional
+        parameter is sent only to a Space that has its input, and refused for one that has not;
+        unset, the Space's default is used.
         ``deadline`` overrides the client's for this generation. Cancelling the awaiting task
         cancels the job on the Space, which frees its queue at once.
         """
@@ -360,18 +361,14 @@ class FluxClient:
             image_bytes, mime_type = await asyncio.to_thread(images.accept, downloaded)
         except ValueError as exc:
             raise GenerationError(f"The Space's result was refused: {exc}.") from None
-        guidance = sent.get("guidance_scale")
         return Generation(  # the values the Space was sent, after fitting them to its ranges
             prompt=request.prompt,
             seed=seed,
-            width=whole_or(sent.get("width"), request.width or wire.FLUX_DEFAULTS["width"]),
-            height=whole_or(sent.get("height"), request.height or wire.FLUX_DEFAULTS["height"]),
-            steps=whole_or(sent.get("num_inference_steps"), request.steps or wire.FLUX_DEFAULTS["num_inference_steps"]),
+            **drawn_with(sent, vars(request), FLUX_DEFAULTS),
             url=wire.text_safe_url(url),  # fetched from the Space's origin; safe in markdown and HTML
             image_bytes=image_bytes,
             mime_type=mime_type,
             elapsed=time.perf_counter() - started,
-            guidance=float(guidance) if isinstance(guidance, (int, float)) and not isinstance(guidance, bool) else None,
             model=self.name,
         )
 

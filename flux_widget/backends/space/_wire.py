@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 import math
 import re
-import sys
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, TypeGuard
 
+from ..._parameters import PARAMETERS, Range, to_wire
 from ...errors import GenerationError, InvalidRequestError, SpaceUnavailableError, error_from_space_message, safe_text
 from ...types import (
     MAX_SEED,
@@ -32,8 +32,6 @@ from ...types import (
 
 __all__ = [
     "API_NAME",
-    "FLUX_DEFAULTS",
-    "FLUX_PARAMETERS",
     "Parameter",
     "SpaceInfo",
     "completed_output",
@@ -70,26 +68,7 @@ class Parameter:
 
     def fit(self, value: object) -> object:
         """``value`` clamped to the declared range and snapped to its step, as the Space's slider does."""
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return value
-        # Clamped first, in Python's exact arithmetic, so that 10**400 becomes the maximum, not an OverflowError.
-        whole = isinstance(value, int) and (not self.step or float(self.step).is_integer())
-        if self.maximum is not None and value > self.maximum:
-            value = self.maximum
-        if self.minimum is not None and value < self.minimum:
-            value = self.minimum
-        try:
-            number = float(value)
-        except OverflowError:  # no declared bound to clamp it to: the largest float there is
-            number = sys.float_info.max if value > 0 else -sys.float_info.max
-        if self.step and self.step > 0:
-            origin = self.minimum or 0.0
-            number = origin + round((number - origin) / self.step) * self.step
-        if self.maximum is not None:
-            number = min(number, self.maximum)
-        if self.minimum is not None:
-            number = max(number, self.minimum)
-        return round(number) if whole else round(number, 6)
+        return Range(self.minimum, self.maximum, self.step).fit(value)
 
 
 @dataclass(frozen=True)
@@ -122,8 +101,9 @@ class SpaceInfo:
     def inputs_for(self, request: GenerationRequest) -> list[object]:
         """The endpoint's ``data`` list for ``request``, filled by name and fitted to each declared range.
 
-        An input this client does not know gets the Space's default. ``guidance`` set for a Space
-        without ``guidance_scale`` is an :class:`InvalidRequestError`, never silently dropped.
+        An input this client does not know gets the Space's default. An optional parameter set for
+        a Space without its input is an :class:`InvalidRequestError`, never
+        silently dropped.
         """
         names = self.parameter_names
         if "prompt" not in names:
@@ -131,20 +111,13 @@ class SpaceInfo:
                 f"The Space's '{self.api_name[:40]}' endpoint has no 'prompt' input "
                 f"(it has: {', '.join(sorted(names))[:200]}); is it a text-to-image Space?"
             )
-        if request.guidance is not None and "guidance_scale" not in names:
-            raise InvalidRequestError(
-                f"This Space has no guidance_scale input (it has: {', '.join(sorted(names))[:200]}): "
-                "leave guidance unset for it (FLUX.1-schnell needs none; FLUX.1-dev Spaces take it)."
-            )
-        values: dict[str, object] = {
-            "prompt": request.prompt,
-            "seed": request.seed,
-            "randomize_seed": request.randomize_seed,
-            "width": request.width,
-            "height": request.height,
-            "num_inference_steps": request.steps,
-            "guidance_scale": request.guidance,
-        }
+        values = to_wire({parameter.name: getattr(request, parameter.name) for parameter in PARAMETERS})
+        for parameter in PARAMETERS:
+            if parameter.optional and parameter.sent_as in values and parameter.sent_as not in names:
+                raise InvalidRequestError(
+                    f"This Space has no {parameter.sent_as} input (it has: {', '.join(sorted(names))[:200]}): "
+                    f"leave {parameter.name} unset for it."
+                )
         return [
             parameter.fit(values[parameter.name]) if values.get(parameter.name) is not None else parameter.default
             for parameter in self.parameters
@@ -171,12 +144,6 @@ SCHNELL = (
 )
 SCHNELL_PARAMETERS = tuple(parameter.name for parameter in SCHNELL)
 _SCHNELL_BY_NAME = {parameter.name: parameter for parameter in SCHNELL}
-#: FLUX.1-schnell's own defaults, for a backend that declares none.
-FLUX_DEFAULTS: dict[str, int] = {"width": 1024, "height": 1024, "num_inference_steps": 4}
-#: The inputs a FLUX model takes, for a backend that is not a Space (which names its own in /info).
-FLUX_PARAMETERS = frozenset(
-    {"prompt", "seed", "randomize_seed", "width", "height", "num_inference_steps", "guidance_scale"}
-)
 
 
 def load_json(body: bytes) -> Any:

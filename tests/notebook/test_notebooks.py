@@ -12,7 +12,7 @@ from PIL import Image
 from support.kernel import grid_images, pngs, run_notebook, texts
 from support.picture import parameters
 
-NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
+NOTEBOOKS = sorted((Path(__file__).parents[2] / "notebooks").glob("*.ipynb"))
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -1,6 +1,6 @@
 """Reading untrusted bodies (``flux_widget._bodies``) on real streamed ``httpx`` responses, no server.
 
-The end-to-end cases run against the misbehaving server (``test_hostile_spaces.py``); these pin down
+The end-to-end cases run against the misbehaving server (``tests/space/test_hostile_spaces.py``); these pin down
 each rule of the reader on its own, fast enough for mutation testing (``mutmut run``).
 """
 

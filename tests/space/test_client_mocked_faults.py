@@ -1,6 +1,6 @@
 """Faults and layouts a real Gradio 6 server cannot easily produce, through ``httpx.MockTransport``.
 
-Each has a real-server twin in ``test_fault_matrix.py``, against the misbehaving server
+Each has a real-server twin in ``tests/space/test_fault_matrix.py``, against the misbehaving server
 (``support/misbehaving.py``): the Gradio 4 layout (``gradio4``), a malformed event, an event without
 ``msg``, a stream that ends early, other jobs' events, empty output, and a file URL that names the
 Space's own host with another scheme and port (``proxy-url``: http and another port here, since no

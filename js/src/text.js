@@ -1,18 +1,11 @@
 // @ts-check
-// Pure helpers: no DOM, no model. Tested with `node --test` (js/test/).
+// What the widget says: captions, the status line, outcomes, the settings' summary, file names.
+// Pure: no DOM, no model; tested with `node --test` (js/test/).
+
+import { isBusy, optionalValue } from "./state.js";
 
 /** @typedef {import("./types.js").Params} Params */
-/** @typedef {import("./types.js").Limits} Limits */
 /** @typedef {import("./types.js").Status} Status */
-
-/** Aspect presets: label, width part, height part. @type {[string, number, number][]} */
-export const PRESETS = [
-  ["1:1", 1, 1],
-  ["4:3", 4, 3],
-  ["3:4", 3, 4],
-  ["16:9", 16, 9],
-  ["9:16", 9, 16],
-];
 
 /** Shown while the prompt is empty, as the Space's own page does. */
 export const EXAMPLES = [
@@ -21,59 +14,6 @@ export const EXAMPLES = [
   "an anime illustration of a wiener schnitzel",
   "a watercolor lighthouse at dusk, soft light",
 ];
-
-/**
- * Whether a job is under way: the one place this is decided.
- * @param {Status | string} status
- */
-export function isBusy(status) {
-  return status === "queued" || status === "running";
-}
-
-/**
- * `value` if it is a finite number above zero, else `fallback`: what saved widget state (a file
- * anyone can edit) may put into a style is checked first.
- * @param {unknown} value
- * @param {number} fallback
- */
-export function positiveNumber(value, fallback) {
-  return typeof value === "number" && Number.isFinite(value) && value > 0 ? value : fallback;
-}
-
-/**
- * Snap a size the way the Space's sliders do (Python snaps too; this keeps presets tidy).
- * @param {number} size
- * @param {Pick<Limits, "min_size" | "max_size" | "size_step">} limits
- */
-export function snap(size, limits) {
-  const snapped = Math.round(size / limits.size_step) * limits.size_step;
-  return Math.min(limits.max_size, Math.max(limits.min_size, snapped));
-}
-
-/**
- * The size a preset gives, keeping the longer side.
- * @param {number} width
- * @param {number} height
- * @param {[string, number, number]} preset
- * @param {Pick<Limits, "min_size" | "max_size" | "size_step">} limits
- * @returns {{ width: number, height: number }}
- */
-export function presetSize(width, height, [, w, h], limits) {
-  const side = Math.max(width, height);
-  return w >= h
-    ? { width: snap(side, limits), height: snap((side * h) / w, limits) }
-    : { width: snap((side * w) / h, limits), height: snap(side, limits) };
-}
-
-/**
- * Whether a size has a preset's aspect.
- * @param {number} width
- * @param {number} height
- * @param {[string, number, number]} preset
- */
-export function hasAspect(width, height, [, w, h]) {
-  return Math.abs(width / height - w / h) < 0.02;
-}
 
 /**
  * "12:31" (or "1:02:03"): a wait in whole seconds, as the Space writes it.
@@ -87,14 +27,17 @@ export function clock(seconds) {
 }
 
 /**
- * The caption's parameters, a line of their own under the prompt: "seed 1 · 1024×1024 · 4 steps · 2.1 s".
+ * The caption's parameters, a line of their own under the prompt: "seed 1 · 1024×1024 · 4 steps · 2.1 s",
+ * with each optional parameter that was used, by its name and value.
  * @param {Params} params
+ * @param {string[]} [optional] The optional parameters' names (`limits.optional`).
  */
-export function describeParams(params) {
+export function describeParams(params, optional = []) {
   const steps = `${params.steps} step${params.steps === 1 ? "" : "s"}`;
+  const used = optional.filter((name) => optionalValue(params, name) != null);
   return (
     `seed ${params.seed} · ${params.width}×${params.height} · ${steps}` +
-    (params.guidance != null ? ` · guidance ${params.guidance}` : "") +
+    used.map((name) => ` · ${name} ${optionalValue(params, name)}`).join("") +
     (params.elapsed != null ? ` · ${Number(params.elapsed).toFixed(1)} s` : "")
   );
 }
@@ -142,14 +85,6 @@ export function describeStatus(state) {
 }
 
 /**
- * Columns of a batch grid in balanced rows: 2 → 2, 3 → 3, 4 → 2×2, 6 → 3×2, 8 → 4×2.
- * @param {number} size
- */
-export function gridColumns(size) {
-  return size <= 3 ? size : Math.min(4, Math.ceil(size / 2));
-}
-
-/**
  * The name a downloaded image gets: "flux-1234.webp".
  * @param {number | undefined} seed
  * @param {string} mimeType
@@ -180,36 +115,11 @@ export function settingsSummary({ width, height, steps, seed, randomize_seed, co
 }
 
 /**
- * The traits that make an image again as it was (the Reuse action): its prompt, size, steps and
- * guidance, its seed with randomizing off, and one image (a batch would make seed, seed+1, …).
- * @param {Params} params
- */
-export function reuseValues(params) {
-  /** @type {Record<string, unknown>} */
-  const values = { seed: params.seed, randomize_seed: false, count: 1 };
-  for (const name of /** @type {const} */ (["prompt", "width", "height", "steps"])) {
-    if (params[name] != null) values[name] = params[name];
-  }
-  if (params.guidance != null) values.guidance = params.guidance;
-  return values;
-}
-
-/**
  * What a Reuse action says it did: "Set: seed 3 · 1024×768 · 4 steps · 1 image. Generate makes it again."
  * @param {Params} params
  */
 export function reuseText(params) {
   return `Set: seed ${params.seed} · ${params.width}×${params.height} · ${params.steps} step${params.steps === 1 ? "" : "s"} · 1 image. Generate makes it again.`;
-}
-
-/**
- * The height a growing text box takes for its content: at least `min`, at most `max` (then it scrolls).
- * @param {number} contentHeight The box's scrollHeight with its height unset.
- * @param {number} min
- * @param {number} max
- */
-export function grownHeight(contentHeight, min, max) {
-  return Math.max(min, Math.min(max, Math.ceil(contentHeight)));
 }
 
 /**
@@ -219,18 +129,4 @@ export function grownHeight(contentHeight, min, max) {
  */
 export function pendingLabel(arriving, busy) {
   return arriving ? "arriving…" : busy ? "waiting…" : "not made";
-}
-
-/**
- * Where focus goes in a list after the item at `at` is removed: the next item, else the one
- * before, given as its index after the removal (indexes past the removed one shift down).
- * @param {number[]} indexes The items' indexes, in the order shown.
- * @param {number} at The position of the removed item in `indexes`.
- * @returns {number | null}
- */
-export function indexAfterRemoval(indexes, at) {
-  const removed = indexes[at];
-  const kept = indexes[at + 1] ?? indexes[at - 1];
-  if (kept == null) return null;
-  return kept > removed ? kept - 1 : kept;
 }

@@ -214,3 +214,38 @@ async def test_the_widget_makes_local_images_and_says_while_the_model_loads(tiny
     assert "Loading model" in details and widget.detail == ""  # said while loading, gone once it draws
     assert (generation.seed, generation.width, generation.mime_type) == (9, 256, "image/png")
     assert widget.status == "idle" and len(widget.history) == 1 and widget.image == generation.image_bytes
+
+
+@pytest.mark.anyio
+async def test_the_widget_takes_every_local_option(tiny: Path) -> None:
+    # offload reaches the backend: forcing an offload on the CPU is refused where the pipeline is placed.
+    widget = flux_widget.FluxWidget(backend="local", model=str(tiny), device="cpu", offload="sequential", steps=1)
+    try:
+        with pytest.raises(InvalidRequestError, match="Offloading needs a CUDA GPU"):
+            await widget.generate("a fox", width=64, height=64)
+        assert "Offloading needs a CUDA GPU" in widget.error and widget.status == "error"
+    finally:
+        widget.close()
+    kept = flux_widget.FluxWidget(backend="local", model=str(tiny), device="cpu", offload="none", steps=1)
+    try:
+        made = await kept.generate("a fox", width=64, height=64, seed=4, randomize_seed=False)
+    finally:
+        kept.close()
+    assert made.seed == 4 and kept.status == "idle"
+
+
+def test_flux_without_a_prompt_keeps_every_option(tiny: Path, tmp_path: Path) -> None:
+    from support.kernel import run_cells, texts
+
+    outputs = run_cells(
+        [
+            "%load_ext flux_widget",
+            f"w = %flux --backend local --model {tiny} --device cpu --offload sequential --steps 1 --guidance 2.5",
+            f"print(type(w).__name__, w.steps, w.guidance, w._client.model == {str(tiny)!r})",
+            "import asyncio\ntry:\n    await w.generate('a fox', width=64, height=64)\nexcept Exception as e:\n"
+            "    print('refused:', e)",
+        ],
+        tmp_path,
+    )
+    assert "".join(texts(outputs[2], "stdout")).split() == ["FluxWidget", "1", "2.5", "True"]
+    assert "refused: Offloading needs a CUDA GPU" in "".join(texts(outputs[3], "stdout"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -201,7 +202,7 @@ def test_seeds_follow_the_file_order_and_a_lines_own_seed() -> None:
         ("{not json", "line 1 is not valid JSON"),
         ('{"seed": 3}', 'line 1 must be an object with a "prompt" string'),
         ('{"prompt": "x", "count": 99}', "line 1: count must be a whole number of images from 1 to 8"),
-        ('{"prompt": "x", "seed": -1}', "line 1: seed must be a whole number"),
+        ('{"prompt": "x", "seed": -1}', "line 1: seed must be between 0 and 2147483647"),
     ],
 )
 def test_bad_lines_say_which_and_why(text: str, message: str) -> None:
@@ -210,12 +211,12 @@ def test_bad_lines_say_which_and_why(text: str, message: str) -> None:
 
 
 def test_a_line_a_crash_cut_short_is_dropped_and_made_again(tmp_path: Path) -> None:
-    from flux_widget.jobs._manifest import Manifest
+    from flux_widget.jobs._manifest import Manifest, ManifestLine
 
     folder = tmp_path / "m"
     whole = Manifest(folder)
     whole.write_file("a.png", b"png")
-    whole.record({"key": "a", "status": "done", "file": "a.png"})
+    whole.record(ManifestLine("a", "done", file="a.png"))
     with open(folder / "manifest.jsonl", "ab") as file:
         file.write(b'{"key": "b", "status": "do')  # the crash
     reopened = Manifest(folder)
@@ -243,3 +244,36 @@ def test_the_cli_says_its_version() -> None:
     assert done.returncode == 0 and done.stdout.strip() == f"flux-widget {flux_widget.__version__}"
     helped = subprocess.run([sys.executable, "-m", "flux_widget", "--help"], capture_output=True, text=True)
     assert f"flux-widget {flux_widget.__version__}:" in helped.stdout and "--prompts FILE" in helped.stdout
+
+
+FIXTURE = Path(__file__).parent / "fixtures"
+
+
+def test_a_manifest_written_before_lines_had_a_version_still_resumes(
+    space: str, journal: Journal, tmp_path: Path
+) -> None:
+    # fixtures/manifest-v0 is the folder the command line wrote before manifest lines had a version
+    # (`--prompts manifest-v0-prompts.jsonl --out … --seed 1000 --width 256 --height 256`).
+    shutil.copytree(FIXTURE / "manifest-v0", tmp_path / "out")
+    prompts = tmp_path / "prompts.jsonl"
+    shutil.copy(FIXTURE / "manifest-v0-prompts.jsonl", prompts)
+    old = (tmp_path / "out" / "manifest.jsonl").read_text()
+    assert '"version"' not in old
+    asked = {"a red fox in the snow", "a blue owl", "a paper boat", "a new moon over the sea"}
+
+    def joins() -> list[str]:
+        return [row["prompt"] for row in journal.records() if row["kind"] == "join" and row["prompt"] in asked]
+
+    before = joins()
+    arguments = ("--prompts", str(prompts), "--out", "out", "--seed", "1000", "--width", "256", "--height", "256")
+    again = cli(space, *arguments, cwd=tmp_path)
+    assert again.returncode == 0 and "0 done, 0 failed, 4 skipped" in again.stderr, again.stderr
+    assert joins() == before  # nothing made again
+    prompts.write_text(prompts.read_text() + "a new moon over the sea\n")
+    third = cli(space, *arguments, cwd=tmp_path)
+    assert third.returncode == 0 and "1 done, 0 failed, 4 skipped" in third.stderr, third.stderr
+    assert joins() == [*before, "a new moon over the sea"]
+    assert (tmp_path / "out" / "manifest.jsonl").read_text().startswith(old)  # the old lines stay as they were
+    [new] = manifest(tmp_path / "out")[4:]
+    assert (new["version"], new["prompt"], new["seed"], new["status"]) == (1, "a new moon over the sea", 1003, "done")
+    check_files(tmp_path / "out", manifest(tmp_path / "out"))

@@ -4,30 +4,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import {
-  PRESETS,
-  clock,
-  describeJob,
-  describeParams,
-  describeStatus,
-  downloadName,
-  gridColumns,
-  grownHeight,
-  outcomeText,
-  reuseText,
-  reuseValues,
-  settingsSummary,
-  hasAspect,
-  indexAfterRemoval,
-  isBusy,
-  pendingLabel,
-  positiveNumber,
-  presetSize,
-  snap,
-} from "../src/format.js";
+import { gridColumns, grownHeight, hasAspect, positiveNumber, PRESETS, presetSize, snap } from "../src/sizes.js";
+import { indexAfterRemoval, isBusy, reuseValues } from "../src/state.js";
+import { clock, describeJob, describeParams, describeStatus, downloadName, outcomeText, pendingLabel, reuseText, settingsSummary } from "../src/text.js";
 
 const LIMITS = { min_size: 256, max_size: 2048, size_step: 32 };
-/** @type {import("../src/format.js").JobState} */
+/** @type {import("../src/text.js").JobState} */
 const IDLE = { status: "idle", queue_position: null, eta: null, step: 0, total_steps: 0, batch_size: 0, batch_done: 0 };
 
 test("busy means queued or running, nothing else", () => {
@@ -62,7 +44,10 @@ test("clock writes a wait as the Space does", () => {
 
 test("caption parameters name seed, size, steps, guidance and time", () => {
   assert.equal(describeParams({ seed: 1, width: 1024, height: 768, steps: 1, elapsed: 2.06 }), "seed 1 · 1024×768 · 1 step · 2.1 s");
-  assert.equal(describeParams({ seed: 9, width: 512, height: 512, steps: 4, guidance: 3.5, elapsed: null }), "seed 9 · 512×512 · 4 steps · guidance 3.5");
+  /** @type {any} */
+  const withGuidance = { seed: 9, width: 512, height: 512, steps: 4, guidance: 3.5, elapsed: null };
+  assert.equal(describeParams(withGuidance, ["guidance"]), "seed 9 · 512×512 · 4 steps · guidance 3.5");
+  assert.equal(describeParams(withGuidance), "seed 9 · 512×512 · 4 steps", "only the optional parameters named");
 });
 
 test("the job line says where the job is", () => {
@@ -132,7 +117,10 @@ test("the settings' summary says size, steps, seed and images", () => {
 test("reuse brings back the image as it was: one image, its seed, randomizing off", () => {
   const params = { prompt: "a fox", seed: 7, width: 512, height: 768, steps: 3, guidance: null };
   assert.deepEqual(reuseValues(params), { seed: 7, randomize_seed: false, count: 1, prompt: "a fox", width: 512, height: 768, steps: 3 });
-  assert.deepEqual(reuseValues({ ...params, guidance: 3.5 }).guidance, 3.5);
+  /** @type {any} */
+  const withGuidance = { ...params, guidance: 3.5 };
+  assert.deepEqual(reuseValues(withGuidance, ["guidance"]).guidance, 3.5);
+  assert.equal(reuseValues(withGuidance).guidance, undefined, "only the optional parameters named");
   assert.equal(reuseText(params), "Set: seed 7 · 512×768 · 3 steps · 1 image. Generate makes it again.");
 });
 

@@ -1,0 +1,34 @@
+"""The custom messages between a view and the kernel, declared once.
+
+:data:`TO_KERNEL` names each message a view sends and the fields it carries; :data:`TO_VIEW` the
+kernel's answers (each with a binary buffer). ``js/src/types.js`` declares the same messages as
+typed unions (``ToKernel``, ``ToView``), and ``tests/widget/test_frontend_contract.py`` holds the
+two to each other and to every message the JS actually sends.
+"""
+
+from __future__ import annotations
+
+__all__ = ["TO_KERNEL", "TO_VIEW", "index_of"]
+
+#: A view's messages to the kernel: type → the fields it carries besides ``type``.
+TO_KERNEL: dict[str, tuple[str, ...]] = {
+    "generate": ("params",),  # the controls' values at the press, which win over traits still on their way
+    "cancel": (),
+    "dismiss": (),  # the error on show
+    "restore": (),  # undo the last removal
+    "select": ("index",),  # show a history entry with its settings
+    "remove": ("index",),
+    "image": ("index", "ticket"),  # the full image of a history entry, answered with "image"
+    "zip": ("ticket",),  # the whole history as one zip, answered with "zip"
+}
+#: The kernel's answers to a view: type → the fields it carries besides ``type`` (the bytes travel as a buffer).
+TO_VIEW: dict[str, tuple[str, ...]] = {
+    "image": ("index", "ticket", "mime", "missing"),  # and the entry's recorded parameters
+    "zip": ("ticket", "name", "count"),
+}
+
+
+def index_of(content: dict[str, object]) -> int | None:
+    """The history index a message names, if it is a whole number (a bool is not one)."""
+    index = content.get("index")
+    return index if isinstance(index, int) and not isinstance(index, bool) else None
