@@ -45,7 +45,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "widget._messages",
         "notebook._gallery",
     ),
-    ("_options", "_runner", "_generate", "provider", "widget._state", "widget._actions", "widget._widget"),  # entry points
+    # entry points
+    ("_options", "_runner", "_generate", "provider", "widget._state", "widget._actions", "widget._widget"),
     ("notebook._magic", "jobs._run", "jobs._ray"),  # the magics and large jobs, on the entry points
     ("__main__", "__init__"),
 )
