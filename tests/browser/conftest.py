@@ -7,19 +7,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.jupyter import ARTIFACTS, WIDGET_CELL, browser, jupyter_server, write_notebook
+from support.jupyter import ARTIFACTS, WIDGET_CELL, browser, jupyter_server, shut_down_kernels, write_notebook
 from support.notebook_page import NotebookPage
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def server(space: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    """A Jupyter server (JupyterLab 4 and Notebook 7) whose widgets use the stand-in Space: its URL and root."""
+    """A Jupyter server (JupyterLab 4 and Notebook 7) whose widgets use the stand-in Space: its URL and root.
+
+    One per test process: each test opens a notebook of its own, whose kernel is shut down after it.
+    """
     root = tmp_path_factory.mktemp("lab")
     with jupyter_server(root, {"FLUX_WIDGET_SPACE": space}) as url:
         yield url, root
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def chromium() -> Iterator[Any]:
     """Debian's Chromium, headless, driven by playwright."""
     with browser() as instance:
@@ -47,3 +50,4 @@ def opened(server: tuple[str, Path], chromium: Any, request: pytest.FixtureReque
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=ARTIFACTS / f"{request.node.name}.png", full_page=True)
     page.close()
+    shut_down_kernels(url, name)  # the server outlives the test; its kernel need not

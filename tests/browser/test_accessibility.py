@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from support.jupyter import ARTIFACTS, BROWSER_TESTS, WIDGET_CELL, browser, jupyter_server, write_notebook
+from support.jupyter import ARTIFACTS, BROWSER_TESTS, WIDGET_CELL, jupyter_server, write_notebook
 from support.notebook_page import NotebookPage, expect_count, history_items, set_number
 
 pytestmark = BROWSER_TESTS
@@ -26,12 +26,6 @@ def themed(request: pytest.FixtureRequest, space: str, tmp_path_factory: pytest.
     root = tmp_path_factory.mktemp(f"axe-{request.param}")
     with jupyter_server(root, {"FLUX_WIDGET_SPACE": space}, theme=THEMES[request.param]) as url:
         yield request.param, url, root
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    with browser() as instance:
-        yield instance
 
 
 def assert_no_violations(page: Any, context: str, where: str) -> None:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from support.jupyter import ARTIFACTS, BROWSER_TESTS, WIDGET_CELL, browser, jupyter_server, write_notebook
+from support.jupyter import ARTIFACTS, BROWSER_TESTS, WIDGET_CELL, jupyter_server, write_notebook
 from support.notebook_page import NotebookPage, generate_and_wait, show_settings
 from support.servers import received
 
@@ -44,12 +43,6 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("frontends")
     write_notebook(folder / "widget.ipynb", [WIDGET_CELL])
     return folder
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    with browser() as instance:
-        yield instance
 
 
 def test_notebook_7_renders_and_generates(space: str, root: Path, chromium: Any) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from PIL import Image
-from support.jupyter import ARTIFACTS, BROWSER_TESTS, browser
+from support.jupyter import ARTIFACTS, BROWSER_TESTS
 from support.notebook_page import set_number, show_settings
 from support.picture import mean_difference, render_picture
 from support.servers import serving
@@ -28,12 +28,6 @@ def marimo_app(space: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
                "--no-token"]  # fmt: skip
     with serving(command, env, home) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    with browser() as instance:
-        yield instance
 
 
 def test_marimo_app_shows_the_widget_and_generates(marimo_app: str, chromium: Any) -> None:

@@ -84,6 +84,19 @@ def jupyter_server(
         stop(process)
 
 
+def shut_down_kernels(url: str, notebook: str) -> None:
+    """Shut down the kernels of ``notebook``'s sessions on the Jupyter server at ``url`` (best effort)."""
+    import httpx
+
+    try:
+        sessions = httpx.get(f"{url}/api/sessions", timeout=10).json()
+        for session in sessions:
+            if session.get("path", "").endswith(notebook):
+                httpx.delete(f"{url}/api/sessions/{session['id']}", timeout=10)
+    except (httpx.HTTPError, ValueError):
+        pass
+
+
 def chromium_available() -> bool:
     """Whether Debian's Chromium is installed."""
     return Path(CHROMIUM).exists() or shutil.which("chromium") is not None
