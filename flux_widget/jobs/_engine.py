@@ -80,10 +80,11 @@ class JobReport:
 
 def retry_wait(error: FluxError, attempt: int) -> float | None:
     """Seconds to wait before trying again after ``error`` on try ``attempt`` (from 0); None: do not."""
+    doubled = 2.0 ** min(max(attempt, 0), 16)  # the waits stop growing long before a float would overflow
     if isinstance(error, QuotaExceededError):
-        return min(MAX_QUOTA_WAIT, error.retry_after if error.retry_after is not None else 30.0 * 2**attempt)
+        return min(MAX_QUOTA_WAIT, error.retry_after if error.retry_after is not None else 30.0 * doubled)
     if isinstance(error, ServiceUnavailableError) or "deadline" in str(error):
-        return min(120.0, 2.0 * 2**attempt)
+        return min(120.0, 2.0 * doubled)
     return None
 
 

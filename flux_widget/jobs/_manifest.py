@@ -14,8 +14,9 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import warnings
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -90,10 +91,26 @@ class Manifest:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.path = self.folder / MANIFEST
         self.entries: dict[str, ManifestLine] = {}
-        for entry in self._read():
+        #: Line numbers of done lines whose file is not a plain name in the folder: not trusted, made again.
+        self.untrusted: list[int] = []
+        for number, entry in self._read():
+            if entry.status == "done" and not self._inside(entry.file):
+                self.untrusted.append(number)
+                entry = replace(entry, status="failed", file="", error="its file is not in the folder")
             self.entries[entry.key] = entry
+        if self.untrusted:
+            shown = ", ".join(map(str, self.untrusted[:10]))
+            warnings.warn(
+                f"{self.path}: line(s) {shown} name a file outside the folder; those images are made again.",
+                stacklevel=2,
+            )
 
-    def _read(self) -> Iterator[ManifestLine]:
+    def _inside(self, name: str) -> bool:
+        """Whether ``name`` is a plain file name in the folder (no ``..``, not absolute)."""
+        path = Path(name)
+        return bool(name) and not path.is_absolute() and len(path.parts) == 1 and path.name not in (".", "..")
+
+    def _read(self) -> Iterator[tuple[int, ManifestLine]]:
         if not self.path.exists():
             return
         data = self.path.read_bytes()
@@ -101,13 +118,14 @@ class Manifest:
         if len(whole) != len(data):  # a line cut short by a crash: drop it, the image is made again
             with open(self.path, "r+b") as file:
                 file.truncate(len(whole))
-        for text in whole.decode("utf-8", errors="replace").splitlines():
+        # Lines end at "\n" alone: a prompt may hold U+2028 or U+0085, which str.splitlines would split at.
+        for number, text in enumerate(whole.decode("utf-8", errors="replace").split("\n")[:-1], start=1):
             try:
                 entry = ManifestLine.from_json(json.loads(text))
             except json.JSONDecodeError:
                 continue
             if entry is not None:
-                yield entry
+                yield number, entry
 
     def is_done(self, key: str) -> bool:
         """Whether ``key``'s image was made and its file is still there."""

@@ -68,6 +68,8 @@ def parse_prompts(lines: Iterable[str | Mapping[str, Any]]) -> list[PromptLine]:
         if isinstance(raw, Mapping):
             found.append(_object_line(number, raw))
             continue
+        if not isinstance(raw, str):  # from Python: None, a number, bytes
+            raise InvalidRequestError(f"line {number} must be a prompt (text) or a dict, not {type(raw).__name__}.")
         text = raw.strip()
         if not text or text.startswith("#"):
             continue

@@ -8,7 +8,7 @@ two to each other and to every message the JS actually sends.
 
 from __future__ import annotations
 
-__all__ = ["TO_KERNEL", "TO_VIEW", "index_of"]
+__all__ = ["MAX_INDEX", "TO_KERNEL", "TO_VIEW", "index_of"]
 
 #: A view's messages to the kernel: type → the fields it carries besides ``type``.
 TO_KERNEL: dict[str, tuple[str, ...]] = {
@@ -28,7 +28,14 @@ TO_VIEW: dict[str, tuple[str, ...]] = {
 }
 
 
-def index_of(content: dict[str, object]) -> int | None:
-    """The history index a message names, if it is a whole number (a bool is not one)."""
-    index = content.get("index")
-    return index if isinstance(index, int) and not isinstance(index, bool) else None
+#: No history index is larger: a larger number in a message is no index (and could not be sent back).
+MAX_INDEX = 2**31 - 1
+
+
+def index_of(content: dict[str, object], name: str = "index") -> int | None:
+    """The history index (or other place) ``content[name]`` holds, if it is one: a whole number within
+    ±:data:`MAX_INDEX` (a bool is not one); else ``None``."""
+    index = content.get(name)
+    if isinstance(index, int) and not isinstance(index, bool) and -MAX_INDEX <= index <= MAX_INDEX:
+        return index
+    return None

@@ -24,6 +24,7 @@ from ..backends._count import MAX_COUNT
 from ..errors import InvalidRequestError
 from ..types import MAX_SEED, MAX_SIZE, MAX_STEPS, MIN_SIZE, SIZE_STEP
 from ._history import ENTRY_FIELDS, HistoryEntry
+from ._messages import index_of
 
 if TYPE_CHECKING:
     from ..types import Generation
@@ -173,6 +174,19 @@ class WidgetState(_Controls):  # type: ignore[misc, valid-type]
     @traitlets.validate("count")
     def _clamp_count(self, proposal: dict[str, Any]) -> int:
         return min(MAX_COUNT, max(1, proposal["value"]))
+
+    @traitlets.validate("batch")
+    def _whole_tiles(self, proposal: dict[str, Any]) -> list[dict[str, int]]:
+        # A view (or an edited notebook) may set anything: tiles without a whole slot and index are dropped.
+        tiles = [tile for tile in proposal["value"] if isinstance(tile, dict)]
+        return [tile for tile in tiles if index_of(tile) is not None and index_of(tile, "slot") is not None]
+
+    @traitlets.validate("current")
+    def _current_index(self, proposal: dict[str, Any]) -> dict[str, Any]:
+        value = dict(proposal["value"])
+        if "index" in value and index_of(value) is None:
+            value["index"] = None  # not an entry of the history
+        return value
 
     @traitlets.validate("eta")
     def _finite_eta(self, proposal: dict[str, Any]) -> float | None:

@@ -22,9 +22,13 @@ def server(space: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tup
         yield url, root
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """Debian's Chromium, headless, driven by playwright."""
+    """Debian's Chromium, headless, driven by playwright.
+
+    Per module, not per session: playwright's sync API keeps an event loop running in this thread
+    while it is open, and the async tests that share the test process need the thread free.
+    """
     with browser() as instance:
         yield instance
 

@@ -277,3 +277,48 @@ def test_a_manifest_written_before_lines_had_a_version_still_resumes(
     [new] = manifest(tmp_path / "out")[4:]
     assert (new["version"], new["prompt"], new["seed"], new["status"]) == (1, "a new moon over the sea", 1003, "done")
     check_files(tmp_path / "out", manifest(tmp_path / "out"))
+
+
+@pytest.mark.parametrize(("prompt", "kind"), [(None, "NoneType"), (5, "int"), (b"a fox", "bytes")])
+def test_run_batch_refuses_a_prompt_that_is_not_text_before_anything_is_sent(
+    space: str, tmp_path: Path, prompt: object, kind: str
+) -> None:
+    with pytest.raises(flux_widget.InvalidRequestError, match=f"line 2 must be a prompt .text. or a dict, not {kind}"):
+        flux_widget.run_batch(["a fine prompt", prompt], tmp_path / "out", space=space, progress=False)  # type: ignore[list-item]
+    assert not (tmp_path / "out").exists()  # refused before the folder was made, let alone a job sent
+
+
+def test_retry_waits_stay_bounded_however_many_tries() -> None:
+    from flux_widget.errors import QuotaExceededError, ServiceUnavailableError
+    from flux_widget.jobs._engine import MAX_QUOTA_WAIT, retry_wait
+
+    assert retry_wait(QuotaExceededError("quota", retry_after=None), 10**6) == MAX_QUOTA_WAIT
+    assert retry_wait(ServiceUnavailableError("asleep"), 10**6) == 120.0
+    assert retry_wait(ServiceUnavailableError("asleep"), 1) == 4.0
+
+
+def test_a_done_line_whose_file_leaves_the_folder_is_not_trusted(tmp_path: Path) -> None:
+    from flux_widget.jobs._manifest import Manifest, ManifestLine
+
+    folder, outside = tmp_path / "m", tmp_path / "outside.png"
+    outside.write_bytes(b"png")
+    manifest = Manifest(folder)
+    manifest.record(ManifestLine("a", "done", file="../outside.png"))
+    manifest.record(ManifestLine("b", "done", file=str(outside)))
+    manifest.write_file("ok.png", b"png")
+    manifest.record(ManifestLine("c", "done", file="ok.png"))
+    with pytest.warns(UserWarning, match=r"line\(s\) 1, 2 name a file outside the folder"):
+        reopened = Manifest(folder)
+    assert not reopened.is_done("a") and not reopened.is_done("b") and reopened.is_done("c")
+
+
+def test_a_prompt_with_line_separators_reads_back_as_written(space: str, journal: Journal, tmp_path: Path) -> None:
+    prompt = "separators one\u2028two\u0085three\u2029four"
+    (tmp_path / "prompts.jsonl").write_text(json.dumps({"prompt": prompt}) + "\n")
+    arguments = ("--prompts", "prompts.jsonl", "--out", "out", "--seed", "5", *SMALL)
+    first = cli(space, *arguments, cwd=tmp_path)
+    assert first.returncode == 0 and "1 done" in first.stderr, first.stderr
+    assert "\u2028" in (tmp_path / "out" / "manifest.jsonl").read_text()  # written as it is, not escaped
+    again = cli(space, *arguments, cwd=tmp_path)
+    assert again.returncode == 0 and "0 done, 0 failed, 1 skipped" in again.stderr, again.stderr
+    assert len(journal.joins("separators one")) == 1  # made once

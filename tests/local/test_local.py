@@ -182,7 +182,7 @@ def test_unload_frees_the_pipelines(tiny: Path) -> None:
 
 
 def test_a_bad_dtype_is_refused() -> None:
-    with pytest.raises(InvalidRequestError, match="dtype must be a torch dtype"):
+    with pytest.raises(InvalidRequestError, match="dtype must be a floating torch dtype"):
         flux_widget.generate("x", backend="local", device="cpu", dtype="float99")
 
 
@@ -249,3 +249,25 @@ def test_flux_without_a_prompt_keeps_every_option(tiny: Path, tmp_path: Path) ->
     )
     assert "".join(texts(outputs[2], "stdout")).split() == ["FluxWidget", "1", "2.5", "True"]
     assert "refused: Offloading needs a CUDA GPU" in "".join(texts(outputs[3], "stdout"))
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"device": "cuda"}, r"device 'cuda' is not on this machine; it has: cpu"),  # no CUDA on these machines
+        ({"device": "cuda:99"}, r"device 'cuda:99' is not on this machine; it has: cpu"),
+        ({"device": "tpu"}, r"device 'tpu' is not on this machine"),
+        ({"device": "meta"}, r"device 'meta' is not on this machine"),
+        ({"device": 5}, r"device must be text of at most 100 characters, not 5"),
+        ({"dtype": "load"}, r"dtype must be a floating torch dtype such as 'bfloat16', not 'load'"),
+        ({"dtype": "__class__"}, r"dtype must be a floating torch dtype"),
+        ({"dtype": "int8"}, r"dtype must be a floating torch dtype"),
+        ({"offload": 5}, r"offload must be one of auto, none, model, sequential, not '5'"),
+        ({"offload": ["model"]}, r"offload must be one of auto, none, model, sequential"),
+        ({"model": "x" * 5000}, r"model must be text of at most 1000 characters, not 'xxxx"),
+    ],
+)
+def test_local_options_are_checked_before_anything_loads(tiny: Path, options: dict, message: str) -> None:
+    chosen = {"model": str(tiny), "device": "cpu", **options}
+    with pytest.raises(InvalidRequestError, match=message):
+        flux_widget.generate("a fox", backend="local", width=64, height=64, steps=1, **chosen)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -13,7 +15,7 @@ from support.misbehaving import Seen
 from support.servers import running_standin
 
 import flux_widget
-from flux_widget import AuthenticationError, FluxClient, InvalidRequestError
+from flux_widget import AuthenticationError, FluxClient, FluxWidget, InvalidRequestError
 
 pytestmark = pytest.mark.anyio
 USER, PASSWORD = "flux-user", "a-long-enough-password"
@@ -119,3 +121,48 @@ async def test_a_parameter_not_given_is_the_spaces_own_default_everywhere(
         capture_output=True, text=True, timeout=120, cwd=tmp_path,
     )  # fmt: skip
     assert cli.returncode == 0 and "28 steps" in cli.stdout, cli.stderr
+
+
+@pytest.mark.parametrize(
+    ("address", "said"),
+    [
+        ("http://user:hunter2@127.0.0.1:9/", "holds a user name or password before '@'"),
+        ("http://user:p%40ss+word-long-enough@127.0.0.1:9/", "holds a user name or password before '@'"),
+        ("http://127.0.0.1:9/\r\nX-Injected: yes", "holds a control character or a space"),
+        ("http://127.0.0.1:9/\x00", "holds a control character or a space"),
+        ("http://127.0.0.1:abc/", "is not one that can be called (Invalid port)"),
+        ("http://127.0.0.1:99999/", "is not one that can be called (port 99999 is not between 1 and 65535)"),
+    ],
+)
+def test_an_odd_space_address_is_one_clear_error_that_holds_no_secret(
+    address: str, said: str, tmp_path: Path
+) -> None:
+    with pytest.raises(InvalidRequestError, match=re.escape(said)) as caught:
+        FluxClient(address)
+    assert "hunter2" not in str(caught.value) and "p%40ss" not in str(caught.value)
+    with pytest.raises(InvalidRequestError, match=re.escape(said)):
+        FluxWidget(address)  # refused before any trait (the saved `source`) could hold it
+    if "\x00" in address:
+        return  # no command line can carry a NUL
+    done = subprocess.run(
+        [sys.executable, "-m", "flux_widget", "a fox", "--space", address, "-o", str(tmp_path / "fox.webp")],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode != 0 and said in done.stderr and "Traceback" not in done.stderr
+    assert "hunter2" not in done.stderr and "p%40ss" not in done.stderr
+
+
+@pytest.mark.parametrize("password", ["hunter2", "p@ss word/with \"quotes\" and ünïcode, long enough"])
+async def test_a_login_that_echoes_the_form_shows_no_spelling_of_the_password(
+    bad_space: tuple[str, Seen], password: str
+) -> None:
+    from urllib.parse import quote, quote_plus
+
+    base, _ = bad_space
+    async with FluxClient(f"{base}/echo-login", auth=(USER, password)) as client:
+        with pytest.raises(flux_widget.FluxError) as caught:
+            await client.generate("echo", width=256, height=256)
+    text = str(caught.value)
+    assert "422" in text or "login" in text.lower()  # the refusal is said
+    for spelling in {password, quote_plus(password), quote(password, safe=""), json.dumps(password)[1:-1]}:
+        assert spelling not in text, spelling

@@ -34,7 +34,7 @@ SLOW_SECONDS = 5.0
 #: How long the "hold" Spaces keep a job running (heartbeats meanwhile) unless it is cancelled.
 HOLD_SECONDS = 8.0
 #: How long the "held" Space keeps each job running before it completes (the pool test).
-HELD_SECONDS = 2.0
+HELD_SECONDS = 4.0
 #: How long the endless faults (heartbeats, trickles) go on at most, so the server always stops.
 ENDLESS_SECONDS = 40.0
 BOMB_BYTES = 1 << 30  # 1 GiB once decoded
@@ -285,6 +285,10 @@ def build_app(seen: Seen, port: int) -> Starlette:
             return gradio4(rest)
         if mode == "private":
             return JSONResponse({"detail": "Not authenticated"}, status_code=401)
+        if mode == "echo-login" and rest == "login":  # a login that answers 422 with the form it was posted
+            posted = (await request.body()).decode("latin-1")
+            fields = dict(item.split("=", 1) for item in posted.split("&") if "=" in item)
+            return JSONResponse({"detail": [{"msg": "bad login", "input": fields, "raw": posted}]}, status_code=422)
         if mode == "sleeping":
             return HTMLResponse(SLEEPING_PAGE, status_code=503)
         if mode == "building":

@@ -425,3 +425,38 @@ async def test_a_view_gets_the_full_image_of_any_entry_and_a_zip_of_all(widget: 
             assert parameters(picture)["prompt"] == "zip 5"
             assert picture.tobytes() == made[1].image.tobytes()
     assert archive["count"] == 2 and archive["name"] == "flux-images.zip"
+
+
+async def test_odd_messages_and_odd_tile_state_never_raise_nor_touch_the_history(widget: FluxWidget) -> None:
+    made = [await widget.generate(f"odd {i}", seed=i, randomize_seed=False) for i in range(3)]
+    sent: list[dict] = []
+    widget.comm.send = lambda data=None, metadata=None, buffers=None: sent.append(data)
+    odd: list[object] = [
+        {"type": "remove", "index": True},  # a bool is no index (True would be entry 1)
+        {"type": "select", "index": False},
+        {"type": "remove", "index": 10**5000},
+        {"type": "image", "index": 10**5000, "ticket": 1},  # a reply holding it could not be encoded
+        {"type": "image", "index": -(10**30), "ticket": 2},
+        {"type": "remove", "index": "1"},
+        {"type": "remove", "index": 2.0},
+        {"type": "remove"},
+        {"type": 5},
+        ["remove", 1],
+        None,
+    ]
+    for content in odd:
+        widget._handle_message(widget, content, [])
+    assert widget.generations == made
+    assert all(json.dumps(message) for message in sent)
+    # Tiles and the entry on show as a view (or an edited notebook) may set them.
+    widget.batch = [
+        {"slot": 1}, {"slot": "x", "index": "0"}, {"slot": 2, "index": 1}, {"slot": True, "index": 0},
+    ]  # fmt: skip
+    assert widget.batch == [{"slot": 2, "index": 1}]
+    widget.current = {**widget.current, "index": "2"}
+    assert widget.current["index"] is None
+    widget.remove(0)
+    widget.restore()
+    widget.show(1)
+    widget.select(2)
+    assert widget.generations == made and widget.current["index"] == 2

@@ -37,11 +37,17 @@ from ._loading import load_pipeline, offload_choice
 
 __all__ = ["LocalBackend", "choose_device", "unload"]
 
-#: What a diffusers FLUX pipeline takes: sizes in multiples of 16 (its VAE's 8× and 2×2 patches), by wire name.
-LOCAL_RANGES = {**FLUX_RANGES, "width": Range(16, 4096, 16), "height": Range(16, 4096, 16)}
+#: What a diffusers FLUX pipeline takes, by wire name: sizes in multiples of 16 (its VAE's 8× and 2×2
+#: patches), up to 4096; steps up to 1000 (a pipeline takes any number; FLUX.1-dev wants 28–50).
+LOCAL_RANGES = {
+    **FLUX_RANGES,
+    "width": Range(16, 4096, 16),
+    "height": Range(16, 4096, 16),
+    "num_inference_steps": Range(1, 1000, 1),
+}
 _EXTRA = 'The local backend needs torch and diffusers: pip install "flux-widget[local]".'
 #: Loaded pipelines and where their weights went, by (model, device, dtype); loading holds the lock: one load each.
-_PIPELINES: dict[tuple[str, str, str], tuple[Any, str]] = {}
+_PIPELINES: dict[tuple[str, str, str, str], tuple[Any, str]] = {}
 _LOADING = threading.Lock()
 #: One image at a time per process: a pipeline's scheduler keeps the state of the run it is in.
 _DRAWING = threading.Lock()
@@ -55,12 +61,16 @@ def _torch() -> Any:
     return torch
 
 
-def choose_device(device: str | None = None) -> str:
-    """``device``, else ``FLUX_WIDGET_DEVICE``, else ``auto``: CUDA, then Apple MPS; never the CPU unasked."""
-    chosen = (device or os.environ.get(DEVICE_ENV) or "auto").strip().lower()
+def choose_device(device: object = None) -> str:
+    """``device``, else ``FLUX_WIDGET_DEVICE``, else ``auto``: CUDA, then Apple MPS; never the CPU unasked.
+
+    A device this machine does not have (``cuda`` without CUDA, ``cuda:3`` with two GPUs, ``tpu``)
+    is an :class:`InvalidRequestError` that names what it has.
+    """
+    chosen = _text_option("device", device or os.environ.get(DEVICE_ENV) or "auto").lower()
     torch = _torch()
     if chosen != "auto":
-        return chosen
+        return _present(torch, chosen)
     if torch.cuda.is_available():
         return "cuda"
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
@@ -71,13 +81,38 @@ def choose_device(device: str | None = None) -> str:
     )
 
 
-def _dtype_for(torch: Any, device: str, dtype: str | None) -> Any:
+def _text_option(name: str, value: object, longest: int = 100) -> str:
+    """``value`` as a short piece of text, or an :class:`InvalidRequestError` that says what it must be."""
+    if not isinstance(value, str) or not value.strip() or len(value) > longest:
+        shown = repr(value[:40]) + "…" if isinstance(value, str) and len(value) > 40 else repr(value)
+        raise InvalidRequestError(f"{name} must be text of at most {longest} characters, not {shown}.")
+    return value.strip()
+
+
+def _present(torch: Any, device: str) -> str:
+    """``device`` if this machine has it; else an :class:`InvalidRequestError` naming what it has."""
+    kind, _, number = device.partition(":")
+    gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    mps = getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
+    here = ["cpu", *(f"cuda:{index}" for index in range(gpus)), *(["mps"] if mps else [])]
+    known = (
+        (kind == "cpu" and not number)
+        or (kind == "cuda" and gpus > 0 and (not number or (number.isdigit() and int(number) < gpus)))
+        or (kind == "mps" and mps and not number)
+    )
+    if not known:
+        raise InvalidRequestError(f"device {device[:40]!r} is not on this machine; it has: {', '.join(here)}.")
+    return device
+
+
+def _dtype_for(torch: Any, device: str, dtype: object) -> Any:
     """``dtype`` by name, else what the device does natively: bfloat16, else float16, float32 on the CPU."""
     if dtype:
-        try:
-            return getattr(torch, dtype.strip().lower())
-        except AttributeError:
-            raise InvalidRequestError(f"dtype must be a torch dtype such as 'bfloat16', not {dtype[:40]!r}.") from None
+        name = _text_option("dtype", dtype).lower()
+        chosen = getattr(torch, name, None)
+        if not isinstance(chosen, torch.dtype) or not chosen.is_floating_point:
+            raise InvalidRequestError(f"dtype must be a floating torch dtype such as 'bfloat16', not {name[:40]!r}.")
+        return chosen
     if device.startswith("cuda"):
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     if device == "mps":
@@ -126,7 +161,7 @@ class LocalBackend(ModelBackend):
             import diffusers  # noqa: F401  # the extra, checked here; used when loading
         except ImportError:
             raise InvalidRequestError(_EXTRA) from None
-        self.model = (model or DEFAULT_LOCAL_MODEL).strip()
+        self.model = _text_option("model", model or DEFAULT_LOCAL_MODEL, longest=1000)
         self.device = choose_device(device)
         self.dtype = _dtype_for(torch, self.device, dtype)
         self.deadline = positive_seconds("deadline", deadline)
@@ -261,7 +296,7 @@ class LocalBackend(ModelBackend):
 
     def _pipeline(self, post: Any) -> Any:
         """The loaded pipeline for this backend's (model, device, dtype), loading it once per process."""
-        key = (self.model, self.device, str(self.dtype))
+        key = (self.model, self.device, str(self.dtype), str(self._offload))  # placed as asked, or loaded again
         with _LOADING:
             if key not in _PIPELINES:
                 _PIPELINES[key] = load_pipeline(self.model, self.device, self.dtype, self._token, self._offload, post)

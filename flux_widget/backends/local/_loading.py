@@ -74,9 +74,10 @@ def load_pipeline(
     return pipeline, _place(pipeline, device, forced)
 
 
-def offload_choice(offload: str | None) -> Placement | None:
+def offload_choice(offload: object) -> Placement | None:
     """``offload``, else ``FLUX_WIDGET_OFFLOAD``, else ``auto`` (None: measure); a clear error for anything else."""
-    chosen = (offload or os.environ.get(OFFLOAD_ENV) or "auto").strip().lower()
+    given = offload or os.environ.get(OFFLOAD_ENV) or "auto"
+    chosen = given.strip().lower() if isinstance(given, str) else repr(given)
     if chosen not in OFFLOADS:
         raise InvalidRequestError(f"offload must be one of {', '.join(OFFLOADS)}, not {chosen[:40]!r}.")
     return OFFLOADS[chosen]

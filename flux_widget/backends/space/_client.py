@@ -26,7 +26,15 @@ from typing import Any, Unpack
 
 import httpx
 
-from ..._config import DEFAULT_DEADLINE, DEFAULT_SPACE, DEFAULT_TIMEOUT, SPACE_ENV, env_token, positive_seconds
+from ..._config import (
+    DEFAULT_DEADLINE,
+    DEFAULT_SPACE,
+    DEFAULT_TIMEOUT,
+    PASSWORD_ENV,
+    SPACE_ENV,
+    env_token,
+    positive_seconds,
+)
 from ..._parameters import FLUX_DEFAULTS, drawn_with
 from ...errors import FluxError, GenerationError, InvalidRequestError, QuotaExceededError, SpaceUnavailableError
 from ...types import Generation, GenerationRequest, ProgressCallback, ProgressEvent, RequestParameters, Step, notify
@@ -67,7 +75,7 @@ def space_url(space: str | None = None) -> str:
     if page is not None:
         chosen = page.group(1)
     elif re.match(r"^https?://", chosen, re.IGNORECASE):
-        return re.split(r"[?#]", chosen, maxsplit=1)[0].rstrip("/")
+        return _checked_address(re.split(r"[?#]", chosen, maxsplit=1)[0].rstrip("/"))
     chosen = chosen.rstrip("/")
     if not _SPACE_ID.match(chosen):
         raise InvalidRequestError(
@@ -75,6 +83,32 @@ def space_url(space: str | None = None) -> str:
         )
     subdomain = re.sub(r"[._/]", "-", chosen.lower())
     return f"https://{subdomain}.hf.space"
+
+
+def _checked_address(url: str) -> str:
+    """``url`` if httpx can call it and it holds no secret; else an :class:`InvalidRequestError` that shows no secret.
+
+    A user name or password in the address (``https://user:password@host``) would show in every
+    message, file and notebook that names the Space: it is refused, with the way to give them instead.
+    """
+    shown = re.sub(r"//[^/]*@", "//…@", url)[:100]
+    if re.search(r"[\x00-\x20\x7f-\x9f]", url):
+        raise InvalidRequestError(
+            f"The Space's URL holds a control character or a space (a line break, NUL, …): {shown!r}."
+        )
+    try:
+        parsed = httpx.URL(url)
+        if parsed.port is not None and not 0 < parsed.port < 65536:  # a port that is not a number fails above
+            raise ValueError(f"port {parsed.port} is not between 1 and 65535")
+    except (httpx.InvalidURL, ValueError) as exc:
+        reason = str(exc).split(":")[0][:80]
+        raise InvalidRequestError(f"The Space's URL is not one that can be called ({reason}): {shown!r}.") from None
+    if parsed.userinfo:
+        raise InvalidRequestError(
+            "The Space's URL holds a user name or password before '@'. Give them as auth=(user, password) "
+            f"(or --auth USER with {PASSWORD_ENV}) instead, so that they show in no message, file or notebook."
+        )
+    return url
 
 
 def _checked_login(auth: object) -> tuple[str, str] | None:

@@ -17,7 +17,7 @@ import httpx
 from httpx_sse import EventSource
 
 from ..._bodies import ACCEPT_ENCODING, bounded_events, decoded_chunks, read_body
-from ..._redaction import redact
+from ..._redaction import redact, redact_sent
 from ...errors import (
     AuthenticationError,
     FluxError,
@@ -338,7 +338,7 @@ class SpaceHTTP:
     def redact(self, text: str) -> str:
         """``text`` with the token and the login's password removed."""
         text = redact(text, self._auth.token if self._auth else None)
-        return redact(text, self._login[1]) if self._login else text
+        return redact_sent(text, self._login[1]) if self._login else text
 
     def public(self, error: FluxError) -> FluxError:
         """``error`` fit to leave the client: the token redacted, no chain back to a request that holds it."""
