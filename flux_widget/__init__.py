@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     from ._config import DEFAULT_SPACE
     from ._generate import agenerate, generate
     from .backends.local._backend import unload
-    from .backends.space._client import FluxClient, space_url
+    from .backends.space._address import space_url
+    from .backends.space._client import FluxClient
     from .errors import (
         AuthenticationError,
         FluxError,
@@ -39,7 +40,7 @@ __version__ = "0.1.0"
 _HOMES = {
     "DEFAULT_SPACE": "_config",
     "FluxClient": "backends.space._client",
-    "space_url": "backends.space._client",
+    "space_url": "backends.space._address",
     "AuthenticationError": "errors",
     "FluxError": "errors",
     "GenerationError": "errors",

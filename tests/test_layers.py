@@ -25,6 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("types", "_progress_text"),  # requests, progress, Generation
     (  # backends
         "backends.space._wire",
+        "backends.space._address",
         "backends.space._http",
         "backends.space._client",
         "backends._inference",

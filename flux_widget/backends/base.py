@@ -182,7 +182,7 @@ class BackendKind:
 
 
 def _space_address(space: str | None) -> str:
-    from .space._client import space_url  # httpx, loaded with the Space's client
+    from .space._address import space_url  # httpx, loaded with the Space's client
 
     return space_url(space)
 

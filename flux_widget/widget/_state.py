@@ -11,6 +11,7 @@ import base64
 import math
 import reprlib
 import types
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +20,7 @@ import traitlets
 from ipywidgets import widget_serialization
 
 from .. import _images as images
-from .._parameters import BY_NAME, DRAWING, FLUX_DEFAULTS, PARAMETERS, Parameter
+from .._parameters import BY_NAME, DRAWING, FLUX_DEFAULTS, PARAMETERS, Parameter, Range
 from ..backends._count import MAX_COUNT
 from ..errors import InvalidRequestError
 from ..types import MAX_SEED, MAX_SIZE, MAX_STEPS, MIN_SIZE, SIZE_STEP
@@ -72,13 +73,16 @@ def _controls(namespace: dict[str, Any]) -> None:
 _Controls = types.new_class("_Controls", (anywidget.AnyWidget,), exec_body=_controls)
 
 
-def frontend_contract() -> dict[str, Any]:
+def frontend_contract(ranges: Mapping[str, Range] | None = None) -> dict[str, Any]:
     """What the frontend must agree with Python on: limits, control names, entry fields, file extensions.
 
-    Sent once as the read-only ``limits`` trait, so the JS holds no copy of its own. ``optional``
-    lists the optional request parameters: the JS makes a number field for each,
-    shown when the backend takes its ``wire`` input.
+    Sent once as the read-only ``limits`` trait, so the JS holds no copy of its own. The sizes and
+    steps are the backend's own ``ranges`` (by the name it sends them under) where it declares
+    them, else FLUX.1-schnell's. ``optional`` lists the optional request parameters: the JS makes a
+    number field for each, shown when the backend takes its ``wire`` input.
     """
+    size = (ranges or {}).get("width") or BY_NAME["width"].range or Range()
+    steps = (ranges or {}).get("num_inference_steps") or BY_NAME["steps"].range or Range()
     return {
         "optional": [
             {
@@ -92,10 +96,10 @@ def frontend_contract() -> dict[str, Any]:
             for parameter in PARAMETERS
             if parameter.optional and parameter.range  # an optional parameter is a number field with its range
         ],
-        "min_size": MIN_SIZE,
-        "max_size": MAX_SIZE,
-        "size_step": SIZE_STEP,
-        "max_steps": MAX_STEPS,
+        "min_size": int(size.minimum or MIN_SIZE),
+        "max_size": int(size.maximum or MAX_SIZE),
+        "size_step": int(size.step or SIZE_STEP),
+        "max_steps": int(steps.maximum or MAX_STEPS),
         "max_seed": MAX_SEED,
         "max_count": MAX_COUNT,
         "controls": list(CONTROL_TYPES),
@@ -167,8 +171,10 @@ class WidgetState(_Controls):  # type: ignore[misc, valid-type]
 
     @traitlets.validate(*(parameter.name for parameter in PARAMETERS if parameter.range and parameter.kind is int))
     def _fit_to_range(self, proposal: dict[str, Any]) -> int:
-        # Clamped and snapped as the backend's sliders do (sizes to 256–2048, step 32; steps to 1–50).
-        limits = BY_NAME[proposal["trait"].name].range
+        # Clamped and snapped as the backend does: its own ranges where it declares them (a local
+        # pipeline's 16–4096), else FLUX.1-schnell's (sizes 256–2048, step 32; steps 1–50).
+        parameter = BY_NAME[proposal["trait"].name]
+        limits = getattr(self, "_ranges", {}).get(parameter.sent_as) or parameter.range
         return int(limits.fit(proposal["value"])) if limits else int(proposal["value"])
 
     @traitlets.validate("count")

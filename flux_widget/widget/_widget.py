@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 from .._config import DEFAULT_DEADLINE
-from .._parameters import DRAWING
+from .._parameters import DRAWING, Range
 from ..backends._count import batch_outcomes, batch_requests
 from ..backends.base import Backend, BackendOptions, make_backend
 from ..errors import FluxError, QuotaExceededError, safe_text, without_wait
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
 from .._home_loop import HomeLoop
 from ._actions import HistoryActions
-from ._state import CONTROL_TYPES, control_values
+from ._state import CONTROL_TYPES, control_values, frontend_contract
 
 __all__ = ["FluxWidget"]
 
@@ -74,9 +75,13 @@ class FluxWidget(HistoryActions):
         where = cast(BackendOptions, {**own, "space": space, "token": token})
         traits = {name: value for name, value in options.items() if name not in where and value is not None}
         self._client: Backend = client or make_backend(deadline, **where)
+        #: The ranges the backend fits sizes and steps to, where it declares them (by the name it sends).
+        self._ranges: Mapping[str, Range] = getattr(self._client, "ranges", {})
         # Until set, the drawing parameters follow the backend's own defaults (a FLUX.1-dev Space's 28 steps).
         self._follow_space = {parameter.name for parameter in DRAWING if not parameter.optional} - set(traits)
         super().__init__(**traits)
+        if self._ranges:
+            self.set_trait("limits", frontend_contract(self._ranges))  # what the JS fields take
         self.observe(lambda change: self._follow_space.discard(change["name"]), names=sorted(self._follow_space))
         self.source = self._client.base_url
         # The loop generations run on: the kernel's own, where the widget was made. JupyterLab

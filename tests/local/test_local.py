@@ -204,7 +204,7 @@ def test_a_model_not_in_the_cache_without_a_network_says_so(monkeypatch: pytest.
 @pytest.mark.anyio
 async def test_the_widget_makes_local_images_and_says_while_the_model_loads(tiny: Path) -> None:
     flux_widget.unload()
-    widget = flux_widget.FluxWidget(backend="local", model=str(tiny), device="cpu", width=256, height=256, steps=1)
+    widget = flux_widget.FluxWidget(backend="local", model=str(tiny), device="cpu", width=64, height=64, steps=1)
     details: list[str] = []
     widget.observe(lambda change: details.append(change["new"]), names=["detail"])
     try:
@@ -212,7 +212,8 @@ async def test_the_widget_makes_local_images_and_says_while_the_model_loads(tiny
     finally:
         widget.close()
     assert "Loading model" in details and widget.detail == ""  # said while loading, gone once it draws
-    assert (generation.seed, generation.width, generation.mime_type) == (9, 256, "image/png")
+    assert (generation.seed, generation.width, generation.mime_type) == (9, 64, "image/png")  # the local sizes
+    assert widget.limits["min_size"] == 16 and widget.width == 64  # the widget offers what the backend takes
     assert widget.status == "idle" and len(widget.history) == 1 and widget.image == generation.image_bytes
 
 

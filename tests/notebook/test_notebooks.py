@@ -50,7 +50,7 @@ def check_batch_variations(notebook: Any, folder: Path) -> None:
 def check_local_gpu(notebook: Any, folder: Path) -> None:
     """The local notebook drew with the tiny pipeline (the widget, then the magic) and freed it."""
     shown = [cell for cell in notebook.cells if cell.cell_type == "code" and "await w.generate" in cell.source]
-    assert texts(shown[0].outputs, "stdout") == ["3 256 256 image/png\n"]
+    assert texts(shown[0].outputs, "stdout") == ["3 64 64 image/png\n"]
     assert [parameters(img)["seed"] for img in pngs(notebook.cells[-3].outputs)] == ["5"]
     assert texts(notebook.cells[-1].outputs, "stdout") == ["1 pipeline freed\n"]
 
@@ -72,7 +72,7 @@ def notebook_env(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
         from support.tiny_pipelines import save_tiny_flux
 
         monkeypatch.setenv("FLUX_WIDGET_MODEL", str(save_tiny_flux(tmp_path / "tiny-flux")))
-        for name, value in {"FLUX_WIDGET_DEVICE": "cpu", "FLUX_WIDGET_SIZE": "256", "FLUX_WIDGET_STEPS": "1"}.items():
+        for name, value in {"FLUX_WIDGET_DEVICE": "cpu", "FLUX_WIDGET_SIZE": "64", "FLUX_WIDGET_STEPS": "1"}.items():
             monkeypatch.setenv(name, value)
 
 
