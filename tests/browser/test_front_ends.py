@@ -141,7 +141,8 @@ def test_readme_scene_mid_batch(space: str, tmp_path: Path, chromium: Any, theme
             field.press("Tab")
         widget.get_by_label("Prompt", exact=True).fill("[slow] a koi pond in the rain, ukiyo-e")
         widget.get_by_role("button", name="Generate").click()
-        midway = re.compile(r"^2 of 4 done · Step [3-6]\/8$")
+        # Mid-batch: two done, the third under way (any step but the last: a loaded machine may skip some).
+        midway = re.compile(r"^2 of 4 done · Step [1-7]\/8$")
         widget.locator(".flux-status-text", has_text=midway).wait_for(timeout=60_000)
         assert widget.get_by_role("progressbar").is_visible()
         ARTIFACTS.mkdir(exist_ok=True)
@@ -151,5 +152,7 @@ def test_readme_scene_mid_batch(space: str, tmp_path: Path, chromium: Any, theme
         page.locator("dialog[aria-busy=false]").wait_for(timeout=10_000)
         page.screenshot(path=ARTIFACTS / f"readme-full-size-{shade}.png")
         page.keyboard.press("Escape")
-        widget.get_by_role("button", name="Cancel").click()
+        cancel = widget.get_by_role("button", name="Cancel")
+        if cancel.is_enabled():  # the rest of the batch need not run (it may have finished meanwhile)
+            cancel.click()
         page.close()

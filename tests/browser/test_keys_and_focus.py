@@ -32,7 +32,14 @@ def active_cell(notebook: NotebookPage) -> int:
 
 
 def last_modified(notebook: NotebookPage) -> str:
-    return httpx.get(f"{notebook.server}/api/contents/{notebook.name}").json()["last_modified"]  # type: ignore[attr-defined]
+    """When the server last saved the notebook; asked again while a save in progress makes it answer an error."""
+    answer: dict = {}
+    for _ in range(40):
+        answer = httpx.get(f"{notebook.server}/api/contents/{notebook.name}").json()  # type: ignore[attr-defined]
+        if "last_modified" in answer:
+            return answer["last_modified"]
+        time.sleep(0.25)
+    raise AssertionError(f"the contents API never said when the notebook was saved: {str(answer)[:200]}")
 
 
 @pytest.mark.parametrize("app", ["lab", "notebook"])

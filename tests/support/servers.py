@@ -28,7 +28,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_for_http(url: str, process: subprocess.Popen[bytes], seconds: float = 90.0) -> None:
+def wait_for_http(url: str, process: subprocess.Popen[bytes], seconds: float = 180.0) -> None:
     """Poll ``url`` until it answers (200, or 401 from an app with a login), failing early if ``process`` died."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -44,7 +44,7 @@ def wait_for_http(url: str, process: subprocess.Popen[bytes], seconds: float = 9
 
 
 @contextmanager
-def serving(command: list[str], env: dict[str, str], cwd: Path, *, seconds: float = 90.0) -> Iterator[str]:
+def serving(command: list[str], env: dict[str, str], cwd: Path, *, seconds: float = 180.0) -> Iterator[str]:
     """Run ``command`` (a web app that takes ``{port}`` in its arguments) on a free port of 127.0.0.1.
 
     Yields its URL once it answers; its output goes to ``cwd / "server.log"``; it is stopped after the block.
