@@ -366,7 +366,7 @@ PROMISES: tuple[Promise, ...] = (
     Promise(
         "address-secrets",
         "a user name or password in the Space's address is refused, and shown nowhere",
-        (Mutation("flux_widget/backends/space/_client.py", "    if parsed.userinfo:", "    if False:"),),
+        (Mutation("flux_widget/backends/space/_address.py", "    if parsed.userinfo:", "    if False:"),),
         ("tests/space/test_space_doors.py::test_an_odd_space_address_is_one_clear_error_that_holds_no_secret",),
     ),
     Promise(
@@ -406,6 +406,14 @@ def copy_of_repository(into: Path) -> Path:
         shutil.copy2(ROOT / part, into / part)
     shutil.copytree(ROOT / "js" / "src", into / "js" / "src")
     return into
+
+
+def copy_of_file(path: str) -> Path:
+    """A scratch copy of the repository file ``path``, under a root of its own (to try a mutation on)."""
+    root = Path(tempfile.mkdtemp(prefix="flux-promise-check-"))
+    (root / path).parent.mkdir(parents=True)
+    shutil.copy2(ROOT / path, root / path)
+    return root
 
 
 def apply(mutation: Mutation, root: Path) -> None:
@@ -448,6 +456,9 @@ def main(argv: list[str] | None = None) -> int:
         for promise in chosen:
             print(f"{promise.name:20s} {promise.promise}\n{'':20s} tests: {', '.join(promise.tests)}")
         return 0
+    for promise in chosen:  # every mutation must still apply: a moved one fails the check before anything runs
+        for mutation in promise.mutations:
+            apply(mutation, copy_of_file(mutation.path))
     survivors: list[str] = []
     begin = time.monotonic()
     work = [(promise, number, mutation) for promise in chosen for number, mutation in enumerate(promise.mutations, 1)]
