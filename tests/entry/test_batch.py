@@ -213,7 +213,9 @@ async def test_one_failing_image_stops_the_batch_and_keeps_what_arrived(space: s
     finally:
         widget.close()
     seeds = [entry["seed"] for entry in widget.history]
-    assert seeds[0] == 10 and len(seeds) >= 2 and set(seeds[1:]) <= {4, 5}  # what arrived is kept, nothing made up
+    # What arrived is kept, nothing made up. Seed 7 may arrive too: on a loaded machine its join can
+    # reach the one-slot Space before seed 6's, so the Space makes it before 6 fails.
+    assert seeds[0] == 10 and len(seeds) >= 2 and set(seeds[1:]) <= {4, 5, 7} and 6 not in seeds
     assert widget.status == "error" and "Seed 6 is refused" in widget.error
     # The grid keeps the places of the images that arrived (seed 4 is place 1, seed 5 place 2).
     assert {tile["slot"] for tile in widget.batch} == {seed - 3 for seed in seeds[1:]}
