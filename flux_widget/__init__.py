@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .errors import (
         AuthenticationError,
         FluxError,
+        FolderError,
         GenerationError,
         InvalidRequestError,
         QuotaExceededError,
@@ -43,6 +44,7 @@ _HOMES = {
     "space_url": "backends.space._address",
     "AuthenticationError": "errors",
     "FluxError": "errors",
+    "FolderError": "errors",
     "GenerationError": "errors",
     "InvalidRequestError": "errors",
     "QuotaExceededError": "errors",
@@ -72,6 +74,7 @@ __all__ = [
     "FluxClient",
     "FluxError",
     "FluxWidget",
+    "FolderError",
     "Generation",
     "GenerationError",
     "GenerationRequest",

@@ -28,6 +28,7 @@ __all__ = [
     "FLUX_DEFAULTS",
     "FLUX_PARAMETERS",
     "FLUX_RANGES",
+    "MAX_PROMPT_CHARS",
     "MAX_SEED",
     "PARAMETERS",
     "RECORDED",
@@ -44,6 +45,8 @@ __all__ = [
 
 #: The largest seed FLUX Spaces take (their slider's maximum); seeds past it wrap around to 0.
 MAX_SEED = 2**31 - 1
+#: The longest prompt, in characters, sent anywhere (FLUX's T5 encoder reads 512 tokens, about 2,000 characters).
+MAX_PROMPT_CHARS = 10_000
 
 
 # ---------------------------------------------------------------------- checks, one wording each
@@ -81,6 +84,11 @@ def _prompt(name: str, value: object) -> str:
     text = value.strip()
     if not text:
         raise InvalidRequestError(f"The {name} is empty: describe the image you want.")
+    if len(text) > MAX_PROMPT_CHARS:
+        raise InvalidRequestError(
+            f"The {name} is {len(text)} characters long; the most is {MAX_PROMPT_CHARS} "
+            "(FLUX reads the first few hundred words)."
+        )
     return text
 
 
@@ -253,9 +261,7 @@ FLUX_PARAMETERS = frozenset(parameter.sent_as for parameter in PARAMETERS)
 FLUX_RANGES: dict[str, Range] = {p.sent_as: p.range for p in DRAWING if p.range is not None}
 
 
-def fitted(
-    values: Mapping[str, object], ranges: Mapping[str, Range], defaults: Mapping[str, object]
-) -> dict[str, Any]:
+def fitted(values: Mapping[str, object], ranges: Mapping[str, Range], defaults: Mapping[str, object]) -> dict[str, Any]:
     """The drawing parameters a backend sends, by request name: each value (or the backend's default) fitted.
 
     ``ranges`` and ``defaults`` are the backend's own, by the name it sends (``num_inference_steps``).

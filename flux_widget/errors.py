@@ -8,6 +8,7 @@ import re
 __all__ = [
     "AuthenticationError",
     "FluxError",
+    "FolderError",
     "GenerationError",
     "InvalidRequestError",
     "QuotaExceededError",
@@ -46,6 +47,14 @@ class FluxError(Exception):
 
 class InvalidRequestError(FluxError, ValueError):
     """The request was refused before anything was sent (an empty prompt, a bad seed, …)."""
+
+
+class FolderError(FluxError):
+    """A large job's output folder cannot be used: not a folder, not writable, full, or holding a link.
+
+    Found before anything is sent when it can be; a write that fails during a run stops the run with it
+    (the images already written and their manifest lines are kept).
+    """
 
 
 class ServiceUnavailableError(FluxError):

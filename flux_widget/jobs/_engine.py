@@ -11,6 +11,7 @@ backs off and tries again; any other error fails that image alone.
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -19,15 +20,26 @@ from typing import TYPE_CHECKING
 
 from .._images import check_image, suffix_for
 from .._metadata import with_metadata
-from ..errors import FluxError, QuotaExceededError, ServiceUnavailableError
+from ..errors import FluxError, FolderError, QuotaExceededError, ServiceUnavailableError
 from ..types import Generation
+from ._folder import image_name, seed_of_name
 from ._manifest import Manifest, ManifestLine, parameters_of
 from ._prompt_files import Job, slug
 
 if TYPE_CHECKING:
     from ..backends.base import Backend
 
-__all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "JobReport", "record_done", "record_failed", "retry_wait", "run_jobs"]
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
+    "JobReport",
+    "failure_text",
+    "pending_jobs",
+    "record_done",
+    "record_failed",
+    "retry_wait",
+    "run_jobs",
+]
 
 #: Exit status of the command line when some images failed (0: all done; 2: a usage error).
 EXIT_FAILED = 1
@@ -50,6 +62,10 @@ class JobReport:
     skipped: int = 0
     seconds: float = 0.0
     interrupted: bool = False
+    #: The signal that stopped the run when ``interrupted``: SIGINT (Ctrl-C) or SIGTERM.
+    stopped_by: int = signal.SIGINT
+    #: Whether the folder was opened and the images counted (a usage error comes before).
+    started: bool = False
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -59,8 +75,8 @@ class JobReport:
 
     @property
     def exit_code(self) -> int:
-        """0 all done, :data:`EXIT_FAILED` when some failed, :data:`EXIT_INTERRUPTED` after Ctrl-C."""
-        return EXIT_INTERRUPTED if self.interrupted else EXIT_FAILED if self.failed else 0
+        """0 all done, :data:`EXIT_FAILED` when some failed; 128 + the signal when stopped (130 Ctrl-C, 143 SIGTERM)."""
+        return 128 + self.stopped_by if self.interrupted else EXIT_FAILED if self.failed else 0
 
     def count(self, job: Job, entry: ManifestLine) -> None:
         """Count one finished image by its manifest line (its error kept when it failed)."""
@@ -71,7 +87,9 @@ class JobReport:
             self.errors.append(f"line {job.line}: {entry.error}")
 
     def __str__(self) -> str:
-        stopped = ", interrupted" if self.interrupted else ""
+        stopped = ""
+        if self.interrupted:
+            stopped = ", stopped (SIGTERM)" if self.stopped_by == signal.SIGTERM else ", interrupted"
         return (
             f"{self.done} done, {self.failed} failed, {self.skipped} skipped in {self.seconds:.1f} s "
             f"({self.images_per_minute:.1f} images a minute){stopped}; manifest: {self.out / 'manifest.jsonl'}"
@@ -108,9 +126,7 @@ async def run_jobs(
     """
     manifest = Manifest(out)
     report = report or JobReport(manifest.folder)
-    report.out = manifest.folder
-    pending = [job for job in jobs if not manifest.is_done(job.key)]
-    report.skipped = len(jobs) - len(pending)
+    pending = pending_jobs(manifest, jobs, backend_name, report)
     started = time.perf_counter()
     queue: asyncio.Queue[Job] = asyncio.Queue()
     for job in pending:
@@ -129,8 +145,8 @@ async def run_jobs(
     workers = [asyncio.ensure_future(worker()) for _ in range(max(1, min(concurrency, len(pending) or 1)))]
     try:
         await asyncio.gather(*workers)
-    except BaseException:
-        report.interrupted = True
+    except BaseException as exc:
+        report.interrupted = not isinstance(exc, FolderError)  # a failed write stops the run as itself
         for task in workers:
             task.cancel()
         await asyncio.gather(*workers, return_exceptions=True)  # each cancels its job on the backend
@@ -138,6 +154,26 @@ async def run_jobs(
     finally:
         report.seconds = time.perf_counter() - started
     return report
+
+
+def pending_jobs(manifest: Manifest, jobs: Sequence[Job], backend_name: str, report: JobReport) -> list[Job]:
+    """The jobs of ``jobs`` still to make; the rest counted as skipped in ``report``.
+
+    An image a killed run renamed into place without its line is recorded now and skipped.
+    """
+    report.out, report.started = manifest.folder, True
+    pending = []
+    for job in jobs:
+        if manifest.is_done(job.key):
+            continue
+        found = manifest.unrecorded_for(job.key)
+        if found is None:
+            pending.append(job)
+            continue
+        asked = parameters_of({**vars(job.request), "seed": seed_of_name(found)})
+        manifest.record(ManifestLine(job.key, "done", job.line, job.request.prompt, asked, backend_name, found))
+    report.skipped = len(jobs) - len(pending)
+    return pending
 
 
 async def _make(
@@ -156,6 +192,8 @@ async def _make(
                 return record_failed(manifest, job, str(exc), backend_name, time.perf_counter() - began), None
             attempt += 1
             await asyncio.sleep(wait)
+        except Exception as exc:  # any other error of a backend or its pipeline fails this image alone
+            return record_failed(manifest, job, failure_text(exc), backend_name, time.perf_counter() - began), None
     return record_done(manifest, job, generation, backend_name, time.perf_counter() - began), generation
 
 
@@ -169,8 +207,7 @@ def record_done(
         data = with_metadata(data, generation.metadata, size)
     except ValueError:
         pass  # a format metadata cannot be added to: the bytes as the backend gave them
-    stem = f"{job.ordinal:05d}-{slug(job.request.prompt)}-seed-{generation.seed}"
-    name = manifest.free_name(stem, suffix_for(generation.mime_type))
+    name = image_name(job.ordinal, slug(job.request.prompt), generation.seed, job.key, suffix_for(generation.mime_type))
     manifest.write_file(name, data)
     entry = ManifestLine(
         job.key, "done", job.line, job.request.prompt, parameters_of(generation.parameters), backend_name, name,
@@ -178,6 +215,11 @@ def record_done(
     )  # fmt: skip
     manifest.record(entry)
     return entry
+
+
+def failure_text(error: BaseException) -> str:
+    """The manifest's words for an error that is not a FluxError: its type and message, made safe."""
+    return FluxError(f"{type(error).__name__}: {error}").args[0][:1000]
 
 
 def record_failed(manifest: Manifest, job: Job, error: str, backend_name: str, seconds: float) -> ManifestLine:

@@ -3,16 +3,22 @@
 :class:`ManifestLine` is the one format: its fields, its writing (:meth:`ManifestLine.to_json`) and
 its reading (:meth:`ManifestLine.from_json`, which also reads manifests written before lines had a
 ``version``). Each line is written with one ``write`` of the complete line and flushed to disk; a
-line a crash cut short (no newline at the end) is dropped when the folder is opened again. Each
+write that takes only part of it (a full disk) is undone and stops the run. A last line a crash cut
+short (no newline at the end) is dropped when the folder is opened again, unless it is whole. Each
 image is written to a temporary name in the folder and renamed, so a file the manifest names is
-always complete. A later line for the same key wins: a failed image that a resumed run made is
-``done``. The folder is read once, when a run opens it.
+always complete; the temporary files a killed run left are removed, and an image it renamed into
+place without its line is found again by its name. A later line for the same key wins: a failed
+image that a resumed run made is ``done``. The manifest is never opened through a link. The folder
+is read once, when a run opens it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
+import stat
 import tempfile
 import warnings
 from collections.abc import Iterator, Mapping
@@ -21,6 +27,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .._parameters import RECORDED
+from ..errors import FolderError
+from ._folder import PARTIAL_PREFIX, key_hash, open_folder, reason, refuse_link, scan_folder
 
 __all__ = ["MANIFEST", "VERSION", "Manifest", "ManifestLine", "parameters_of"]
 
@@ -84,11 +92,14 @@ class ManifestLine:
 
 
 class Manifest:
-    """The manifest of the folder ``out`` (created if missing), read once and appended to."""
+    """The manifest of the folder ``out`` (checked, and created if missing), read once and appended to.
 
-    def __init__(self, out: str | os.PathLike[str]) -> None:
-        self.folder = Path(out)
-        self.folder.mkdir(parents=True, exist_ok=True)
+    Raises :class:`~flux_widget.FolderError` when the folder cannot be used (see
+    :func:`~._folder.open_folder`) or ``manifest.jsonl`` is a link or not a file.
+    """
+
+    def __init__(self, out: object) -> None:
+        self.folder = open_folder(out)
         self.path = self.folder / MANIFEST
         self.entries: dict[str, ManifestLine] = {}
         #: Line numbers of done lines whose file is not a plain name in the folder: not trusted, made again.
@@ -104,66 +115,131 @@ class Manifest:
                 f"{self.path}: line(s) {shown} name a file outside the folder; those images are made again.",
                 stacklevel=2,
             )
+        named = {entry.file for entry in self.entries.values() if entry.status == "done"}
+        #: Images a killed run renamed into place without writing their line, by key hash.
+        self.unrecorded = scan_folder(self.folder, named)
 
     def _inside(self, name: str) -> bool:
         """Whether ``name`` is a plain file name in the folder (no ``..``, not absolute)."""
         path = Path(name)
         return bool(name) and not path.is_absolute() and len(path.parts) == 1 and path.name not in (".", "..")
 
+    def _open(self, flags: int) -> int:
+        """``manifest.jsonl`` opened with ``flags``, never through a link."""
+        try:
+            return os.open(self.path, flags | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), 0o644)
+        except OSError as exc:
+            if os.path.islink(self.path):
+                raise FolderError(f"{self.path} is a link; a job reads and writes only plain files in its folder. "
+                                  "Remove it.") from None  # fmt: skip
+            raise FolderError(f"cannot open {self.path}: {reason(exc)}.") from None
+
     def _read(self) -> Iterator[tuple[int, ManifestLine]]:
-        if not self.path.exists():
+        if not os.path.lexists(self.path):
             return
-        data = self.path.read_bytes()
+        descriptor = self._open(os.O_RDONLY | os.O_NONBLOCK)  # a FIFO does not block the open
+        with os.fdopen(descriptor, "rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                raise FolderError(f"{self.path} is not a file: remove it, or choose another folder.")
+            data = file.read()
         whole = data[: data.rfind(b"\n") + 1]
-        if len(whole) != len(data):  # a line cut short by a crash: drop it, the image is made again
-            with open(self.path, "r+b") as file:
-                file.truncate(len(whole))
+        if len(whole) != len(data):
+            self._mend(data, whole)
+            whole = data + b"\n" if self._parses(data[len(whole) :]) else whole
         # Lines end at "\n" alone: a prompt may hold U+2028 or U+0085, which str.splitlines would split at.
         for number, text in enumerate(whole.decode("utf-8", errors="replace").split("\n")[:-1], start=1):
             try:
                 entry = ManifestLine.from_json(json.loads(text))
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):
                 continue
             if entry is not None:
                 yield number, entry
 
+    @staticmethod
+    def _parses(tail: bytes) -> bool:
+        try:
+            return ManifestLine.from_json(json.loads(tail)) is not None
+        except (ValueError, RecursionError):
+            return False
+
+    def _mend(self, data: bytes, whole: bytes) -> None:
+        """A last line without its newline: ended if it is a whole line, else dropped (its image is made again)."""
+        descriptor = self._open(os.O_WRONLY)
+        try:
+            if self._parses(data[len(whole) :]):
+                os.lseek(descriptor, 0, os.SEEK_END)
+                _write_all(descriptor, b"\n")
+            else:
+                os.ftruncate(descriptor, len(whole))
+        except OSError as exc:
+            raise FolderError(f"cannot mend the last line of {self.path}: {reason(exc)}.") from None
+        finally:
+            os.close(descriptor)
+
     def is_done(self, key: str) -> bool:
-        """Whether ``key``'s image was made and its file is still there."""
+        """Whether ``key``'s image was made and its file is still there (a link there is refused)."""
         entry = self.entries.get(key)
-        return bool(entry and entry.status == "done" and (self.folder / entry.file).is_file())
+        if not (entry and entry.status == "done"):
+            return False
+        path = self.folder / entry.file
+        refuse_link(path)
+        return path.is_file()
+
+    def unrecorded_for(self, key: str) -> str | None:
+        """The file of ``key``'s image if a killed run made it but never recorded it."""
+        return self.unrecorded.get(key_hash(key))
 
     def record(self, entry: ManifestLine) -> None:
-        """Append ``entry`` as one whole line, on disk before this returns."""
+        """Append ``entry`` as one whole line, on disk before this returns; else a FolderError, the file as it was."""
         line = (entry.to_json() + "\n").encode("utf-8")
-        descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        descriptor = self._open(os.O_WRONLY | os.O_APPEND | os.O_CREAT)
         try:
-            os.write(descriptor, line)
-            os.fsync(descriptor)
+            size = os.fstat(descriptor).st_size
+            try:
+                _write_all(descriptor, line)
+                os.fsync(descriptor)
+            except OSError as exc:
+                with contextlib.suppress(OSError):
+                    os.ftruncate(descriptor, size)  # no half line for the next one to join
+                kept = f" (the image {entry.file} is kept)" if entry.file else ""
+                raise FolderError(
+                    f"could not record an image in {self.path}: {reason(exc)}{kept}. The run stopped; "
+                    "make room and run it again to resume."
+                ) from None
         finally:
             os.close(descriptor)
         self.entries[entry.key] = entry
 
-    def free_name(self, stem: str, suffix: str) -> str:
-        """``stem + suffix``, or ``stem-2 + suffix``, … : a name no file and no manifest line has."""
-        taken = {entry.file for entry in self.entries.values()}
-        name, number = f"{stem}{suffix}", 1
-        while name in taken or (self.folder / name).exists():
-            number += 1
-            name = f"{stem}-{number}{suffix}"
-        return name
-
     def write_file(self, name: str, data: bytes) -> None:
-        """Write ``data`` as ``name`` in the folder: to a temporary name first, then renamed over."""
-        descriptor, temporary = tempfile.mkstemp(dir=self.folder, prefix=".partial-", suffix=Path(name).suffix)
+        """Write ``data`` as ``name`` in the folder: to a temporary name first, then renamed over.
+
+        A failure is a :class:`~flux_widget.FolderError` and leaves no file behind.
+        """
+        target = self.folder / name
+        refuse_link(target)
+        try:
+            descriptor, temporary = tempfile.mkstemp(dir=self.folder, prefix=PARTIAL_PREFIX, suffix=Path(name).suffix)
+        except OSError as exc:
+            raise FolderError(f"could not write {target}: {reason(exc)}. The run stopped.") from None
         try:
             with os.fdopen(descriptor, "wb") as file:
                 file.write(data)
                 file.flush()
                 os.fsync(file.fileno())
-            os.replace(temporary, self.folder / name)
-        except BaseException:
+            os.replace(temporary, target)
+        except BaseException as exc:
             Path(temporary).unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise FolderError(f"could not write {target}: {reason(exc)}. The run stopped; make room and "
+                                  "run it again to resume.") from None  # fmt: skip
             raise
+
+
+def _write_all(descriptor: int, data: bytes) -> None:
+    """Write all of ``data``; a write that takes only part of it (a full disk) is an ``OSError``."""
+    written = os.write(descriptor, data)
+    if written != len(data):
+        raise OSError(errno.ENOSPC, f"only {written} of {len(data)} bytes were written (the disk is full)")
 
 
 def parameters_of(values: Mapping[str, Any]) -> dict[str, Any]:

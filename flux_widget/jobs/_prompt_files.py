@@ -3,7 +3,8 @@
 Plain text: one prompt per line; blank lines and lines starting with ``#`` are skipped. JSON Lines:
 objects with ``prompt`` and, optionally, ``count`` and the parameters the parameter table lets a file
 set (``seed``, ``width``, ``height``, ``steps``, …), which override the command line for that line.
-The two may be mixed: a line starting with ``{`` is JSON.
+The two may be mixed: a line starting with ``{`` is JSON. Files are UTF-8 (a byte-order mark is
+dropped), read a line at a time.
 
 Each image's key is its prompt, which occurrence of that prompt in the file it is, and which of the
 line's ``count`` images: a resumed job matches what it already made by content, so inserting or
@@ -13,24 +14,29 @@ removing other lines never makes an image twice. With a starting seed ``S`` the 
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
-from .._parameters import BY_NAME, DRAWING, PARAMETERS
+from .._parameters import BY_NAME, DRAWING, MAX_PROMPT_CHARS, PARAMETERS
 from .._parameters import next_seed as next_seed_of
 from ..backends._count import check_count
 from ..errors import InvalidRequestError
 from ..types import GenerationRequest, RequestParameters
 
-__all__ = ["Job", "PromptLine", "jobs_from", "parse_prompts"]
+__all__ = ["MAX_LINE_BYTES", "Job", "PromptLine", "jobs_from", "parse_prompts", "read_lines"]
 
 #: What a JSON line may set besides its prompt.
 LINE_FIELDS = (*(parameter.name for parameter in PARAMETERS if parameter.in_file), "count")
 #: What a line overrides of the command line's request parameters.
 _PARAMETERS = tuple(parameter.name for parameter in DRAWING)
+#: The longest line a prompt file may hold, in bytes (a JSON line with a prompt of the longest length fits).
+MAX_LINE_BYTES = 8 * MAX_PROMPT_CHARS
+#: The most digits of a number in a JSON line (a seed has 10).
+_MAX_DIGITS = 20
 
 
 @dataclass(frozen=True)
@@ -76,12 +82,56 @@ def parse_prompts(lines: Iterable[str | Mapping[str, Any]]) -> list[PromptLine]:
         if not text.startswith("{"):
             found.append(PromptLine(number, text, {}))
             continue
-        try:
-            item = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InvalidRequestError(f"line {number} is not valid JSON: {exc.msg}.") from None
-        found.append(_object_line(number, item))
+        found.append(_object_line(number, _json_line(number, text)))
     return found
+
+
+def read_lines(stream: BinaryIO) -> Iterator[str]:
+    """The lines of a prompt file opened in binary, read one at a time (a 50 MB line is never held).
+
+    A byte-order mark is dropped; a line longer than :data:`MAX_LINE_BYTES`, holding a NUL byte or
+    not UTF-8 is an :class:`InvalidRequestError` naming its number.
+    """
+    number = 0
+    while raw := stream.readline(MAX_LINE_BYTES + 1):
+        number += 1
+        if len(raw) > MAX_LINE_BYTES:
+            raise InvalidRequestError(
+                f"line {number} is longer than {MAX_LINE_BYTES // 1024} KiB; a prompt is at most "
+                f"{MAX_PROMPT_CHARS} characters."
+            )
+        if number == 1 and raw.startswith(codecs.BOM_UTF8):
+            raw = raw[len(codecs.BOM_UTF8) :]
+        if b"\0" in raw:
+            raise InvalidRequestError(f"line {number} holds a NUL byte: a prompt file is text (UTF-8), not binary.")
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidRequestError(
+                f"line {number} is not UTF-8 text (byte {exc.start + 1} of the line): save the file as UTF-8."
+            ) from None
+
+
+def _json_line(number: int, text: str) -> object:
+    """A JSON line's value; a line that is not JSON, or holds absurd numbers or nesting, names its number."""
+    try:
+        return json.loads(text, parse_int=_short_int, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise InvalidRequestError(f"line {number} is not valid JSON: {exc.msg}.") from None
+    except RecursionError:
+        raise InvalidRequestError(f"line {number} is nested too deeply to be a prompt line.") from None
+    except ValueError as exc:
+        raise InvalidRequestError(f"line {number} {exc}.") from None
+
+
+def _short_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > _MAX_DIGITS:
+        raise ValueError(f"holds a number of {len(digits)} digits; numbers in a prompt line have at most {_MAX_DIGITS}")
+    return int(digits)
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"holds {name}, which is not a number a prompt line can use")
 
 
 def _object_line(number: int, item: object) -> PromptLine:
@@ -93,9 +143,7 @@ def _object_line(number: int, item: object) -> PromptLine:
     return PromptLine(number, item["prompt"].strip(), {key: item[key] for key in LINE_FIELDS if key in item})
 
 
-def jobs_from(
-    lines: Iterable[PromptLine], *, count: int = 1, seed: int | None = None, **parameters: Any
-) -> list[Job]:
+def jobs_from(lines: Iterable[PromptLine], *, count: int = 1, seed: int | None = None, **parameters: Any) -> list[Job]:
     """Every image of ``lines``: ``count`` per line unless a line says otherwise, seeds as the module says.
 
     ``parameters`` (the drawing parameters: ``width``, ``height``, ``steps``, …) are the command line's; without a
@@ -134,5 +182,3 @@ def slug(prompt: str, words: int = 5) -> str:
     """A few words of ``prompt`` for a file name: lower case, ASCII letters and digits, hyphens."""
     found = re.findall(r"[a-z0-9]+", prompt.lower())[:words]
     return "-".join(found)[:48] or "image"
-
-

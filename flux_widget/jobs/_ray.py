@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from typing import Any
 from ..backends.base import BackendOptions
 from ..errors import FluxError, GenerationError
 from ..types import Generation, GenerationRequest
-from ._engine import Finished, JobReport, record_done, record_failed
+from ._engine import Finished, JobReport, failure_text, pending_jobs, record_done, record_failed
 from ._manifest import Manifest
 from ._prompt_files import Job
 
@@ -33,6 +34,8 @@ __all__ = ["Painter", "run_on_ray"]
 
 #: Calls in flight per actor: one running, one waiting to start.
 IN_FLIGHT = 2
+#: The longest wait for the workers to load their pipelines.
+READY_TIMEOUT = 600.0
 
 
 class Painter:
@@ -54,11 +57,13 @@ class Painter:
         return ""
 
     def make(self, request: GenerationRequest) -> Generation | str:
-        """The generation, or the ``FluxError``'s message."""
+        """The generation, or the error's message (any error of the pipeline fails this image alone)."""
         try:
             return self.backend.generate_here(request)  # on the actor's own thread: no loop, no thread hop
         except FluxError as exc:
             return str(exc)
+        except Exception as exc:
+            return failure_text(exc)
 
 
 def run_on_ray(
@@ -78,16 +83,11 @@ def run_on_ray(
     if not ray.is_initialized():
         ray.init(address=os.environ.get("RAY_ADDRESS") or None, log_to_driver=False)
     manifest = Manifest(out)
-    report.out = manifest.folder
-    pending = [job for job in jobs if not manifest.is_done(job.key)]
-    report.skipped = len(jobs) - len(pending)
+    pending = pending_jobs(manifest, jobs, "local", report)
     if not pending:
         return report
     on_cpu = (options.get("device") or os.environ.get("FLUX_WIDGET_DEVICE") or "").lower() == "cpu"
-    gpus = int(ray.cluster_resources().get("GPU", 0))
-    if not on_cpu and not gpus:
-        raise GenerationError('The Ray cluster has no GPU; device="cpu" runs small test pipelines on its CPUs.')
-    count = max(1, min(workers or gpus or 1, len(pending)))
+    count = _workers_that_fit(ray, workers, on_cpu, len(pending))
     actor: Any = ray.remote(num_gpus=0 if on_cpu else 1, num_cpus=1)(Painter)
     painters: list[Any] = [
         actor.remote(options.get("model"), options.get("device"), options.get("dtype"), options.get("offload"))
@@ -95,7 +95,14 @@ def run_on_ray(
     ]
     started = time.perf_counter()
     try:
-        problems = [problem for problem in ray.get([painter.ready.remote() for painter in painters]) if problem]
+        try:
+            answers = ray.get([painter.ready.remote() for painter in painters], timeout=READY_TIMEOUT)
+        except ray.exceptions.GetTimeoutError:
+            raise GenerationError(
+                f"The Ray workers did not start within {READY_TIMEOUT:.0f} s (the cluster's resources are taken, "
+                "or the pipeline takes that long to load); nothing was made."
+            ) from None
+        problems = [problem for problem in answers if problem]
         if problems:
             raise GenerationError(problems[0])
         _drive(ray, painters, pending, manifest, report, on_finished)
@@ -107,6 +114,25 @@ def run_on_ray(
             ray.kill(painter)  # Ctrl-C: the running images stop with their actors
         report.seconds = time.perf_counter() - started
     return report
+
+
+def _workers_that_fit(ray: Any, asked: int | None, on_cpu: bool, jobs: int) -> int:
+    """How many pipelines to start: ``asked`` (default one per GPU), no more than the cluster holds.
+
+    Asking for more than fits runs with what fits and says so (a warning); none fitting is an error.
+    Resources other work holds are waited for, up to :data:`READY_TIMEOUT`.
+    """
+    resource = "CPU" if on_cpu else "GPU"
+    total = ray.cluster_resources()
+    fits = int(total.get("CPU", 0)) if on_cpu else min(int(total.get("GPU", 0)), int(total.get("CPU", 0)))
+    if not on_cpu and not int(total.get("GPU", 0)):
+        raise GenerationError('The Ray cluster has no GPU; device="cpu" runs small test pipelines on its CPUs.')
+    if fits < 1:
+        raise GenerationError(f"The Ray cluster has no {resource} for a worker; nothing was made.")
+    wanted = asked or fits
+    if wanted > fits:
+        warnings.warn(f"workers={wanted}: the Ray cluster has {fits} {resource}s; running {fits} workers.", stacklevel=3)
+    return max(1, min(wanted, fits, jobs))
 
 
 def _drive(
@@ -142,4 +168,3 @@ def _drive(
         report.count(job, entry)
         if on_finished is not None:
             on_finished(entry, outcome if isinstance(outcome, Generation) else None)
-

@@ -8,9 +8,11 @@ tqdm is the one library for this that works in both places (``tqdm.auto``) with 
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
 from argparse import Namespace
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Unpack
 
@@ -24,7 +26,7 @@ from ..errors import FluxError, InvalidRequestError
 from ..types import DrawingParameters, Generation
 from ._engine import JobReport, run_jobs
 from ._manifest import Manifest, ManifestLine
-from ._prompt_files import Job, jobs_from, parse_prompts
+from ._prompt_files import Job, jobs_from, parse_prompts, read_lines
 
 __all__ = ["ENGINES", "run_batch", "run_prompt_file"]
 
@@ -70,33 +72,61 @@ def run_batch(
 
 
 def run_prompt_file(args: Namespace) -> int:
-    """The command line's ``--prompts FILE --out DIR``: run the job, print the summary; the exit status."""
-    source = sys.stdin if args.prompts == "-" else None
+    """The command line's ``--prompts FILE --out DIR``: run the job, print the summary; the exit status.
+
+    Usage and file errors (the prompt file, the folder) exit 2 before anything is sent. SIGTERM stops
+    the run as Ctrl-C does (the running images cancelled, the summary printed) and exits 143.
+    """
     try:
-        if source is None:
-            with open(args.prompts, encoding="utf-8") as file:
-                lines = parse_prompts(file.readlines())
+        if args.prompts == "-":
+            lines = parse_prompts(read_lines(sys.stdin.buffer))
         else:
-            lines = parse_prompts(source.readlines())
+            with open(args.prompts, "rb") as file:
+                lines = parse_prompts(read_lines(file))
         jobs = jobs_from(lines, count=args.count, seed=args.seed, **drawing_from(args))
-    except (OSError, FluxError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except OSError as exc:
+        print(f"error: cannot read {args.prompts}: {exc.strerror or exc}", file=sys.stderr)
         return 2
-    report = JobReport(Path(args.out))
-    try:
-        _run(
-            jobs, args.out, args.engine, args.concurrency, args.retries, args.deadline, args.workers, True,
-            backend_from(args), report,
-        )  # fmt: skip
-    except KeyboardInterrupt:
-        report.interrupted = True
     except FluxError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    report = JobReport(Path(args.out))
+    with _sigterm_as_interrupt(report):
+        try:
+            _run(
+                jobs, args.out, args.engine, args.concurrency, args.retries, args.deadline, args.workers, True,
+                backend_from(args), report,
+            )  # fmt: skip
+        except KeyboardInterrupt:
+            report.interrupted = True
+        except FluxError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            if not report.started:
+                return 2
+            report.failed += 1  # the image that could not be written or recorded (see the error)
     print(report, file=sys.stderr)
     for error in report.errors[:20]:
         print(f"  failed: {error}", file=sys.stderr)
     return report.exit_code
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt(report: JobReport) -> Iterator[None]:
+    """While the run lasts, SIGTERM (``timeout``, ``docker stop``, systemd) is Ctrl-C, noted in ``report``."""
+
+    def on_sigterm(signum: int, frame: object) -> None:
+        report.stopped_by = signal.SIGTERM
+        signal.raise_signal(signal.SIGINT)  # the event loop's own Ctrl-C: the running jobs are cancelled
+
+    try:
+        previous = signal.signal(signal.SIGTERM, on_sigterm)
+    except ValueError:  # not the main thread: signals are not ours to take
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _run(

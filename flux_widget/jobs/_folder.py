@@ -1,0 +1,133 @@
+"""A large job's folder, checked before anything is sent, and the names of the files a job writes in it.
+
+:func:`open_folder` turns what the caller gave (``--out``, ``run_batch(out=...)``) into a folder
+that exists and takes a write, or a :class:`~flux_widget.FolderError` of one line: an empty name, a
+file, a folder that cannot be made, a read-only or full file system. :func:`image_name` names each
+image after its job's key, so two jobs never share a name and a resumed run finds an image a killed
+run renamed into place before its manifest line was written (:func:`key_of_name`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import stat
+import tempfile
+from collections.abc import Container
+from pathlib import Path
+
+from ..errors import FolderError
+
+__all__ = [
+    "PARTIAL_PREFIX",
+    "image_name",
+    "key_hash",
+    "key_of_name",
+    "open_folder",
+    "reason",
+    "refuse_link",
+    "scan_folder",
+    "seed_of_name",
+]
+
+#: The prefix of a file being written (renamed to its name once whole); what a killed run leaves.
+PARTIAL_PREFIX = ".partial-"
+#: How much a new folder must take before a run starts (a full disk is found before anything is sent).
+_PROBE_BYTES = 4096
+#: ``…-seed-S-HASH.ext``: the key hash an image's name ends with.
+_NAMED = re.compile(r"-seed-(?P<seed>\d{1,10})-(?P<hash>[0-9a-f]{10})\.[a-z]+$")
+
+
+def open_folder(out: object) -> Path:
+    """The folder ``out`` names (``~`` expanded), created if missing and shown to take a write."""
+    if not isinstance(out, (str, os.PathLike)):
+        raise FolderError(f"out must be a folder's path, not {type(out).__name__}.")
+    text = os.fspath(out)
+    if not isinstance(text, str) or not text.strip():
+        raise FolderError("out is empty: name the folder for the images and manifest.jsonl (such as --out images).")
+    folder = Path(text).expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise FolderError(f"{folder} is a file, not a folder: name a folder for the images and manifest.jsonl.")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise FolderError(f"cannot create the folder {folder}: {reason(exc)}.") from None
+    _probe(folder)
+    return folder
+
+
+def _probe(folder: Path) -> None:
+    """Write and remove a few kilobytes in ``folder``: a read-only or full file system says so now."""
+    try:
+        descriptor, name = tempfile.mkstemp(dir=folder, prefix=f"{PARTIAL_PREFIX}probe-")
+    except OSError as exc:
+        raise FolderError(f"cannot write in {folder}: {reason(exc)}.") from None
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(bytes(_PROBE_BYTES))
+            file.flush()
+            os.fsync(file.fileno())
+    except OSError as exc:
+        raise FolderError(f"cannot write in {folder}: {reason(exc)}.") from None
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+
+
+def reason(error: OSError) -> str:
+    """An ``OSError``'s reason in words (``No space left on device``), without its path."""
+    return error.strerror or type(error).__name__
+
+
+def refuse_link(path: Path) -> None:
+    """:class:`~flux_widget.FolderError` if ``path`` is a symbolic link: a job writes plain files in its folder only."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    if stat.S_ISLNK(mode):
+        raise FolderError(f"{path} is a link; a job reads and writes only plain files in its folder. Remove it.")
+
+
+def scan_folder(folder: Path, named: Container[str]) -> dict[str, str]:
+    """Remove the half-written files a killed run left in ``folder``; its unrecorded images by key hash.
+
+    An unrecorded image is a plain file named by :func:`image_name` that no name in ``named`` (the
+    files of the manifest's done lines) is: a killed run renamed it into place and never wrote its line.
+    """
+    orphans: dict[str, str] = {}
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.name.startswith(PARTIAL_PREFIX):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)  # a link is removed, never followed
+            elif (hashed := key_of_name(entry.name)) and entry.name not in named:
+                if entry.is_file(follow_symlinks=False):
+                    orphans[hashed] = entry.name
+    return orphans
+
+
+def key_hash(key: str) -> str:
+    """Ten hex digits of ``key``'s BLAKE2 hash: what an image's name carries of its job."""
+    return hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=5).hexdigest()
+
+
+def image_name(ordinal: int, words: str, seed: int, key: str, suffix: str) -> str:
+    """``00001-a-red-fox-seed-7-0123456789.webp``: file order, the prompt's words, seed, the key's hash."""
+    return f"{ordinal:05d}-{words}-seed-{seed}-{key_hash(key)}{suffix}"
+
+
+def key_of_name(name: str) -> str | None:
+    """The key hash an image name made by :func:`image_name` ends with; ``None`` for any other name."""
+    found = _NAMED.search(name)
+    return found.group("hash") if found else None
+
+
+def seed_of_name(name: str) -> int:
+    """The seed an image name made by :func:`image_name` holds."""
+    found = _NAMED.search(name)
+    if found is None:
+        raise ValueError(f"{name!r} is not an image name of a job")
+    return int(found.group("seed"))
