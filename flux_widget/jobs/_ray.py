@@ -131,7 +131,7 @@ def _workers_that_fit(ray: Any, asked: int | None, on_cpu: bool, jobs: int) -> i
         raise GenerationError(f"The Ray cluster has no {resource} for a worker; nothing was made.")
     wanted = asked or fits
     if wanted > fits:
-        warnings.warn(f"workers={wanted}: the Ray cluster has {fits} {resource}s; running {fits} workers.", stacklevel=3)
+        warnings.warn(f"workers={wanted}: the Ray cluster has {fits} {resource}s; running {fits}.", stacklevel=3)
     return max(1, min(wanted, fits, jobs))
 
 
