@@ -2,8 +2,9 @@
 
 WebP gets ``EXIF`` and ``XMP `` chunks (the file becomes the extended VP8X layout if it was
 simple), JPEG an Exif and an XMP ``APP1`` segment after its header, PNG ``iTXt`` chunks before
-``IEND``. Each is a few hundred bytes added to the Space's own file, so saving keeps its exact bytes
-and costs no encoding time.
+the first ``IDAT`` (so ``Image.open(path).info`` has them before the pixels are read). Each is a
+few hundred bytes added to the Space's own file, so saving keeps its exact bytes and costs no
+encoding time.
 
 Besides the XMP (every parameter, by name), the parameters are written the way image tools already
 read them (:func:`parameters_text`): a ``parameters`` text chunk in PNG and the Exif
@@ -13,6 +14,7 @@ read them (:func:`parameters_text`): a ``parameters`` text chunk in PNG and the 
 
 from __future__ import annotations
 
+import json
 import re
 import struct
 import zlib
@@ -67,14 +69,30 @@ def parameters_text(metadata: Mapping[str, object]) -> str:
     """The parameters as image tools read them: ``prompt\\nSteps: 4, Seed: 3, Size: 1024x1024, Model: …``.
 
     It is the form Stable Diffusion web UIs write and read (the PNG ``parameters`` chunk, the Exif
-    user comment); each value is cleaned and cut as :func:`clean_metadata` does.
+    user comment); each value is cleaned and cut as :func:`clean_metadata` does. Their parser gives
+    back exactly these values: a value holding ``,``, ``:``, a quote or a newline is written as a JSON
+    string, as they quote it. The prompt comes first, as written, when their parser gives it back
+    whole; a prompt it would change (a line reading ``Negative prompt:``, white space around a line)
+    is written as one JSON string instead, never as a negative prompt. The XMP always has it exactly.
     """
     cleaned = clean_metadata(metadata)
     named = [*((parameter.label, parameter.name) for parameter in PARAMETERS if parameter.label), ("Model", "model")]
-    values = [f"{label}: {cleaned[key]}" for label, key in named if cleaned.get(key)]
+    values = [f"{label}: {_field(cleaned[key])}" for label, key in named if cleaned.get(key)]
     if cleaned.get("width") and cleaned.get("height"):
         values.insert(2, f"Size: {cleaned['width']}x{cleaned['height']}")
-    return f"{cleaned.get('prompt', '')}\n{', '.join(values)}"
+    return f"{_prompt_text(cleaned.get('prompt', ''))}\n{', '.join(values)}"
+
+
+def _field(value: str) -> str:
+    """A settings value as web UIs quote it: as is, or a JSON string when it holds what would split it."""
+    return json.dumps(value, ensure_ascii=False) if any(mark in value for mark in ',:"\n') else value
+
+
+def _prompt_text(prompt: str) -> str:
+    """The prompt as web UIs read it back exactly, or one JSON string when no plain form would be."""
+    lines = prompt.split("\n")
+    kept = all(line == line.strip() and not line.startswith("Negative prompt:") for line in lines)
+    return prompt if kept and prompt == prompt.strip() else json.dumps(prompt, ensure_ascii=False)
 
 
 def exif_block(metadata: Mapping[str, object]) -> bytes:
@@ -160,11 +178,21 @@ def _jpeg(data: bytes, xmp: bytes, exif: bytes) -> bytes:
 
 
 def _png(data: bytes, metadata: Mapping[str, object]) -> bytes:
-    end = data.rfind(b"IEND")
-    if end < 12:
-        raise ValueError("the PNG file has no end chunk")
+    """``data`` with an ``iTXt`` chunk per item, before the first ``IDAT`` (where readers look without decoding)."""
+    at = _first_image_chunk(data)
     chunks = b""
     for key, value in {**clean_metadata(metadata), PARAMETERS_KEY: parameters_text(metadata)}.items():
         text = key.encode("latin-1", "replace")[:79] + b"\0\0\0\0\0" + value.encode()
         chunks += struct.pack(">I", len(text)) + b"iTXt" + text + struct.pack(">I", zlib.crc32(b"iTXt" + text))
-    return data[: end - 4] + chunks + data[end - 4 :]
+    return data[:at] + chunks + data[at:]
+
+
+def _first_image_chunk(data: bytes) -> int:
+    """Where the first ``IDAT`` chunk of a PNG starts, following the chunk lengths from the header."""
+    offset = 8
+    while offset + 8 <= len(data):
+        length, kind = struct.unpack(">I4s", data[offset : offset + 8])
+        if kind == b"IDAT":
+            return offset
+        offset += 12 + length
+    raise ValueError("the PNG file has no image data chunk")

@@ -76,3 +76,49 @@ def test_guidance_is_the_cfg_scale_and_a_missing_model_is_left_out(tmp_path: Pat
     made = Generation("a fox", 7, 64, 48, 4, "http://x", out.getvalue(), "image/png", 0.1, guidance=3.5)
     with Image.open(made.save(tmp_path / "fox.png")) as picture:
         assert tool_text(picture) == "a fox\nSteps: 4, Seed: 7, Size: 64x48, CFG scale: 3.5"
+
+
+def png_generation(prompt: str, model: str = "") -> Generation:
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 200, 30)).save(out, format="PNG")
+    return Generation(prompt, 7, 64, 48, 4, "http://x", out.getvalue(), "image/png", 0.1, model=model)
+
+
+@pytest.mark.parametrize(
+    ("prompt", "model"),
+    [
+        ("a fox\nNegative prompt: blurry", ""),  # a second line that reads as a negative prompt
+        ("Negative prompt: the whole thing", ""),
+        ("two lines\nof a poem", "black-forest-labs/FLUX.1-schnell"),
+        ("  indented\nline  ", ""),
+        ('"quoted" start', ""),
+        ("a fox", "m, Seed: 999, Sampler: x"),  # a model name that would add fields
+        ("a fox", 'say "hi": now'),
+    ],
+)
+@pytest.mark.parametrize("suffix", [".png", ".jpg"])
+def test_web_uis_read_back_exactly_our_prompt_and_settings(
+    prompt: str, model: str, suffix: str, tmp_path: Path
+) -> None:
+    made = png_generation(prompt, model)
+    with Image.open(made.save(tmp_path / f"fox{suffix}")) as picture:
+        found_prompt, fields = parse_tool_text(tool_text(picture))
+    expected = {"Steps": "4", "Seed": "7", "Size": "64x48", **({"Model": model} if model else {})}
+    assert fields == expected  # no negative prompt, no extra field
+    plain = prompt == prompt.strip() and all(line == line.strip() for line in prompt.split("\n"))
+    if plain and "Negative prompt:" not in prompt:
+        assert found_prompt == prompt
+    else:  # a prompt the format cannot hold as lines: one JSON string, the exact prompt inside
+        assert json.loads(found_prompt) == prompt
+
+
+def test_png_text_is_before_the_pixels_so_open_alone_finds_it(tmp_path: Path) -> None:
+    path = png_generation("a fox").save(tmp_path / "fox.png")
+    data = path.read_bytes()
+    assert data.index(b"iTXt") < data.index(b"IDAT")
+    with Image.open(path) as picture:  # not loaded: what most readers do
+        assert picture.info["parameters"].startswith("a fox\nSteps: 4")
+    found = subprocess.run(["exiftool", "-validate", "-warning", "-a", str(path)], capture_output=True, text=True)
+    assert "Text/EXIF chunk(s) found after PNG IDAT" not in found.stdout and "Warning" not in found.stdout, found.stdout
+    with Image.open(io.BytesIO(png_generation("a fox").image_bytes)) as before, Image.open(path) as after:
+        assert after.tobytes() == before.tobytes()

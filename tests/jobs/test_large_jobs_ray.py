@@ -95,3 +95,11 @@ def test_the_cli_runs_a_job_on_ray(tiny: Path, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "2 done, 0 failed, 0 skipped" in done.stderr
     assert sorted(entry["seed"] for entry in lines(tmp_path / "o")) == [40, 41]
+
+
+def test_more_workers_than_the_cluster_holds_run_with_what_fits(tiny: Path, cluster: None, tmp_path: Path) -> None:
+    with pytest.warns(UserWarning, match="the Ray cluster has 2 CPUs; running 2"):
+        report = flux_widget.run_batch(
+            PROMPTS[:3], tmp_path / "w", model=str(tiny), engine="ray", workers=3, progress=False, **OPTIONS
+        )
+    assert (report.done, report.failed) == (4, 0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import re
 
 from PIL import Image, ImageDraw
@@ -46,7 +47,30 @@ def tool_text(image: Image.Image) -> str:
     return comment[8:].decode("utf-16-be")
 
 
+#: A settings field as AUTOMATIC1111's web UI reads it: ``Name: value`` or ``Name: "a JSON string"``.
+_FIELD = re.compile(r'\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)')
+
+
 def parse_tool_text(text: str) -> tuple[str, dict[str, str]]:
-    """``prompt\\nSteps: 4, Seed: 3, …`` as (prompt, {"Steps": "4", "Seed": "3", …}), as web UIs read it."""
-    prompt, _, line = text.rpartition("\n")
-    return prompt, dict(item.split(": ", 1) for item in line.split(", "))
+    """``prompt\\nSteps: 4, Seed: 3, …`` as (prompt, {"Steps": "4", "Seed": "3", …}), read by the rules of
+    AUTOMATIC1111's web UI (its documented infotext format): the last line is the settings when it
+    holds three fields or more; prompt lines are stripped; a line from ``Negative prompt:`` on is the
+    negative prompt (returned as a field, so a test sees one appear); a quoted value is a JSON string."""
+    *lines, last = text.strip().split("\n")
+    if len(_FIELD.findall(last)) < 3:
+        lines, last = [*lines, last], ""
+    prompt: list[str] = []
+    negative: list[str] = []
+    for line in (line.strip() for line in lines):
+        if negative or line.startswith("Negative prompt:"):
+            negative.append(line.removeprefix("Negative prompt:").strip() if not negative else line)
+        else:
+            prompt.append(line)
+    fields = {}
+    for key, value in _FIELD.findall(last):
+        if len(value) > 1 and value[0] == value[-1] == '"':
+            value = json.loads(value)
+        fields[key] = value
+    if negative:
+        fields["Negative prompt"] = "\n".join(negative)
+    return "\n".join(prompt), fields
