@@ -145,15 +145,15 @@ def _run(
     if engine not in ENGINES:
         raise InvalidRequestError(f"engine must be 'asyncio' or 'ray', not {str(engine)[:40]!r}.")
     kind = backend_kind(options.get("backend"))
+    if engine == "ray" and kind != "local":
+        raise InvalidRequestError(
+            "engine='ray' runs the local backend on many GPUs; a Space or Inference Providers job "
+            "runs its images concurrently in one process (engine='asyncio', the default)."
+        )
     done_before = Manifest(out)
     bar = _ProgressBar(sum(not done_before.is_done(job.key) for job in jobs), enabled=progress)
     try:
         if engine == "ray":
-            if kind != "local":
-                raise InvalidRequestError(
-                    "engine='ray' runs the local backend on many GPUs; a Space or Inference Providers job "
-                    "runs its images concurrently in one process (engine='asyncio', the default)."
-                )
             from ._ray import run_on_ray  # ray, imported only when chosen
 
             return run_on_ray(jobs, out, options, workers=workers, report=report, on_finished=bar)

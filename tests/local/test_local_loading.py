@@ -36,6 +36,7 @@ GB = 10**9
         (33 * GB, 24 * GB, 40 * GB, "device"),  # FLUX.1-schnell on an A100 40 GB
         (33 * GB, 24 * GB, 16 * GB, "sequential_offload"),  # its transformer alone is too big for a 16 GB card
         (33 * GB, 24 * GB, 28 * GB, "model_offload"),  # a 32 GB card with some in use: one component at a time
+        (33 * GB, 24 * GB, 37 * GB, "model_offload"),  # 1.5 GB would fit, but not 15 % (4.95 GB) of working room
     ],
 )
 def test_the_weights_go_where_they_fit(weights: int, largest: int, free: int | None, plan: str) -> None:

@@ -32,6 +32,8 @@ from flux_widget import (
     Step,
     space_url,
 )
+from flux_widget._redaction import redact
+from flux_widget.errors import safe_text
 from flux_widget.widget._widget import FluxWidget
 
 pytestmark = pytest.mark.anyio
@@ -242,6 +244,26 @@ async def test_token_echoed_by_the_server_is_redacted_and_the_chain_is_cut(bad_s
         await widget.generate("echo my headers")
     assert widget.error and TOKEN not in widget.error and TOKEN not in str(widget.get_state())
     widget.close()
+
+
+async def test_a_token_across_the_500_character_cut_is_removed_before_the_cut(bad_space: tuple[str, Seen]) -> None:
+    error = await failure(f"{bad_space[0]}/echo-400-padded")
+    assert "HTTP 400" in str(error) and "pppp" in str(error)
+    assert TOKEN[:12] not in str(error)  # cut first, the token's first 21 characters would show
+
+
+async def test_a_short_token_does_not_garble_messages(bad_space: tuple[str, Seen]) -> None:
+    assert redact("The Space refused the request", "Th") == "The Space refused the request"
+    async with FluxClient(f"{bad_space[0]}/echo-400", token="Th") as client:
+        with pytest.raises(FluxError) as caught:
+            await client.generate("a short token", width=256, height=256)
+    error = caught.value
+    assert str(error).startswith("The Space refused the request for its ") and "(hidden)" not in str(error)
+
+
+def test_c1_controls_are_removed_from_what_a_terminal_shows() -> None:
+    assert safe_text("a\x85b\x90c\x9dd\x9b31me") == "abcde"  # NEL, DCS, OSC, and a one-byte CSI sequence
+    assert str(GenerationError("The Space said: \x9d0;evil\x9c done")) == "The Space said: 0;evil done"
 
 
 # ---------------------------------------------------------------- 7: bad images

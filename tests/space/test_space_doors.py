@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.helpers import wait_until
 from support.misbehaving import Seen
 from support.servers import running_standin
 
@@ -166,3 +167,19 @@ async def test_a_login_that_echoes_the_form_shows_no_spelling_of_the_password(
     assert "422" in text or "login" in text.lower()  # the refusal is said
     for spelling in {password, quote_plus(password), quote(password, safe=""), json.dumps(password)[1:-1]}:
         assert spelling not in text, spelling
+
+
+async def test_a_403_is_an_authentication_error_too(bad_space: tuple[str, Seen]) -> None:
+    async with FluxClient(f"{bad_space[0]}/forbidden", token="hf_" + "f" * 34) as client:
+        with pytest.raises(AuthenticationError, match="HTTP 403"):
+            await client.generate("forbidden", width=256, height=256)
+
+
+async def test_the_widget_adopts_the_sizes_a_space_declares(bad_space: tuple[str, Seen]) -> None:
+    widget = FluxWidget(f"{bad_space[0]}/declared-768x512")
+    await wait_until(lambda: (widget.width, widget.height) == (768, 512))
+    given = FluxWidget(f"{bad_space[0]}/declared-768x512", width=512)
+    await wait_until(lambda: given.height == 512)
+    assert given.width == 512  # what the caller set is kept
+    widget.close()
+    given.close()

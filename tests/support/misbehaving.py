@@ -44,9 +44,10 @@ GRADIO4_QUOTA = "'You have exceeded your GPU quota (60s requested vs. 0s left). 
 CONFIG = {"version": "6.31.0", "api_prefix": "/gradio_api", "dependencies": [{"id": 0, "api_name": "infer"}]}
 
 
-def declared_config(width_range: tuple[float, float]) -> dict[str, object]:
-    """A /config declaring the schnell inputs as components, the width slider with ``width_range``."""
-    slider = {"type": "slider", "props": {"minimum": 256, "maximum": 2048, "step": 32, "value": 1024}}
+def declared_config(width_range: tuple[float, float], size: tuple[int, int] = (0, 1024)) -> dict[str, object]:
+    """A /config declaring the schnell inputs as components, the width slider with ``width_range``, the
+    sliders' values (the Space's default size) ``size``."""
+    slider = {"type": "slider", "props": {"minimum": 256, "maximum": 2048, "step": 32, "value": size[1]}}
     components = [
         {"id": 1, "type": "textbox", "props": {"value": ""}},
         {"id": 2, "type": "slider", "props": {"minimum": 0, "maximum": 2147483647, "step": 1, "value": 0}},
@@ -54,7 +55,7 @@ def declared_config(width_range: tuple[float, float]) -> dict[str, object]:
         {
             "id": 4,
             "type": "slider",
-            "props": {"minimum": width_range[0], "maximum": width_range[1], "step": 32, "value": 0},
+            "props": {"minimum": width_range[0], "maximum": width_range[1], "step": 32, "value": size[0]},
         },
         {"id": 5, **slider},
         {"id": 6, "type": "slider", "props": {"minimum": 1, "maximum": 50, "step": 1, "value": 4}},
@@ -285,6 +286,8 @@ def build_app(seen: Seen, port: int) -> Starlette:
             return gradio4(rest)
         if mode == "private":
             return JSONResponse({"detail": "Not authenticated"}, status_code=401)
+        if mode == "forbidden":
+            return JSONResponse({"detail": "Forbidden"}, status_code=403)
         if mode == "echo-login" and rest == "login":  # a login that answers 422 with the form it was posted
             posted = (await request.body()).decode("latin-1")
             fields = dict(item.split("=", 1) for item in posted.split("&") if "=" in item)
@@ -313,9 +316,10 @@ def build_app(seen: Seen, port: int) -> Starlette:
                 "config-deep": lambda: Response("[" * 100_000 + "]" * 100_000, media_type="application/json"),
                 "zero-range": lambda: JSONResponse(declared_config((0, 0))),
                 "upside-down-range": lambda: JSONResponse(declared_config((2048, -5))),
+                "declared-768x512": lambda: JSONResponse(declared_config((256, 2048), size=(768, 512))),
             }
             return configs.get(mode, lambda: JSONResponse(CONFIG))()
-        if rest == "gradio_api/info" and mode in {"zero-range", "upside-down-range"}:
+        if rest == "gradio_api/info" and mode in {"zero-range", "upside-down-range", "declared-768x512"}:
             return JSONResponse(SCHNELL_INFO)
         if rest == "gradio_api/queue/join":
             body = json.loads(await request.body())
@@ -329,6 +333,9 @@ def build_app(seen: Seen, port: int) -> Starlette:
                 return big(b'{"event_id": "', b"x", "application/json", count=10)
             if mode == "echo-400":
                 return JSONResponse({"detail": "bad request", "headers": dict(request.headers)}, status_code=400)
+            if mode == "echo-400-padded":  # the token starts 21 characters before the 500-character cut
+                padded = "p" * 461 + request.headers.get("authorization", "")
+                return JSONResponse({"detail": padded}, status_code=400)
             return JSONResponse({"event_id": mode})
         if rest == "gradio_api/cancel":
             seen.cancels.append((mode, json.loads(await request.body())))
