@@ -41,6 +41,9 @@ class Promise:
     tests: tuple[str, ...]
 
 
+JOB_FOLDERS = "tests/jobs/test_job_folders.py::"
+HOSTILE = "tests/space/test_hostile_spaces.py::"
+
 PROMISES: tuple[Promise, ...] = (
     Promise(
         "redaction",
@@ -305,8 +308,13 @@ PROMISES: tuple[Promise, ...] = (
     Promise(
         "jobs-resume",
         "a resumed large job makes only what is not done",
-        (Mutation("flux_widget/jobs/_engine.py", "pending = [job for job in jobs if not manifest.is_done(job.key)]",
-                  "pending = list(jobs)"),),
+        (
+            Mutation(
+                "flux_widget/jobs/_engine.py",
+                "pending = [job for job in jobs if not manifest.is_done(job.key)]",
+                "pending = list(jobs)",
+            ),
+        ),
         ("tests/jobs/test_large_jobs.py::test_running_again_redoes_only_what_failed",),
     ),
     Promise(
@@ -318,22 +326,37 @@ PROMISES: tuple[Promise, ...] = (
     Promise(
         "jobs-ray-pixels",
         "a Ray job's images are the in-process ones",
-        (Mutation("flux_widget/jobs/_ray.py", "return self.backend.generate_here(request)",
-                  "return self.backend.generate_here(request.with_seed(request.seed + 1, False))"),),
+        (
+            Mutation(
+                "flux_widget/jobs/_ray.py",
+                "return self.backend.generate_here(request)",
+                "return self.backend.generate_here(request.with_seed(request.seed + 1, False))",
+            ),
+        ),
         ("tests/jobs/test_large_jobs_ray.py::test_ray_gives_the_in_process_pixels_and_manifest",),
     ),
     Promise(
         "backend-options",
         "every backend option reaches every entry point: FluxWidget(offload=...), %flux with no prompt",
-        (Mutation("flux_widget/backends/base.py", '("model", "device", "dtype", "offload"), "model"',
-                  '("model", "device", "dtype"), "model"'),),
+        (
+            Mutation(
+                "flux_widget/backends/base.py",
+                '("model", "device", "dtype", "offload"), "model"',
+                '("model", "device", "dtype"), "model"',
+            ),
+        ),
         ("tests/local/test_local.py::test_the_widget_takes_every_local_option",),
     ),
     Promise(
         "manifest-old",
         "a manifest written before lines had a version still resumes",
-        (Mutation("flux_widget/jobs/_manifest.py", 'or not isinstance(data.get("key"), str):',
-                  'or not isinstance(data.get("key"), str) or "version" not in data:'),),
+        (
+            Mutation(
+                "flux_widget/jobs/_manifest.py",
+                'or not isinstance(data.get("key"), str):',
+                'or not isinstance(data.get("key"), str) or "version" not in data:',
+            ),
+        ),
         ("tests/jobs/test_large_jobs.py::test_a_manifest_written_before_lines_had_a_version_still_resumes",),
     ),
     Promise(
@@ -345,22 +368,35 @@ PROMISES: tuple[Promise, ...] = (
     Promise(
         "manifest-outside",
         "a done line whose file leaves the folder is not trusted",
-        (Mutation("flux_widget/jobs/_manifest.py", 'if entry.status == "done" and not self._inside(entry.file):',
-                  "if False:"),),
+        (
+            Mutation(
+                "flux_widget/jobs/_manifest.py",
+                'if entry.status == "done" and not self._inside(entry.file):',
+                "if False:",
+            ),
+        ),
         ("tests/jobs/test_large_jobs.py::test_a_done_line_whose_file_leaves_the_folder_is_not_trusted",),
     ),
     Promise(
         "messages-contract",
         "the messages between views and the kernel are declared once, and every one is sent",
-        (Mutation("flux_widget/widget/_messages.py", '    "cancel": (),\n',
-                  '    "cancel": (),\n    "show": ("index",),\n'),),
+        (
+            Mutation(
+                "flux_widget/widget/_messages.py", '    "cancel": (),\n', '    "cancel": (),\n    "show": ("index",),\n'
+            ),
+        ),
         ("tests/widget/test_frontend_contract.py::test_the_messages_are_declared_once_on_each_side_and_agree",),
     ),
     Promise(
         "widget-indices",
         "nothing a browser sends raises or corrupts the history (a bool is no index)",
-        (Mutation("flux_widget/widget/_messages.py", "isinstance(index, int) and not isinstance(index, bool) and",
-                  "isinstance(index, int) and"),),
+        (
+            Mutation(
+                "flux_widget/widget/_messages.py",
+                "isinstance(index, int) and not isinstance(index, bool) and",
+                "isinstance(index, int) and",
+            ),
+        ),
         ("tests/widget/test_widget.py::test_odd_messages_and_odd_tile_state_never_raise_nor_touch_the_history",),
     ),
     Promise(
@@ -372,8 +408,13 @@ PROMISES: tuple[Promise, ...] = (
     Promise(
         "login-echo",
         "no spelling of a login password a server echoes shows in a message",
-        (Mutation("flux_widget/backends/space/_http.py", "return redact_sent(text, self._login[1])",
-                  "return redact(text, self._login[1])"),),
+        (
+            Mutation(
+                "flux_widget/backends/space/_http.py",
+                "return redact_sent(text, self._login[1])",
+                "return redact(text, self._login[1])",
+            ),
+        ),
         ("tests/space/test_space_doors.py::test_a_login_that_echoes_the_form_shows_no_spelling_of_the_password",),
     ),
     Promise(
@@ -387,6 +428,291 @@ PROMISES: tuple[Promise, ...] = (
         "retry waits stay bounded however many tries",
         (Mutation("flux_widget/jobs/_engine.py", "2.0 ** min(max(attempt, 0), 16)", "2.0 ** max(attempt, 0)"),),
         ("tests/jobs/test_large_jobs.py::test_retry_waits_stay_bounded_however_many_tries",),
+    ),
+    Promise(
+        "jobs-no-links",
+        "a job never reads or writes through a link: a manifest that is one is refused, exit 2",
+        (Mutation("flux_widget/jobs/_manifest.py", "flags | os.O_NOFOLLOW | ", "flags | "),),
+        (JOB_FOLDERS + "test_a_folder_that_cannot_be_used_is_one_line_and_exit_2_before_anything_is_sent",),
+    ),
+    Promise(
+        "jobs-folder-checked",
+        "a read-only or full folder is one line and exit 2 before anything is sent",
+        (Mutation("flux_widget/jobs/_folder.py", "    _probe(folder)\n    return folder", "    return folder"),),
+        (JOB_FOLDERS + "test_a_folder_that_cannot_be_used_is_one_line_and_exit_2_before_anything_is_sent",),
+    ),
+    Promise(
+        "jobs-out-names",
+        "out='' is refused and out='~/x' is expanded",
+        (Mutation("flux_widget/jobs/_folder.py", "folder = Path(text).expanduser()", "folder = Path(text)"),),
+        (JOB_FOLDERS + "test_run_batch_refuses_a_file_and_an_empty_name_and_expands_the_home_folder",),
+    ),
+    Promise(
+        "jobs-short-write",
+        "a manifest line is whole or the run stops loudly (a short write on a full disk)",
+        (Mutation("flux_widget/jobs/_manifest.py", "    if written != len(data):", "    if False:"),),
+        (JOB_FOLDERS + "test_a_short_write_of_a_line_is_undone_and_is_an_error",),
+    ),
+    Promise(
+        "jobs-disk-fills",
+        "a disk that fills during a run stops it with exit 1, what was made kept",
+        (
+            Mutation(
+                "flux_widget/jobs/_engine.py",
+                "report.interrupted = not isinstance(exc, FolderError)",
+                "report.interrupted = True",
+            ),
+        ),
+        (JOB_FOLDERS + "test_a_disk_that_fills_during_a_run_stops_it_loudly_and_keeps_what_was_made",),
+    ),
+    Promise(
+        "jobs-after-a-kill",
+        "after kill -9 the next run removes partial files and adopts an image whose line was lost",
+        (
+            Mutation("flux_widget/jobs/_engine.py", "found = manifest.unrecorded_for(job.key)", "found = None"),
+            Mutation("flux_widget/jobs/_folder.py", "os.unlink(entry.path)  # a link is removed", "pass  #"),
+        ),
+        (JOB_FOLDERS + "test_a_killed_run_leaves_nothing_that_the_next_run_makes_twice",),
+    ),
+    Promise(
+        "jobs-sigterm",
+        "SIGTERM stops a job like Ctrl-C: running images cancelled, a summary, exit 143",
+        (
+            Mutation(
+                "flux_widget/jobs/_run.py",
+                "previous = signal.signal(signal.SIGTERM, on_sigterm)",
+                "previous = signal.getsignal(signal.SIGTERM)",
+            ),
+        ),
+        (JOB_FOLDERS + "test_sigterm_stops_like_ctrl_c_with_a_summary_and_exit_143",),
+    ),
+    Promise(
+        "prompt-files-read-safely",
+        "prompt files: a BOM is dropped, bad bytes and absurd JSON are named by line, a line is bounded",
+        (
+            Mutation(
+                "flux_widget/jobs/_prompt_files.py", "if number == 1 and raw.startswith(codecs.BOM_UTF8):", "if False:"
+            ),
+            Mutation("flux_widget/jobs/_prompt_files.py", "except RecursionError:", "except ZeroDivisionError:"),
+            Mutation("flux_widget/jobs/_prompt_files.py", "stream.readline(MAX_LINE_BYTES + 1)", "stream.readline()"),
+        ),
+        (
+            JOB_FOLDERS + "test_a_byte_order_mark_does_not_hide_a_json_first_line",
+            JOB_FOLDERS + "test_a_prompt_file_that_is_not_text_or_absurd_is_named_by_its_line",
+            JOB_FOLDERS + "test_a_50_mb_line_is_refused_without_reading_it_whole",
+        ),
+    ),
+    Promise(
+        "prompt-length",
+        "a prompt is at most 10,000 characters, refused before sending",
+        (Mutation("flux_widget/_parameters.py", "if len(text) > MAX_PROMPT_CHARS:", "if False:"),),
+        (JOB_FOLDERS + "test_a_prompt_file_that_is_not_text_or_absurd_is_named_by_its_line",),
+    ),
+    Promise(
+        "job-errors",
+        "any error of a pipeline in a job fails that image alone, with a failed line",
+        (
+            Mutation(
+                "flux_widget/jobs/_engine.py",
+                "except Exception as exc:  # any other error",
+                "except ZeroDivisionError as exc:  # any other error",
+            ),
+        ),
+        (JOB_FOLDERS + "test_any_error_of_a_pipeline_fails_that_image_alone",),
+    ),
+    Promise(
+        "ray-fits",
+        "Ray runs with the workers that fit and says so, never hangs",
+        (Mutation("flux_widget/jobs/_ray.py", "    if wanted > fits:", "    if False:"),),
+        ("tests/jobs/test_large_jobs_ray.py::test_more_workers_than_the_cluster_holds_run_with_what_fits",),
+    ),
+    Promise(
+        "web-ui-metadata",
+        "web UIs read back exactly our prompt and settings (no injected negative prompt or field)",
+        (
+            Mutation(
+                "flux_widget/_metadata.py",
+                "return prompt if kept and prompt == prompt.strip() else",
+                "return prompt if True else",
+            ),
+            Mutation("flux_widget/_metadata.py", "for mark in ',:\"\\n')", "for mark in '\\n')"),
+        ),
+        ("tests/files/test_tool_metadata.py::test_web_uis_read_back_exactly_our_prompt_and_settings",),
+    ),
+    Promise(
+        "png-text-first",
+        "PNG text chunks come before the pixels: Image.open alone finds them",
+        (
+            Mutation(
+                "flux_widget/_metadata.py",
+                "return data[:at] + chunks + data[at:]",
+                "return data[:-12] + chunks + data[-12:]",
+            ),
+        ),
+        ("tests/files/test_tool_metadata.py::test_png_text_is_before_the_pixels_so_open_alone_finds_it",),
+    ),
+    Promise(
+        "token-cut-after",
+        "server text is cut only after the token is removed",
+        (
+            Mutation(
+                "flux_widget/backends/space/_http.py",
+                "return self.redact(text)[:limit]",
+                "return self.redact(text[:limit])",
+            ),
+        ),
+        (HOSTILE + "test_a_token_across_the_500_character_cut_is_removed_before_the_cut",),
+    ),
+    Promise(
+        "short-token",
+        "a short token does not garble messages",
+        (Mutation("flux_widget/_redaction.py", "if not secret or len(secret) < MIN_SECRET_LENGTH:", "if not secret:"),),
+        (HOSTILE + "test_a_short_token_does_not_garble_messages",),
+    ),
+    Promise(
+        "c1-controls",
+        "C1 controls are removed from terminal text",
+        (Mutation("flux_widget/errors.py", "\\x0b-\\x1f\\x7f-\\x9f", "\\x0b-\\x1f\\x7f"),),
+        (HOSTILE + "test_c1_controls_are_removed_from_what_a_terminal_shows",),
+    ),
+    Promise(
+        "jobs-random-seeds",
+        "a random-seed job records each image's real seed in the manifest",
+        (
+            Mutation(
+                "flux_widget/jobs/_engine.py",
+                "parameters_of(generation.parameters), backend_name, name",
+                "parameters_of(vars(job.request)), backend_name, name",
+            ),
+        ),
+        ("tests/jobs/test_large_jobs.py::test_a_random_seed_job_records_each_images_real_seed",),
+    ),
+    Promise(
+        "jobs-backoff",
+        "a 5xx or sleeping Space is retried with backoff; a quota wait is the Space's own time, at most an hour",
+        (
+            Mutation(
+                "flux_widget/jobs/_engine.py",
+                'isinstance(error, ServiceUnavailableError) or "deadline"',
+                'False and "deadline"',
+            ),
+            Mutation("flux_widget/jobs/_engine.py", "error.retry_after if error.retry_after is not None else", ""),
+            Mutation(
+                "flux_widget/jobs/_engine.py",
+                "return min(MAX_QUOTA_WAIT, error.retry_after",
+                "return (error.retry_after",
+            ),
+        ),
+        (
+            "tests/jobs/test_large_jobs.py::test_a_sleeping_space_is_tried_again_after_a_backoff",
+            "tests/jobs/test_large_jobs.py::test_a_quota_error_waits_the_spaces_time_then_retries",
+            "tests/jobs/test_large_jobs.py::test_retry_waits_stay_bounded_however_many_tries",
+        ),
+    ),
+    Promise(
+        "jobs-exit-codes",
+        "Ctrl-C after a failed image exits 130; --engine ray with a Space is a usage error, exit 2",
+        (
+            Mutation(
+                "flux_widget/jobs/_engine.py",
+                "return 128 + self.stopped_by if self.interrupted else EXIT_FAILED if",
+                "return EXIT_FAILED if self.failed else 128 + self.stopped_by if self.interrupted else 0 if",
+            ),
+            Mutation(
+                "flux_widget/jobs/_run.py",
+                "            if not report.started:\n                return 2",
+                "            if False:\n                return 2",
+            ),
+        ),
+        (
+            "tests/jobs/test_large_jobs.py::test_ctrl_c_after_a_failed_image_still_exits_130",
+            "tests/jobs/test_large_jobs.py::test_ray_with_a_space_is_a_usage_error_exit_2",
+        ),
+    ),
+    Promise(
+        "local-batches",
+        "local batches go in calls of at most 4, one by one after running out of memory, deadline scaled",
+        (
+            Mutation("flux_widget/backends/local/_backend.py", "self.batch_size = 4", "self.batch_size = 8"),
+            Mutation(
+                "flux_widget/backends/local/_backend.py",
+                "except OutOfMemoryError:\n                if len(chunk) == 1:",
+                "except ZeroDivisionError:\n                if len(chunk) == 1:",
+            ),
+            Mutation(
+                "flux_widget/backends/local/_backend.py",
+                'positive_seconds("deadline", deadline)) * len(requests)',
+                'positive_seconds("deadline", deadline))',
+            ),
+        ),
+        (
+            "tests/local/test_local_batches.py::test_batches_go_in_calls_of_at_most_four",
+            "tests/local/test_local_batches.py::test_a_batch_out_of_memory_is_made_one_by_one_with_the_same_pixels",
+            "tests/local/test_local_batches.py::test_a_batchs_deadline_is_scaled_by_its_size",
+        ),
+    ),
+    Promise(
+        "local-random-seeds",
+        "randomize_seed gives different seeds on the local backend",
+        (
+            Mutation(
+                "flux_widget/backends/base.py",
+                "random.randint(0, MAX_SEED) if request.randomize_seed else",
+                "0 if request.randomize_seed else",
+            ),
+        ),
+        ("tests/local/test_local_batches.py::test_randomize_seed_gives_different_seeds",),
+    ),
+    Promise(
+        "fit-plan-room",
+        "fit_plan keeps 15 % working room",
+        (Mutation("flux_widget/backends/local/_loading.py", "max(1.5 * _GB, 0.15 * size)", "1.5 * _GB"),),
+        ("tests/local/test_local_loading.py::test_the_weights_go_where_they_fit",),
+    ),
+    Promise(
+        "forbidden",
+        "403 is an AuthenticationError too",
+        (
+            Mutation(
+                "flux_widget/backends/space/_http.py",
+                "        if status in (401, 403):\n            return",
+                "        if status == 401:\n            return",
+            ),
+        ),
+        ("tests/space/test_space_doors.py::test_a_403_is_an_authentication_error_too",),
+    ),
+    Promise(
+        "declared-sizes",
+        "the widget adopts the sizes a Space declares",
+        (Mutation("flux_widget/widget/_state.py", "if parameter.name in follow and number:", "if False:"),),
+        ("tests/space/test_space_doors.py::test_the_widget_adopts_the_sizes_a_space_declares",),
+    ),
+    Promise(
+        "shown-sizes",
+        "%flux -n tiles are at most 512 px, the display JPEG is 4:2:0 and progressive, wide thumbnails capped",
+        (
+            Mutation("flux_widget/notebook/_gallery.py", "max_side=2 * TILE_WIDTH", "max_side=None"),
+            Mutation("flux_widget/_images.py", '"subsampling": "4:2:0"', '"subsampling": "4:4:4"'),
+            Mutation("flux_widget/_images.py", '"progressive": True', '"progressive": False'),
+            Mutation("flux_widget/_images.py", ", 2 * side / max(width, height))", ")"),
+        ),
+        (
+            "tests/files/test_shown_images.py::test_a_flux_n_tile_of_a_1024_image_is_at_most_512_pixels",
+            "tests/files/test_shown_images.py::test_the_display_jpeg_is_4_2_0_and_progressive",
+            "tests/files/test_shown_images.py::test_a_wide_images_thumbnail_is_capped_on_its_long_side",
+        ),
+    ),
+    Promise(
+        "metadata-edges",
+        "multi-line prompts survive an XML parser reading the XMP; a value of exactly 2000 characters is kept",
+        (
+            Mutation("flux_widget/_metadata.py", '"\\n": "&#10;", ', ""),
+            Mutation("flux_widget/_metadata.py", "if len(text) > MAX_VALUE_CHARS:", "if len(text) >= MAX_VALUE_CHARS:"),
+        ),
+        (
+            "tests/files/test_shown_images.py::test_a_multi_line_prompt_survives_an_xml_parser_reading_the_xmp",
+            "tests/files/test_shown_images.py::test_a_value_of_exactly_the_limit_is_kept_whole",
+        ),
     ),
     Promise(
         "one-table",

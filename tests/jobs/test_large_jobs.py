@@ -24,7 +24,7 @@ from support.kernel import pngs
 from support.picture import parameters
 
 import flux_widget
-from flux_widget.jobs._engine import EXIT_FAILED, EXIT_INTERRUPTED
+from flux_widget.jobs._engine import EXIT_FAILED, EXIT_INTERRUPTED, run_jobs
 from flux_widget.jobs._prompt_files import jobs_from, parse_prompts
 
 SMALL = ["--width", "256", "--height", "256", "--steps", "1"]
@@ -333,15 +333,14 @@ def test_a_random_seed_job_records_each_images_real_seed(space: str, tmp_path: P
     check_files(tmp_path / "r", lines)  # each file's own metadata holds its line's seed
 
 
-def test_a_sleeping_space_is_tried_again_after_a_backoff(bad_space: tuple[str, Any], tmp_path: Path) -> None:
-    url = f"{bad_space[0]}/sleeping"
-    began = time.monotonic()
-    once = flux_widget.run_batch(["asleep"], tmp_path / "once", space=url, retries=0, progress=False)
-    alone = time.monotonic() - began
-    began = time.monotonic()
-    twice = flux_widget.run_batch(["asleep"], tmp_path / "twice", space=url, retries=1, progress=False)
-    assert (once.failed, twice.failed) == (1, 1) and "sleeping (HTTP 503)" in twice.errors[0]
-    assert time.monotonic() - began >= alone + 2  # one more try, 2 s after the first
+@pytest.mark.anyio
+async def test_a_sleeping_space_is_tried_again_after_a_backoff(bad_space: tuple[str, Any], tmp_path: Path) -> None:
+    jobs = jobs_from(parse_prompts(["asleep"]))
+    async with flux_widget.FluxClient(f"{bad_space[0]}/sleeping", retries=0) as client:  # its own waits off
+        began = time.monotonic()
+        report = await run_jobs(client, jobs, tmp_path, backend_name="space", retries=2)
+    assert report.failed == 1 and "sleeping (HTTP 503)" in report.errors[0]
+    assert time.monotonic() - began >= 2 + 4  # tried three times: 2 s, then 4 s after a failure
 
 
 def test_ctrl_c_after_a_failed_image_still_exits_130(space: str, journal: Journal, tmp_path: Path) -> None:
