@@ -9,6 +9,7 @@ code is no longer there (the code moved) fails the check loudly, so the table is
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -311,8 +312,8 @@ PROMISES: tuple[Promise, ...] = (
         (
             Mutation(
                 "flux_widget/jobs/_engine.py",
-                "pending = [job for job in jobs if not manifest.is_done(job.key)]",
-                "pending = list(jobs)",
+                "        if manifest.is_done(job.key):\n            continue",
+                "        if False:\n            continue",
             ),
         ),
         ("tests/jobs/test_large_jobs.py::test_running_again_redoes_only_what_failed",),
@@ -320,7 +321,7 @@ PROMISES: tuple[Promise, ...] = (
     Promise(
         "jobs-lost-file",
         "an image whose file is gone is made again",
-        (Mutation("flux_widget/jobs/_manifest.py", " and (self.folder / entry.file).is_file()", ""),),
+        (Mutation("flux_widget/jobs/_manifest.py", "        return path.is_file()", "        return True"),),
         ("tests/jobs/test_large_jobs.py::test_a_line_a_crash_cut_short_is_dropped_and_made_again",),
     ),
     Promise(
@@ -715,6 +716,15 @@ PROMISES: tuple[Promise, ...] = (
         ),
     ),
     Promise(
+        "undo-and-tile-reuse",
+        '"Removed · Undo" stays for its 8 seconds; a tile\'s Reuse seed says what it set',
+        (
+            Mutation("js/src/history-strip.js", "export const UNDO_FOR_MS = 8000;", "export const UNDO_FOR_MS = 3000;"),
+            Mutation("js/src/batch-grid.js", "say: onSay, place", "say: () => {}, place"),
+        ),
+        ("tests/browser/test_gallery.py::test_undo_stays_its_8_seconds_and_a_tiles_reuse_seed_says_what_it_set",),
+    ),
+    Promise(
         "one-table",
         "a request parameter's flag, prompt-file field and widget control come from its one table row",
         (Mutation("flux_widget/_parameters.py", 'flag="--guidance", kind=float', "kind=float"),),
@@ -724,7 +734,10 @@ PROMISES: tuple[Promise, ...] = (
 
 
 def copy_of_repository(into: Path) -> Path:
-    """The package, the tests and the project file, copied into ``into`` (no caches, no artifacts)."""
+    """The package, the tests and the project file, copied into ``into`` (no caches, no artifacts).
+
+    A mutation of ``js/src`` is bundled into the copy's package before its tests run.
+    """
     ignored = shutil.ignore_patterns("__pycache__", "artifacts", "*.pyc", ".pytest_cache")
     for part in ("flux_widget", "tests"):
         shutil.copytree(ROOT / part, into / part, ignore=ignored)
@@ -732,6 +745,13 @@ def copy_of_repository(into: Path) -> Path:
         shutil.copy2(ROOT / part, into / part)
     shutil.copytree(ROOT / "js" / "src", into / "js" / "src")
     return into
+
+
+def rebuild_frontend(root: Path) -> None:
+    """Bundle the copy's ``js/src`` into its package, as ``npm run build`` does (esbuild from ``js/node_modules``)."""
+    build = json.loads((ROOT / "js" / "package.json").read_text())["scripts"]["build"].split()
+    esbuild = ROOT / "js" / "node_modules" / ".bin" / "esbuild"
+    subprocess.run([str(esbuild), *build[1:]], cwd=root / "js", check=True, capture_output=True)
 
 
 def copy_of_file(path: str) -> Path:
@@ -795,6 +815,8 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="flux-promise-") as scratch:
             root = copy_of_repository(Path(scratch))
             apply(mutation, root)
+            if mutation.path.startswith("js/src/"):
+                rebuild_frontend(root)
             caught, summary = run_tests(root, promise.tests, args.seconds)
         return promise, number, caught, summary, time.monotonic() - started
 

@@ -259,3 +259,24 @@ def test_a_narrow_column_keeps_every_control_inside_the_card(opened: NotebookPag
     assert params.startswith("seed "), params
     ARTIFACTS.mkdir(exist_ok=True)
     widget.screenshot(path=ARTIFACTS / f"widget-narrow-{width}.png")
+
+
+def test_undo_stays_its_8_seconds_and_a_tiles_reuse_seed_says_what_it_set(opened: NotebookPage) -> None:
+    widget = opened.widget(0)
+    batch_of_four(widget, "four boats")
+    tile = widget.get_by_role("button", name=re.compile(r"^Open 2\/4 full size: four boats \(seed (\d+)\)"))
+    seed = re.search(r"seed (\d+)", tile.get_attribute("aria-label")).group(1)
+    widget.get_by_role("button", name="Reuse seed of 2/4").click()
+    said = widget.get_by_role("status").filter(has_text="Set: seed")
+    wait_for(lambda: said.count() == 1, "the tile's Reuse seed did not say what it set")
+    assert said.inner_text().startswith(f"Set: seed {seed} · 256×256 · "), said.inner_text()
+    first = history_items(widget).first
+    first.hover()
+    widget.get_by_role("button", name=re.compile(r"^Remove four boats")).first.click()
+    notice = widget.get_by_role("status").filter(has_text="Removed")
+    notice.wait_for(timeout=5_000)
+    removed = time.monotonic()
+    time.sleep(max(0.0, removed + 6.5 - time.monotonic()))
+    assert notice.get_by_role("button", name="Undo").is_visible()  # still there after 6.5 s of the 8
+    notice.wait_for(state="detached", timeout=5_000)  # gone soon after 8 s
+    assert 7.5 <= time.monotonic() - removed <= 11

@@ -319,10 +319,12 @@ def test_a_prompt_with_line_separators_reads_back_as_written(space: str, journal
     arguments = ("--prompts", "prompts.jsonl", "--out", "out", "--seed", "5", *SMALL)
     first = cli(space, *arguments, cwd=tmp_path)
     assert first.returncode == 0 and "1 done" in first.stderr, first.stderr
-    assert "\u2028" in (tmp_path / "out" / "manifest.jsonl").read_text()  # written as it is, not escaped
+    written = (tmp_path / "out" / "manifest.jsonl").read_text()
+    assert "\u2028" in written  # written as it is, not escaped
     again = cli(space, *arguments, cwd=tmp_path)
     assert again.returncode == 0 and "0 done, 0 failed, 1 skipped" in again.stderr, again.stderr
     assert len(journal.joins("separators one")) == 1  # made once
+    assert (tmp_path / "out" / "manifest.jsonl").read_text() == written  # its line was read: nothing to record
 
 
 def test_a_random_seed_job_records_each_images_real_seed(space: str, tmp_path: Path) -> None:
