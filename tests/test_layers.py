@@ -22,6 +22,7 @@ PACKAGE = Path(flux_widget.__file__).parent
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "_parameters", "_config", "_redaction", "_metadata", "_home_loop"),  # vocabulary: the parameter table
     ("_images", "_bodies"),  # untrusted bytes
+    ("_inputs",),  # reference images, checked
     ("types", "_progress_text"),  # requests, progress, Generation
     (  # backends
         "backends.space._wire",
@@ -37,6 +38,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "backends._cache",
     ),
     (  # on top of any backend: the parts' own pieces
+        "jobs._folder",
         "jobs._prompt_files",
         "jobs._manifest",
         "jobs._engine",

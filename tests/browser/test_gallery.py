@@ -280,3 +280,23 @@ def test_undo_stays_its_8_seconds_and_a_tiles_reuse_seed_says_what_it_set(opened
     assert notice.get_by_role("button", name="Undo").is_visible()  # still there after 6.5 s of the 8
     notice.wait_for(state="detached", timeout=5_000)  # gone soon after 8 s
     assert 7.5 <= time.monotonic() - removed <= 11
+
+
+@pytest.mark.cells("import asyncio\nasyncio.get_running_loop().call_later(5, w.remove, 0)")
+def test_focus_returns_to_its_tile_even_when_the_tile_was_redrawn_while_the_view_was_open(
+    opened: NotebookPage,
+) -> None:
+    widget = opened.widget(0)
+    generate_and_wait(widget, "an older gull")
+    batch_of_four(widget, "four gulls")
+    expect_count(history_items(widget), 5)
+    opened.run_cell(1)  # removes the older gull in 5 s: every tile's index moves, so each tile is drawn anew
+    tile = widget.get_by_role("button", name=re.compile(r"^Open 2\/4 full size: four gulls"))
+    opener = tile.element_handle()
+    tile.focus()
+    opened.page.keyboard.press("Enter")
+    opened.page.locator("dialog[open][aria-busy=false]").wait_for(timeout=10_000)
+    wait_for(lambda: not opener.evaluate("b => b.isConnected"), "the tile was not redrawn while the view was open")
+    opened.page.keyboard.press("Escape")
+    opened.page.locator("dialog[open]").wait_for(state="detached", timeout=5_000)
+    assert focused_name(opened).startswith("Open 2/4 full size: four gulls"), focused_name(opened)

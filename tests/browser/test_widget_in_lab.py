@@ -71,8 +71,9 @@ def seed_in_caption(widget: Any) -> int:
 
 
 def test_generate_shows_the_image_and_one_history_item(lab: NotebookPage) -> None:
+    before = history_items(lab.widget(0)).count()  # the module's page: another test may have run on it first
     widget = generate(lab, "a cat in a hat")
-    expect_count(history_items(widget), 1)
+    expect_count(history_items(widget), before + 1)
     image = widget.get_by_role("img", name="a cat in a hat").first
     assert image.evaluate("img => img.naturalWidth") == 256
     seed = seed_in_caption(widget)

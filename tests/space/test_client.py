@@ -256,7 +256,8 @@ async def test_save_png_embeds_parameters_and_webp_keeps_bytes(space: str, tmp_p
         assert picture.format == "PNG"
         expected = {"prompt": "saved", "seed": "11", "width": "320", "height": "256", "steps": "2", "model": space}
         assert parameters(picture) == expected
-        assert tool_text(picture) == f"saved\nSteps: 2, Seed: 11, Size: 320x256, Model: {space}"  # as tools read it
+        # As tools read it: the address holds ":", so it is quoted as web UIs quote such a value.
+        assert tool_text(picture) == f'saved\nSteps: 2, Seed: 11, Size: 320x256, Model: "{space}"'
         assert picture.size == (320, 256)
     webp = generation.save(tmp_path / "out.webp").read_bytes()
     assert generation.image_bytes[12:] in webp  # the Space's own chunks, not re-encoded
