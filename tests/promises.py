@@ -725,6 +725,15 @@ PROMISES: tuple[Promise, ...] = (
         ("tests/browser/test_gallery.py::test_undo_stays_its_8_seconds_and_a_tiles_reuse_seed_says_what_it_set",),
     ),
     Promise(
+        "focus-after-redraw",
+        "focus returns to its tile after the full-size view, even when the tile was redrawn meanwhile",
+        (Mutation("js/src/viewer.js", "const found = returnFocus?.();", "const found = null;"),),
+        (
+            "tests/browser/test_gallery.py::"
+            "test_focus_returns_to_its_tile_even_when_the_tile_was_redrawn_while_the_view_was_open",
+        ),
+    ),
+    Promise(
         "one-table",
         "a request parameter's flag, prompt-file field and widget control come from its one table row",
         (Mutation("flux_widget/_parameters.py", 'flag="--guidance", kind=float', "kind=float"),),
