@@ -88,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             said[0] = decile
 
     try:
-        request = request_from(args.prompt, args)
+        request = request_from(args.prompt, args, sys.stdin.buffer)
         made = generate(
             request, count=args.count, deadline=args.deadline, on_progress=on_progress, **backend_from(args)
         )
@@ -138,5 +138,3 @@ def _decile(event: ProgressEvent) -> tuple[str, int, int] | None:
 
 if __name__ == "__main__":
     sys.exit(main())
-
-

@@ -12,7 +12,7 @@ import os
 from argparse import Namespace
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, BinaryIO, cast
 
 from ._config import PASSWORD_ENV
 from ._parameters import DRAWING, PARAMETERS
@@ -46,7 +46,15 @@ class Option:
 #: The options of every command that generates: the CLI and ``%flux`` / ``%%flux``.
 SHARED: tuple[Option, ...] = (
     Option(("-n", "--count"), f"images per prompt, 1–{MAX_COUNT} (default 1)", int, 1),
-    *(Option((str(parameter.flag),), parameter.help, parameter.kind) for parameter in FLAGGED),
+    *(
+        Option(
+            (str(parameter.flag),),
+            parameter.help,
+            parameter.kind,
+            settings={"dest": parameter.name, **({"action": "append", "metavar": "PATH"} if parameter.many else {})},
+        )
+        for parameter in FLAGGED
+    ),
     Option(("--deadline",), "seconds one generation may take, queue included (default 600)", float),
     *(Option((option.flag,), option.help, settings={"dest": option.name}) for option in OPTIONS),
     Option(("--auth",), "user name for a Space app with its own login (password: FLUX_WIDGET_PASSWORD, or asked)"),
@@ -59,15 +67,32 @@ def add_options(add_argument: Callable[..., object], options: Sequence[Option] =
         add_argument(*option.flags, **option.arguments())
 
 
-def drawing_from(args: Namespace) -> DrawingParameters:
-    """The drawing parameters the parsed options give (``None`` where a flag was left out)."""
-    return {parameter.name: getattr(args, parameter.name) for parameter in DRAWING}  # type: ignore[return-value]
+def drawing_from(args: Namespace, stdin: BinaryIO | None = None) -> DrawingParameters:
+    """The drawing parameters the parsed options give (``None`` where a flag was left out).
+
+    An ``--image -`` is the bytes of ``stdin`` (the command line's standard input), read once and bounded.
+    """
+    drawing = {parameter.name: getattr(args, parameter.name, None) for parameter in DRAWING}
+    paths = drawing.get("images")
+    if stdin is not None and isinstance(paths, list):
+        piped: list[bytes] = []
+        drawing["images"] = [_piped(stdin, piped) if path == "-" else path for path in paths]
+    return drawing  # type: ignore[return-value]
 
 
-def request_from(prompt: str, args: Namespace) -> GenerationRequest:
+def _piped(stdin: BinaryIO, piped: list[bytes]) -> bytes:
+    """Standard input's bytes (read the first time it is named): at most one byte over the input limit."""
+    if not piped:
+        from ._inputs import MAX_INPUT_BYTES
+
+        piped.append(stdin.read(MAX_INPUT_BYTES + 1))
+    return piped[0]
+
+
+def request_from(prompt: str, args: Namespace, stdin: BinaryIO | None = None) -> GenerationRequest:
     """The request the parsed options ask for: without ``--seed`` (or with ``--randomize``) a random seed."""
     randomize = args.seed is None or bool(getattr(args, "randomize", False))
-    return GenerationRequest.build(prompt, **drawing_from(args), seed=args.seed, randomize_seed=randomize)
+    return GenerationRequest.build(prompt, **drawing_from(args, stdin), seed=args.seed, randomize_seed=randomize)
 
 
 def backend_from(args: Namespace) -> BackendOptions:

@@ -29,6 +29,7 @@ __all__ = [
     "FLUX_PARAMETERS",
     "FLUX_RANGES",
     "MAX_PROMPT_CHARS",
+    "MAX_REFERENCES",
     "MAX_SEED",
     "PARAMETERS",
     "RECORDED",
@@ -38,6 +39,7 @@ __all__ = [
     "fitted",
     "from_wire",
     "next_seed",
+    "recorded",
     "shown_number",
     "to_wire",
     "whole_number",
@@ -47,6 +49,10 @@ __all__ = [
 MAX_SEED = 2**31 - 1
 #: The longest prompt, in characters, sent anywhere (FLUX's T5 encoder reads 512 tokens, about 2,000 characters).
 MAX_PROMPT_CHARS = 10_000
+#: The most reference images any FLUX model takes in one call (FLUX.2 [dev]: 6; [klein]: 4; Kontext: 1).
+MAX_REFERENCES = 6
+#: About how many pixels an image made from reference images has when no size is given (FLUX's 1024²).
+_PIXELS_FROM_REFERENCES = 1024 * 1024
 
 
 # ---------------------------------------------------------------------- checks, one wording each
@@ -130,6 +136,28 @@ def _positive(name: str, value: object) -> float:
     raise InvalidRequestError(f"{name} must be a positive number, not {reprlib.repr(value)}.")
 
 
+def _references(name: str, value: object) -> tuple[Any, ...] | None:
+    """One reference image or a list of them, as a tuple (``None`` or an empty list: none).
+
+    Each image is read and checked whole by :func:`flux_widget._inputs.input_image` when the request
+    is built (:meth:`~flux_widget.GenerationRequest.build`); here only its shape is checked.
+    """
+    if value is None:
+        return None
+    if isinstance(value, (str, bytes, bytearray, memoryview)) or not isinstance(value, (list, tuple)):
+        value = [value]  # one image: a path, bytes, a PIL image, a Generation
+    if len(value) > MAX_REFERENCES:
+        raise InvalidRequestError(f"{name}: {len(value)} images; no FLUX model takes more than {MAX_REFERENCES}.")
+    return tuple(value) or None
+
+
+def _records(images: Any) -> list[dict[str, Any]] | None:
+    """What a finished image keeps of its inputs: each one's SHA-256 and size (a record stays as it is)."""
+    if not images:
+        return None
+    return [item if isinstance(item, dict) else item.record() for item in images]
+
+
 def next_seed(seed: int, offset: int) -> int:
     """``seed + offset``, wrapping around past :data:`MAX_SEED` to 0 (the seeds of a batch or a prompt file)."""
     return (seed + offset) % (MAX_SEED + 1)
@@ -205,6 +233,10 @@ class Parameter:
     recorded: bool = True
     #: A field a prompt file's JSON line may set.
     in_file: bool = True
+    #: A list of values (the reference images): its flag repeats; no slider, no widget control of its own.
+    many: bool = False
+    #: How a finished image keeps it (files, manifests and history record JSON, not the value itself).
+    record: Callable[[Any], Any] | None = None
 
     @property
     def sent_as(self) -> str:
@@ -247,6 +279,10 @@ PARAMETERS: tuple[Parameter, ...] = (
         wire="guidance_scale", range=Range(0, 100, 0.1), flag="--guidance", kind=float, label="CFG scale",
         drawing=True, optional=True,
     ),
+    Parameter(
+        "images", "an image to edit or draw from: a path (repeat for several; - reads standard input)", _references,
+        wire="image", flag="--image", kind=str, drawing=True, optional=True, many=True, record=_records,
+    ),
 )  # fmt: skip
 BY_NAME = {parameter.name: parameter for parameter in PARAMETERS}
 #: What is drawn with besides prompt and seed: a backend fits these to its ranges.
@@ -265,13 +301,15 @@ def fitted(values: Mapping[str, object], ranges: Mapping[str, Range], defaults: 
     """The drawing parameters a backend sends, by request name: each value (or the backend's default) fitted.
 
     ``ranges`` and ``defaults`` are the backend's own, by the name it sends (``num_inference_steps``).
-    An optional parameter left out stays ``None`` (the model's own default applies).
+    An optional parameter left out stays ``None`` (the model's own default applies). With reference
+    images and no size, the size is about 1024² with the first image's aspect ratio.
     """
     sent: dict[str, Any] = {}
+    like = _size_like(values.get("images")) if values.get("width") is None and values.get("height") is None else {}
     for parameter in DRAWING:
         value = values.get(parameter.name)
         if value is None:
-            value = defaults.get(parameter.sent_as)
+            value = like.get(parameter.name, defaults.get(parameter.sent_as))
         limits = ranges.get(parameter.sent_as)
         sent[parameter.name] = limits.fit(value) if value is not None and limits is not None else value
     return sent
@@ -282,18 +320,44 @@ def drawn_with(
 ) -> dict[str, Any]:
     """The drawing parameters an image was made with, by request name.
 
-    What the backend sent (``sent``, by the names it sends) when it is a number of the parameter's
-    kind; else the request's value (``values``); else the backend's default. An optional parameter
-    that was not sent is ``None``.
+    What the backend sent (``sent``, by the names it sends, or by the request's name when a Space
+    calls it so: Kontext's ``steps``) when it is a number of the parameter's kind; else the
+    request's value (``values``); else the backend's default. An optional parameter that was not
+    sent is ``None``. Reference images are kept as their records (SHA-256 and size).
     """
     made: dict[str, Any] = {}
     for parameter in DRAWING:
-        value: object = _number(sent.get(parameter.sent_as), whole=parameter.kind is int)
+        if parameter.record is not None:
+            made[parameter.name] = parameter.record(values.get(parameter.name))
+            continue
+        value: object = _number(sent.get(parameter.sent_as, sent.get(parameter.name)), whole=parameter.kind is int)
         if value is None and not parameter.optional:
             value = values.get(parameter.name)
             value = defaults.get(parameter.sent_as) if value is None else value
         made[parameter.name] = value
     return made
+
+
+def _size_like(images: object) -> dict[str, int]:
+    """About 1024² pixels with the first reference image's aspect ratio, by request name; ``{}`` without one."""
+    first = images[0] if isinstance(images, tuple) and images else None
+    width, height = getattr(first, "width", 0), getattr(first, "height", 0)
+    if not (isinstance(width, int) and isinstance(height, int) and width > 0 and height > 0):
+        return {}
+    aspect = width / height
+    wide = math.sqrt(_PIXELS_FROM_REFERENCES * aspect)
+    return {"width": round(wide), "height": round(wide / aspect)}
+
+
+def recorded(values: Mapping[str, object]) -> dict[str, Any]:
+    """The recorded parameters of ``values`` (a request's or a generation's), as lines and files keep them."""
+    kept: dict[str, Any] = {}
+    for parameter in RECORDED:
+        if parameter.name == "prompt":
+            continue
+        value = values.get(parameter.name)
+        kept[parameter.name] = parameter.record(value) if parameter.record is not None else value
+    return kept
 
 
 def _number(value: object, *, whole: bool) -> int | float | None:

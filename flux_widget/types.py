@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from ._parameters import BY_NAME, MAX_SEED, PARAMETERS, RECORDED, Range, shown_number, whole_number
 from .errors import InvalidRequestError
 
 if TYPE_CHECKING:
     from PIL import Image
+
+    from ._inputs import InputImage
 
 __all__ = [
     "MAX_SEED",
@@ -65,14 +67,17 @@ class DrawingParameters(TypedDict, total=False):
 
     ``width`` and ``height`` in pixels and ``steps``: left out (or ``None``), the backend's own
     default (FLUX.1-schnell's: 1024×1024, 4 steps; a FLUX.1-dev Space's: 28 steps); ``guidance``
-    (None: the model's default; only for backends that take ``guidance_scale``). The parameter table
-    (``flux_widget._parameters``) declares each one's checks and ranges.
+    (None: the model's default; only for backends that take ``guidance_scale``); ``images``, reference
+    images to edit or draw from (paths, bytes, PIL images or Generations; one or a list), for
+    backends that take them. The parameter table (``flux_widget._parameters``) declares each one's
+    checks and ranges.
     """
 
     width: int | None
     height: int | None
     steps: int | None
     guidance: float | None
+    images: Sequence[object] | object | None
 
 
 class RequestParameters(DrawingParameters, total=False):
@@ -101,15 +106,25 @@ class GenerationRequest:
     seed: int = 0
     randomize_seed: bool = True
     guidance: float | None = None
+    #: Reference images, each read and checked whole (:class:`~flux_widget._inputs.InputImage`); None: none.
+    images: tuple[InputImage, ...] | None = field(default=None, repr=False)
 
     @classmethod
     def build(cls, prompt: object, **parameters: Unpack[RequestParameters]) -> GenerationRequest:
-        """Validate raw values (see :class:`RequestParameters`) and return the request."""
+        """Validate raw values (see :class:`RequestParameters`) and return the request.
+
+        Reference images are read and checked here, before anything is sent.
+        """
         unknown = set(parameters) - set(RequestParameters.__annotations__)
         if unknown:
             raise TypeError(f"unexpected keyword arguments: {sorted(unknown)}")
         given: dict[str, object] = {**parameters, "prompt": prompt}
-        return cls(**{parameter.name: parameter.checked(given.get(parameter.name)) for parameter in PARAMETERS})
+        values = {parameter.name: parameter.checked(given.get(parameter.name)) for parameter in PARAMETERS}
+        if values["images"]:
+            from ._inputs import input_image  # Pillow, only for a request that has images
+
+            values["images"] = tuple(input_image(item, n) for n, item in enumerate(values["images"], start=1))
+        return cls(**values)
 
     @classmethod
     def of(cls, prompt: str | GenerationRequest, **parameters: Unpack[RequestParameters]) -> GenerationRequest:
@@ -201,15 +216,17 @@ class Generation:
     guidance: float | None = None
     #: What made it: the Space (``owner/name`` or its URL), the inference model, or the local model.
     model: str = ""
+    #: The reference images it was made from: each one's ``sha256``, ``width`` and ``height``.
+    images: list[dict[str, Any]] | None = None
 
     @property
-    def parameters(self) -> dict[str, str | int | float]:
+    def parameters(self) -> dict[str, Any]:
         """The recorded parameters as a plain dict (what file metadata and history entries carry), those used."""
         values = ((parameter.name, getattr(self, parameter.name)) for parameter in RECORDED)
         return {name: value for name, value in values if value is not None}
 
     @property
-    def metadata(self) -> dict[str, str | int | float]:
+    def metadata(self) -> dict[str, Any]:
         """What a saved file carries: :attr:`parameters`, and the ``model`` that made it when known."""
         return {**self.parameters, **({"model": self.model} if self.model else {})}
 

@@ -33,7 +33,6 @@ __all__ = [
 ]
 
 
-
 class Backend(Protocol):
     """What every backend offers: one generation at a time, its inputs, and closing."""
 

@@ -32,7 +32,9 @@ ENTRY_FIELDS = (*(parameter.name for parameter in RECORDED), "elapsed", "thumbna
 def _recorded(namespace: dict[str, Any]) -> None:
     """One synced trait per recorded parameter (what the image was made with), from the parameter table."""
     for parameter in RECORDED:
-        if parameter.kind is str:
+        if parameter.many:  # the reference images' records: SHA-256 and size each
+            namespace[parameter.name] = traitlets.List(None, allow_none=True, help=parameter.help).tag(sync=True)
+        elif parameter.kind is str:
             namespace[parameter.name] = traitlets.Unicode("", help=parameter.help).tag(sync=True)
         elif parameter.kind is float or parameter.optional:
             trait = traitlets.Float if parameter.kind is float else traitlets.Int

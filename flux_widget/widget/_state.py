@@ -35,6 +35,8 @@ __all__ = ["CONTROL_TYPES", "WidgetState", "control_values", "frontend_contract"
 #: The shipped frontend.
 _STATIC = Path(__file__).parent.parent / "static"
 _STATUSES = ("idle", "queued", "running", "error")
+#: The request parameters with a control of their own (reference images come as files, not as a control).
+CONTROLLED = tuple(parameter for parameter in PARAMETERS if not parameter.many)
 #: The controls a generate request may set, with the type each must have: a request parameter's
 #: (an optional one may also be None; a float one may be a whole number), and ``count``.
 CONTROL_TYPES: dict[str, tuple[type, ...]] = {
@@ -43,7 +45,7 @@ CONTROL_TYPES: dict[str, tuple[type, ...]] = {
             *((int, float) if parameter.kind is float else (parameter.kind,)),
             *((type(None),) if parameter.optional else ()),
         )
-        for parameter in PARAMETERS
+        for parameter in CONTROLLED
     },
     "count": (int,),
 }
@@ -65,7 +67,7 @@ def _trait(parameter: Parameter) -> traitlets.TraitType[Any, Any]:
 
 def _controls(namespace: dict[str, Any]) -> None:
     """One synced trait per request parameter, from the parameter table (``prompt``, ``width``, …)."""
-    namespace.update({parameter.name: _trait(parameter) for parameter in PARAMETERS})
+    namespace.update({parameter.name: _trait(parameter) for parameter in CONTROLLED})
     namespace["count"] = traitlets.Int(1, help=f"Images per Generate, 1–{MAX_COUNT}.").tag(sync=True)
 
 

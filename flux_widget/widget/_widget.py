@@ -23,7 +23,6 @@ from ._messages import TO_KERNEL, index_of
 from ._progress import ProgressPump
 
 if TYPE_CHECKING:
-
     from ..types import Generation
 
 from .._home_loop import HomeLoop
@@ -33,6 +32,7 @@ from ._state import CONTROL_TYPES, control_values, frontend_contract
 __all__ = ["FluxWidget"]
 
 logger = logging.getLogger("flux_widget")
+
 
 class FluxWidget(HistoryActions):
     """Generate FLUX.1-schnell images in a notebook: prompt, size, steps, seed, history.
@@ -184,7 +184,9 @@ class FluxWidget(HistoryActions):
         self._begin_run(count)
         arrived: dict[int, Generation] = {}
         try:
-            parameters = {name: getattr(self, name) for name in RequestParameters.__annotations__}
+            parameters = {
+                name: getattr(self, name) for name in RequestParameters.__annotations__ if name in CONTROL_TYPES
+            }
             request = GenerationRequest.build(self.prompt, **parameters)
             if not self.space_parameters:  # a widget made outside a running loop learns them now
                 await self._discover()

@@ -42,8 +42,9 @@ def test_the_limits_trait_is_pythons_own_values() -> None:
 
 
 def test_the_controls_a_generate_message_carries_are_the_request_and_the_count() -> None:
-    assert list(CONTROL_TYPES) == [parameter.name for parameter in PARAMETERS] + ["count"]
-    assert set(CONTROL_TYPES) == {"prompt", *RequestParameters.__annotations__, "count"}
+    # Reference images are no control: they come as files (binary buffers), not as a value.
+    assert list(CONTROL_TYPES) == [parameter.name for parameter in PARAMETERS if not parameter.many] + ["count"]
+    assert set(CONTROL_TYPES) == {"prompt", *RequestParameters.__annotations__, "count"} - {"images"}
 
 
 def test_the_typed_parameters_are_the_tables_rows() -> None:

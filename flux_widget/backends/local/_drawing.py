@@ -63,7 +63,6 @@ def draw(
         raise OutOfMemoryError(
             f"The GPU ran out of memory for {many}{drawing['width']}×{drawing['height']} image: try a smaller size, "
             'offload="model", '
-
             "or a smaller model (FLUX.2 [klein] 4B)."
         ) from None
     if stop.is_set():
