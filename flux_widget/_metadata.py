@@ -55,10 +55,12 @@ PARAMETERS_KEY = "parameters"
 
 
 def clean_metadata(metadata: Mapping[str, object]) -> dict[str, str]:
-    """Each value as text a file can carry: characters XML forbids dropped, cut to ``MAX_VALUE_CHARS``."""
+    """Each value as text a file can carry (a list, such as the inputs' records, as JSON): characters XML
+    forbids dropped, cut to ``MAX_VALUE_CHARS``."""
     cleaned = {}
     for key, value in metadata.items():
-        text = _NOT_XML.sub("", str(value))
+        shown = json.dumps(value, ensure_ascii=False) if isinstance(value, (list, dict)) else str(value)
+        text = _NOT_XML.sub("", shown)
         if len(text) > MAX_VALUE_CHARS:
             text = text[: MAX_VALUE_CHARS - len(CUT_MARKER)] + CUT_MARKER
         cleaned[_NOT_XML.sub("", str(key))[:79]] = text

@@ -49,6 +49,14 @@ def dev_space(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, P
         yield url, tmp
 
 
+@pytest.fixture(scope="session")
+def edit_space(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """A real FLUX.1 Kontext-like Gradio Space (an image input): its URL and the folder of its calls log."""
+    tmp = tmp_path_factory.mktemp("edit")
+    with running_standin(tmp, script="standin_edit_space.py") as url:
+        yield url, tmp
+
+
 @pytest.fixture(scope="module")
 def bad_space() -> Iterator[tuple[str, Seen]]:
     """The misbehaving server (``tests/support/misbehaving.py``): its base URL and what it has seen."""

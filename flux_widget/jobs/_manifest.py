@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from .._parameters import RECORDED
+from .._parameters import RECORDED, recorded
 from ..errors import FolderError
 from ._folder import PARTIAL_PREFIX, key_hash, open_folder, reason, refuse_link, scan_folder
 
@@ -243,5 +243,6 @@ def _write_all(descriptor: int, data: bytes) -> None:
 
 
 def parameters_of(values: Mapping[str, Any]) -> dict[str, Any]:
-    """The recorded parameters of ``values`` (a request's or a generation's), as a line keeps them."""
-    return {name: values.get(name) for name in _PARAMETERS}
+    """The recorded parameters of ``values`` (a request's or a generation's), as a line keeps them
+    (reference images as their SHA-256 and size)."""
+    return recorded(values)

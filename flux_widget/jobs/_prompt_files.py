@@ -19,6 +19,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, BinaryIO
 
 from .._parameters import BY_NAME, DRAWING, MAX_PROMPT_CHARS, PARAMETERS
@@ -64,15 +65,16 @@ class Job:
         return f"{self.request.prompt}\x1f{self.occurrence}\x1f{self.image}"
 
 
-def parse_prompts(lines: Iterable[str | Mapping[str, Any]]) -> list[PromptLine]:
+def parse_prompts(lines: Iterable[str | Mapping[str, Any]], folder: Path | None = None) -> list[PromptLine]:
     """The prompts of a file's lines (or of Python strings and dicts, read the same way).
 
+    A line's ``images`` are paths relative to ``folder`` (the prompt file's; the current one if None).
     A line that cannot be read is an :class:`InvalidRequestError` naming its number.
     """
     found: list[PromptLine] = []
     for number, raw in enumerate(lines, start=1):
         if isinstance(raw, Mapping):
-            found.append(_object_line(number, raw))
+            found.append(_object_line(number, raw, folder))
             continue
         if not isinstance(raw, str):  # from Python: None, a number, bytes
             raise InvalidRequestError(f"line {number} must be a prompt (text) or a dict, not {type(raw).__name__}.")
@@ -82,7 +84,7 @@ def parse_prompts(lines: Iterable[str | Mapping[str, Any]]) -> list[PromptLine]:
         if not text.startswith("{"):
             found.append(PromptLine(number, text, {}))
             continue
-        found.append(_object_line(number, _json_line(number, text)))
+        found.append(_object_line(number, _json_line(number, text), folder))
     return found
 
 
@@ -134,13 +136,25 @@ def _no_constant(name: str) -> object:
     raise ValueError(f"holds {name}, which is not a number a prompt line can use")
 
 
-def _object_line(number: int, item: object) -> PromptLine:
+def _object_line(number: int, item: object, folder: Path | None) -> PromptLine:
     if not isinstance(item, Mapping) or not isinstance(item.get("prompt"), str) or not item["prompt"].strip():
         raise InvalidRequestError(f'line {number} must be an object with a "prompt" string.')
     unknown = sorted(set(item) - {"prompt", *LINE_FIELDS})
     if unknown:
         raise InvalidRequestError(f"line {number} has fields this tool does not know: {', '.join(unknown)}.")
-    return PromptLine(number, item["prompt"].strip(), {key: item[key] for key in LINE_FIELDS if key in item})
+    overrides = {key: item[key] for key in LINE_FIELDS if key in item}
+    if "images" in overrides:
+        overrides["images"] = _image_paths(number, overrides["images"], folder)
+    return PromptLine(number, item["prompt"].strip(), overrides)
+
+
+def _image_paths(number: int, images: object, folder: Path | None) -> list[object]:
+    """A line's ``images``: file paths (text), each relative to the prompt file's folder."""
+    given = [images] if isinstance(images, str) else images
+    if not isinstance(given, list) or not all(isinstance(path, str) and path for path in given):
+        raise InvalidRequestError(f'line {number}: "images" must be a list of file paths.')
+    base = folder or Path.cwd()
+    return [base / Path(path).expanduser() for path in given]
 
 
 def jobs_from(lines: Iterable[PromptLine], *, count: int = 1, seed: int | None = None, **parameters: Any) -> list[Job]:

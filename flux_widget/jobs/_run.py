@@ -82,7 +82,7 @@ def run_prompt_file(args: Namespace) -> int:
             lines = parse_prompts(read_lines(sys.stdin.buffer))
         else:
             with open(args.prompts, "rb") as file:
-                lines = parse_prompts(read_lines(file))
+                lines = parse_prompts(read_lines(file), Path(args.prompts).parent)
         jobs = jobs_from(lines, count=args.count, seed=args.seed, **drawing_from(args))
     except OSError as exc:
         print(f"error: cannot read {args.prompts}: {exc.strerror or exc}", file=sys.stderr)

@@ -21,7 +21,7 @@ import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass, field, replace
-from typing import Any, Unpack
+from typing import TYPE_CHECKING, Any, Unpack
 
 import httpx
 
@@ -34,6 +34,9 @@ from ._address import space_url
 from ._http import SpaceHTTP
 from ._wire import SpaceInfo, whole_or
 
+if TYPE_CHECKING:
+    from ..._inputs import InputImage
+
 __all__ = ["DEFAULT_DEADLINE", "DEFAULT_SPACE", "FluxClient", "SpaceInfo"]
 
 logger = logging.getLogger("flux_widget")
@@ -41,6 +44,8 @@ logger = logging.getLogger("flux_widget")
 #: Size limits for what the Space sends besides events and images (``space_http`` has those).
 MAX_CONFIG_BYTES = 8 * 1024 * 1024
 MAX_JOIN_BYTES = 64 * 1024
+#: Reference images are sent at about this many pixels at most (Kontext works at a megapixel; klein at 1024²).
+UPLOAD_PIXELS = 1024 * 1024
 _CANCEL_TIMEOUT = 5.0
 _PAID_WAY_OUT = (
     'With your token you can also use Hugging Face Inference Providers: backend="inference" '
@@ -244,7 +249,9 @@ class FluxClient:
         try:
             async with _within(when, seconds, self.base_url):
                 info = await self.info()
-            data = info.inputs_for(request)  # by name, fitted to the Space's ranges
+                info.check_images(len(request.images or ()))  # before any upload
+                files = [await self._upload(info, image) for image in request.images or ()]
+            data = info.inputs_for(request, files)  # by name, fitted to the Space's ranges
             sent = {parameter.name: value for parameter, value in zip(info.parameters, data, strict=True)}
             job = _Job(info, secrets.token_hex(8))
             self._jobs.add(job)
@@ -285,6 +292,20 @@ class FluxClient:
                 GenerationError(f"Unexpected error while talking to the Space ({type(exc).__name__}): {exc}")
             ) from None
         yield generation
+
+    async def _upload(self, info: SpaceInfo, image: InputImage) -> dict[str, Any]:
+        """Send one reference image through Gradio's upload route (as ``gradio_client`` does); its file data.
+
+        The image is first fitted as FLUX models take it (about a megapixel); the answer is bounded.
+        """
+        fitted = await asyncio.to_thread(image.fitted, UPLOAD_PIXELS)
+        url = f"{self.base_url}{info.api_prefix}/upload"
+        files = {"files": (fitted.name, fitted.data, fitted.mime_type)}
+        what = "answer to an image upload"
+        response, body = await self._space.send(
+            "POST", url, idempotent=False, limit=MAX_JOIN_BYTES, what=what, files=files
+        )
+        return wire.file_data(wire.uploaded_path(self._space.json(response, body, what)), fitted.name)
 
     async def _join(self, info: SpaceInfo, data: list[object], session_hash: str) -> str:
         payload = {
@@ -330,12 +351,16 @@ class FluxClient:
         downloaded = await self._space.download(url)
         try:
             image_bytes, mime_type = await asyncio.to_thread(images.accept, downloaded)
+            _, size = images.check_image(image_bytes)
         except ValueError as exc:
             raise GenerationError(f"The Space's result was refused: {exc}.") from None
+        drawn = drawn_with(sent, vars(request), FLUX_DEFAULTS)
+        if "width" not in sent and "height" not in sent:  # an editing Space sizes the image itself
+            drawn["width"], drawn["height"] = size
         return Generation(  # the values the Space was sent, after fitting them to its ranges
             prompt=request.prompt,
             seed=seed,
-            **drawn_with(sent, vars(request), FLUX_DEFAULTS),
+            **drawn,
             url=wire.text_safe_url(url),  # fetched from the Space's origin; safe in markdown and HTML
             image_bytes=image_bytes,
             mime_type=mime_type,

@@ -10,7 +10,7 @@ import json
 import math
 import re
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeGuard
 
@@ -35,11 +35,13 @@ __all__ = [
     "Parameter",
     "SpaceInfo",
     "completed_output",
+    "file_data",
     "load_json",
     "name_parameters",
     "parse_config",
     "progress_event",
     "text_safe_url",
+    "uploaded_path",
     "whole_or",
 ]
 
@@ -53,6 +55,10 @@ _MAX_SECONDS = 365 * 24 * 3600.0
 
 
 _NUMERIC = frozenset({"slider", "number"})
+#: The components that take reference images: one each for ``image``, several for a ``gallery``.
+_IMAGE_INPUTS = frozenset({"image", "gallery"})
+#: The most images a gallery input is sent (FLUX.2 [klein] takes 4).
+GALLERY_IMAGES = 4
 
 
 @dataclass(frozen=True)
@@ -98,12 +104,36 @@ class SpaceInfo:
         """The names of the endpoint's inputs."""
         return frozenset(parameter.name for parameter in self.parameters)
 
-    def inputs_for(self, request: GenerationRequest) -> list[object]:
+    @property
+    def max_images(self) -> int:
+        """How many reference images the endpoint takes: one per image input, :data:`GALLERY_IMAGES` per gallery."""
+        return sum(
+            GALLERY_IMAGES if parameter.component == "gallery" else 1
+            for parameter in self.parameters
+            if parameter.component in _IMAGE_INPUTS
+        )
+
+    def check_images(self, count: int) -> None:
+        """:class:`InvalidRequestError` (before anything is sent) if the endpoint cannot take ``count`` images."""
+        if not count:
+            return
+        names = ", ".join(sorted(self.parameter_names))[:200]
+        if not self.max_images:
+            raise InvalidRequestError(
+                f"This Space takes no images (its inputs: {names}): it draws from text only. Choose an editing "
+                "Space such as black-forest-labs/FLUX.1-Kontext-Dev, or leave images unset."
+            )
+        if count > self.max_images:
+            raise InvalidRequestError(f"This Space takes at most {self.max_images} image(s); {count} were given.")
+
+    def inputs_for(self, request: GenerationRequest, files: Sequence[dict[str, Any]] = ()) -> list[object]:
         """The endpoint's ``data`` list for ``request``, filled by name and fitted to each declared range.
 
-        An input this client does not know gets the Space's default. An optional parameter set for
-        a Space without its input is an :class:`InvalidRequestError`, never
-        silently dropped.
+        A Space's input is found under the name FLUX pipelines give it (``num_inference_steps``) or
+        the request's own (Kontext's ``steps``). An input this client does not know gets the Space's
+        default. An optional parameter set for a Space without its input is an
+        :class:`InvalidRequestError`, never silently dropped. ``files`` (the reference images,
+        uploaded: Gradio file data) go to the image inputs in order, the rest to a gallery.
         """
         names = self.parameter_names
         if "prompt" not in names:
@@ -111,17 +141,25 @@ class SpaceInfo:
                 f"The Space's '{self.api_name[:40]}' endpoint has no 'prompt' input "
                 f"(it has: {', '.join(sorted(names))[:200]}); is it a text-to-image Space?"
             )
-        values = to_wire({parameter.name: getattr(request, parameter.name) for parameter in PARAMETERS})
-        for parameter in PARAMETERS:
-            if parameter.optional and parameter.sent_as in values and parameter.sent_as not in names:
+        given = {row.name: getattr(request, row.name) for row in PARAMETERS if not row.many}
+        values = {**{name: value for name, value in given.items() if value is not None}, **to_wire(given)}
+        for row in PARAMETERS:
+            if row.optional and not row.many and row.sent_as in values and row.sent_as not in names:
                 raise InvalidRequestError(
-                    f"This Space has no {parameter.sent_as} input (it has: {', '.join(sorted(names))[:200]}): "
-                    f"leave {parameter.name} unset for it."
+                    f"This Space has no {row.sent_as} input (it has: {', '.join(sorted(names))[:200]}): "
+                    f"leave {row.name} unset for it."
                 )
-        return [
-            parameter.fit(values[parameter.name]) if values.get(parameter.name) is not None else parameter.default
-            for parameter in self.parameters
-        ]
+        self.check_images(len(files))
+        waiting = list(files)
+        data: list[object] = []
+        for parameter in self.parameters:
+            if parameter.component in _IMAGE_INPUTS:
+                data.append(_image_value(parameter.component, waiting))
+            elif values.get(parameter.name) is not None:
+                data.append(parameter.fit(values[parameter.name]))
+            else:
+                data.append(parameter.default)
+        return data
 
     def seed_from(self, output: list[Any], *, fallback: int) -> int:
         """The seed the Space reports in ``output``; a Space that reports none used ``fallback`` (the one sent)."""
@@ -284,7 +322,14 @@ def name_parameters(info: SpaceInfo, api_info: object) -> SpaceInfo:
     else:
         known = info.parameters
     parameters = tuple(
-        _sane(replace(parameter, name=name[:100], default=_default(parameter, described, position)))
+        _sane(
+            replace(
+                parameter,
+                name=name[:100],
+                default=_default(parameter, described, position),
+                component=parameter.component or _component(described, position),
+            )
+        )
         for position, (parameter, name) in enumerate(zip(known, names, strict=True))
     )
     return replace(info, parameters=parameters, seed_output=_seed_output(info, names))
@@ -318,6 +363,26 @@ def _sane(parameter: Parameter) -> Parameter:
     return parameter
 
 
+def file_data(path: str, name: str) -> dict[str, Any]:
+    """Gradio's description of a file uploaded to ``path`` (what ``gradio_client.handle_file`` sends, uploaded)."""
+    return {"path": path, "orig_name": name, "meta": {"_type": "gradio.FileData"}}
+
+
+def uploaded_path(answer: object) -> str:
+    """The server path in the answer to an upload (a list of one path); :class:`GenerationError` if malformed."""
+    if isinstance(answer, list) and len(answer) == 1 and isinstance(answer[0], str) and 0 < len(answer[0]) <= 4096:
+        return answer[0]
+    raise GenerationError(f"The Space's answer to an upload is malformed: {safe_text(str(answer)[:200])!r}")
+
+
+def _image_value(component: str, waiting: list[dict[str, Any]]) -> object:
+    """What an image input is sent: the next file (an ``image``), or the next few as a ``gallery``; None if none."""
+    if component == "gallery":
+        taken, waiting[:] = waiting[:GALLERY_IMAGES], waiting[GALLERY_IMAGES:]
+        return [{"image": item, "caption": None} for item in taken] or None
+    return waiting.pop(0) if waiting else None
+
+
 def _unnamed(component: object) -> Parameter:
     props = component.get("props") if isinstance(component, dict) else None
     props = props if isinstance(props, dict) else {}
@@ -329,6 +394,13 @@ def _unnamed(component: object) -> Parameter:
         maximum=_finite_or_none(props.get("maximum")),
         step=_finite_or_none(props.get("step")),
     )
+
+
+def _component(described: list[Any], position: int) -> str:
+    """The component ``/info`` names for an input (``image``), lower case; empty when it names none."""
+    item = described[position] if position < len(described) else None
+    component = item.get("component") if isinstance(item, dict) else None
+    return component.lower()[:40] if isinstance(component, str) else ""
 
 
 def _default(parameter: Parameter, described: list[Any], position: int) -> object:

@@ -1,0 +1,122 @@
+"""Editing with reference images on a Space (issue 28), against the stand-in Kontext Space (a real Gradio app).
+
+The stand-in returns its input with red inverted, so a test proves the very pixels it sent arrived:
+what comes back is compared, pixel for pixel, with that function of the image given.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+from support.picture import parameters
+from support.standin_edit_space import edited
+
+import flux_widget
+from flux_widget import InvalidRequestError
+
+
+def calls(folder: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (folder / "calls.jsonl").read_text().splitlines()]
+
+
+def picture(width: int = 96, height: int = 64, colour: tuple[int, int, int] = (30, 140, 220)) -> Image.Image:
+    base = Image.new("RGB", (width, height), colour)
+    for x in range(0, width, 8):
+        base.paste((200, 20, x % 256), (x, 0, x + 4, height))  # stripes: any resampling would show
+    return base
+
+
+def png_file(path: Path, image: Image.Image) -> Path:
+    image.save(path, format="PNG")
+    return path
+
+
+def test_generate_with_an_image_returns_the_spaces_edit_of_exactly_those_pixels(
+    edit_space: tuple[str, Path], tmp_path: Path
+) -> None:
+    url, folder = edit_space
+    source = png_file(tmp_path / "in.png", picture())
+    made = flux_widget.generate("make it red", space=url, images=[source], seed=3, randomize_seed=False)
+    with Image.open(io.BytesIO(made.image_bytes)) as result:
+        assert np.array_equal(np.asarray(result.convert("RGB")), np.asarray(edited(picture())))
+    assert (made.seed, made.steps, made.guidance) == (3, 28, 2.5)  # the Space's own default steps and guidance
+    assert (made.width, made.height) == (96, 64)  # the edit's size is the input's
+    sha = hashlib.sha256(source.read_bytes()).hexdigest()
+    assert made.images == [{"sha256": sha, "width": 96, "height": 64}]
+    [call] = [call for call in calls(folder) if call["prompt"] == "make it red"]
+    assert call["inputs"][0]["size"] == [96, 64] and call["seed"] == 3
+
+
+def test_bytes_a_pil_image_and_a_generation_are_inputs_too(edit_space: tuple[str, Path]) -> None:
+    url, _ = edit_space
+    buffer = io.BytesIO()
+    picture().save(buffer, format="PNG")
+    from_bytes = flux_widget.generate("from bytes", space=url, images=buffer.getvalue(), seed=1)
+    from_pil = flux_widget.generate("from a PIL image", space=url, images=[picture()], seed=1)
+    again = flux_widget.generate("from a generation", space=url, images=[from_pil], seed=1)
+    with Image.open(io.BytesIO(again.image_bytes)) as twice:
+        assert np.array_equal(np.asarray(twice.convert("RGB")), np.asarray(picture()))  # inverted twice
+    assert from_bytes.images == from_pil.images  # the same PNG bytes, the same hash
+
+
+def test_a_text_only_space_and_too_many_images_are_refused_before_anything_is_sent(
+    space: str, edit_space: tuple[str, Path], tmp_path: Path
+) -> None:
+    source = png_file(tmp_path / "in.png", picture())
+    with pytest.raises(InvalidRequestError, match="This Space takes no images"):
+        flux_widget.generate("never sent", space=space, images=[source])
+    with pytest.raises(InvalidRequestError, match=r"at most 1 image\(s\); 2 were given"):
+        flux_widget.generate("never sent either", space=edit_space[0], images=[source, source])
+    assert not [call for call in calls(edit_space[1]) if call["prompt"].startswith("never sent")]
+
+
+def test_the_command_line_takes_image_and_reads_standard_input(edit_space: tuple[str, Path], tmp_path: Path) -> None:
+    url, _ = edit_space
+    source = png_file(tmp_path / "in.png", picture(48, 48))
+    env = {**os.environ, "FLUX_WIDGET_SPACE": url}
+    command = [sys.executable, "-m", "flux_widget", "invert it", "--image", "-", "--seed", "4", "-o", "out.png"]
+    done = subprocess.run(command, input=source.read_bytes(), capture_output=True, cwd=tmp_path, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    with Image.open(tmp_path / "out.png") as result:
+        assert np.array_equal(np.asarray(result.convert("RGB")), np.asarray(edited(picture(48, 48))))
+        assert json.loads(result.text["images"])[0]["sha256"] == hashlib.sha256(source.read_bytes()).hexdigest()
+
+
+def test_a_prompt_file_line_takes_images_relative_to_the_file_and_the_manifest_records_them(
+    edit_space: tuple[str, Path], tmp_path: Path
+) -> None:
+    url, _ = edit_space
+    (tmp_path / "job" / "pictures").mkdir(parents=True)
+    source = png_file(tmp_path / "job" / "pictures" / "in.png", picture(64, 32))
+    lines = [{"prompt": "edit from a file", "images": ["pictures/in.png"], "seed": 5}, {"prompt": "drawn from text"}]
+    (tmp_path / "job" / "prompts.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines[:1]))
+    env = {**os.environ, "FLUX_WIDGET_SPACE": url}
+    command = [sys.executable, "-m", "flux_widget", "--prompts", "job/prompts.jsonl", "--out", "out"]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    [line] = [json.loads(text) for text in (tmp_path / "out" / "manifest.jsonl").read_text().splitlines()]
+    sha = hashlib.sha256(source.read_bytes()).hexdigest()
+    assert line["images"] == [{"sha256": sha, "width": 64, "height": 32}] and line["status"] == "done"
+    with Image.open(tmp_path / "out" / line["file"]) as result:
+        assert np.array_equal(np.asarray(result.convert("RGB")), np.asarray(edited(picture(64, 32))))
+
+
+def test_flux_magic_takes_image(edit_space: tuple[str, Path], tmp_path: Path) -> None:
+    from support.kernel import pngs, run_cells
+
+    png_file(tmp_path / "in.png", picture(40, 40))
+    _, shown = run_cells(
+        ["%load_ext flux_widget", f"%flux soften it --image in.png --seed 2 --space {edit_space[0]}"], tmp_path
+    )
+    [image] = pngs(shown)
+    assert image.size == (40, 40) and json.loads(parameters(image)["images"])[0]["width"] == 40
