@@ -69,6 +69,11 @@ def check_image(data: bytes, *, max_side: int = MAX_IMAGE_SIDE) -> tuple[str, tu
     try:
         with Image.open(io.BytesIO(data)) as header:
             size = header.size
+    except Image.DecompressionBombError:
+        raise ValueError(
+            f"the image claims more than {Image.MAX_IMAGE_PIXELS} pixels (at most {max_side} a side here); "
+            "refusing to decode it"
+        ) from None
     except Exception as exc:  # Pillow raises many types for a broken header
         raise ValueError(f"the {mime_type} file cannot be read: {exc}") from None
     if max(size) > max_side:

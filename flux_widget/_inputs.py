@@ -95,7 +95,7 @@ def input_image(value: object, position: int = 1) -> InputImage:
     try:
         return _normalised(data, name)
     except ValueError as exc:
-        raise InvalidRequestError(f"{where} cannot be used: {exc}.") from None
+        raise InvalidRequestError(f"{where} cannot be used: {str(exc).rstrip('.')}.") from None
 
 
 def _bytes_of(value: object, where: str) -> tuple[bytes, str]:
@@ -134,10 +134,11 @@ def _normalised(data: bytes, name: str) -> InputImage:
     if mime_type is None:
         raise ValueError("it is not a PNG, JPEG, WebP or GIF image")
     kept, mime_type = images.accept(data, max_side=MAX_INPUT_SIDE)  # whole, no bomb, plain mode
+    with Image.open(io.BytesIO(data)) as original:
+        frames = getattr(original, "n_frames", 1)
+    if frames > 1:
+        raise ValueError(f"it is animated ({frames} frames); save the frame you want as a PNG")
     with Image.open(io.BytesIO(kept)) as picture:
-        frames = getattr(picture, "n_frames", 1)
-        if frames > 1:
-            raise ValueError(f"it is animated ({frames} frames); save the frame you want as a PNG")
         turned = picture.getexif().get(_ORIENTATION, 1) not in (1, None)
         plain = mime_type in images.KEPT_AS_SENT and picture.mode in ("RGB", "RGBA", "L") and not turned
         if plain:
