@@ -24,13 +24,22 @@ def _tokenizer(max_length: int):  # type: ignore[no-untyped-def]
     )
 
 
-def save_tiny_flux(folder: Path, seed: int = 0, *, poisoned: bool = False) -> Path:
+def save_tiny_flux(folder: Path, seed: int = 0, *, poisoned: bool = False, kontext: bool = False) -> Path:
     """A tiny FLUX.1 pipeline (CLIP and T5 text encoders, a one-layer transformer, a one-channel VAE) in ``folder``.
 
     ``poisoned`` puts NaN into the VAE's last layer, as a float16 overflow does: every pixel comes out black.
+    ``kontext`` makes it a ``FluxKontextPipeline`` with a VAE that downsamples 8× as the real one does:
+    Kontext scales its input to about a megapixel, which a 1× VAE would make 262,000 image tokens
+    (minutes a step on a CPU); at 8× one call takes about a second.
     """
     import torch
-    from diffusers import AutoencoderKL, FlowMatchEulerDiscreteScheduler, FluxPipeline, FluxTransformer2DModel
+    from diffusers import (
+        AutoencoderKL,
+        FlowMatchEulerDiscreteScheduler,
+        FluxKontextPipeline,
+        FluxPipeline,
+        FluxTransformer2DModel,
+    )
     from transformers import CLIPTextConfig, CLIPTextModel, T5Config, T5EncoderModel
 
     torch.manual_seed(seed)
@@ -47,14 +56,17 @@ def save_tiny_flux(folder: Path, seed: int = 0, *, poisoned: bool = False) -> Pa
         patch_size=1, in_channels=4, num_layers=1, num_single_layers=1, attention_head_dim=16, num_attention_heads=2,
         joint_attention_dim=32, pooled_projection_dim=32, axes_dims_rope=[4, 4, 8],
     )  # fmt: skip
+    blocks = 4 if kontext else 1  # 2 ** (blocks - 1): the VAE's scale
     vae = AutoencoderKL(
-        sample_size=32, in_channels=3, out_channels=3, block_out_channels=(4,), layers_per_block=1, latent_channels=1,
-        norm_num_groups=1, use_quant_conv=False, use_post_quant_conv=False, shift_factor=0.0609, scaling_factor=1.5035,
+        sample_size=32, in_channels=3, out_channels=3, block_out_channels=(4,) * blocks, layers_per_block=1,
+        down_block_types=("DownEncoderBlock2D",) * blocks, up_block_types=("UpDecoderBlock2D",) * blocks,
+        latent_channels=1, norm_num_groups=1, use_quant_conv=False, use_post_quant_conv=False,
+        shift_factor=0.0609, scaling_factor=1.5035,
     )  # fmt: skip
     if poisoned:
         with torch.no_grad():
             vae.decoder.conv_out.bias.fill_(float("nan"))
-    pipeline = FluxPipeline(
+    pipeline = (FluxKontextPipeline if kontext else FluxPipeline)(
         scheduler=FlowMatchEulerDiscreteScheduler(),
         vae=vae,
         text_encoder=clip,

@@ -20,7 +20,7 @@ from functools import partial
 from typing import Any
 
 from ..._config import DEFAULT_DEADLINE, DEFAULT_LOCAL_MODEL, DEVICE_ENV, env_token, positive_seconds
-from ..._parameters import DRAWING, FLUX_RANGES, Range
+from ..._parameters import DRAWING, FLUX_RANGES, Range, recorded
 from ...errors import FluxError, InvalidRequestError
 from ...types import (
     Generation,
@@ -274,17 +274,19 @@ class LocalBackend(ModelBackend):
         drawing = self.drawing(requests[0])
         pipeline = self._pipeline(post)
         started = time.perf_counter()
+        check_references(pipeline, len(drawing.get("images") or ()), self.model)
         with _DRAWING:  # a second call waits here; a cancelled one never starts
             if stop.is_set():
                 return []
             prompts = [request.prompt for request in requests]
             pictures = draw(pipeline, prompts, seeds, drawing=drawing, stop=stop, post=post)
         elapsed = (time.perf_counter() - started) / len(requests)
+        made = {**drawing, "images": recorded(drawing)["images"]}  # the inputs as their SHA-256 and size
         return [
             Generation(
                 prompt=request.prompt,
                 seed=seed,
-                **drawing,
+                **made,
                 url=self.model,
                 image_bytes=picture,
                 mime_type="image/png",
@@ -302,6 +304,23 @@ class LocalBackend(ModelBackend):
                 _PIPELINES[key] = load_pipeline(self.model, self.device, self.dtype, self._token, self._offload, post)
             pipeline, self.placement = _PIPELINES[key]
         return pipeline
+
+
+#: How many reference images each diffusers pipeline takes (``image=``); any other takes none.
+REFERENCES_TAKEN = {"FluxKontextPipeline": 1, "Flux2KleinPipeline": 4, "Flux2Pipeline": 6}
+
+
+def check_references(pipeline: Any, count: int, model: str) -> None:
+    """:class:`InvalidRequestError` (before anything is drawn) if ``pipeline`` cannot take ``count`` images."""
+    kind = type(pipeline).__name__
+    most = REFERENCES_TAKEN.get(kind, 0)
+    if count and not most:
+        raise InvalidRequestError(
+            f"{model[:100]} ({kind}) draws from text only and takes no images; for editing load "
+            "black-forest-labs/FLUX.1-Kontext-dev or a FLUX.2 [klein] model."
+        )
+    if count > most:
+        raise InvalidRequestError(f"{model[:100]} ({kind}) takes at most {most} image(s); {count} were given.")
 
 
 def _chunks(requests: Sequence[GenerationRequest], most: int) -> list[list[GenerationRequest]]:

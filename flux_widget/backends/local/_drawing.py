@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ..._parameters import to_wire
-from ...errors import GenerationError
+from ...errors import GenerationError, InvalidRequestError
 from ...types import Step
 
 __all__ = ["OutOfMemoryError", "draw"]
@@ -38,9 +38,15 @@ def draw(
     """The PNG of each prompt (empty when ``stop`` interrupted the run).
 
     ``drawing`` holds the drawing parameters by request name (``width``, ``steps``, …), fitted; each
-    is passed under its diffusers name, those left out (``None``) not at all.
+    is passed under its diffusers name, those left out (``None``) not at all. Reference images go
+    as ``image=``: one ``PIL.Image`` for a model that takes one (Kontext), a list for several.
     """
     import torch
+
+    references = [item.picture() for item in drawing.get("images") or ()]
+    sent = to_wire({name: value for name, value in drawing.items() if name != "images"})
+    if references:
+        sent["image"] = references[0] if len(references) == 1 else references
 
     def on_step_end(pipe: Any, index: int, _timestep: Any, callback_kwargs: dict[str, Any]) -> dict[str, Any]:
         post(Step(index=index + 1, length=drawing["steps"]))
@@ -56,8 +62,10 @@ def draw(
                 prompt=prompts[0] if len(prompts) == 1 else list(prompts),  # by name: FLUX.2 takes image= first
                 generator=generators[0] if len(generators) == 1 else generators,
                 callback_on_step_end=on_step_end,
-                **to_wire(drawing),
+                **sent,
             )
+    except ValueError as exc:  # diffusers' word on an input it cannot take (an image too small, …)
+        raise InvalidRequestError(f"The pipeline refused the request: {exc}") from None
     except torch.cuda.OutOfMemoryError:
         many = f"{len(prompts)} images of " if len(prompts) > 1 else "a "
         raise OutOfMemoryError(
