@@ -71,8 +71,8 @@ def check_image(data: bytes, *, max_side: int = MAX_IMAGE_SIDE) -> tuple[str, tu
             size = header.size
     except Image.DecompressionBombError:
         raise ValueError(
-            f"the image claims more than {Image.MAX_IMAGE_PIXELS} pixels (at most {max_side} a side here); "
-            "refusing to decode it"
+            f"the {mime_type} file cannot be read: it claims more than {Image.MAX_IMAGE_PIXELS} pixels "
+            f"(at most {max_side} a side here); refusing to decode it"
         ) from None
     except Exception as exc:  # Pillow raises many types for a broken header
         raise ValueError(f"the {mime_type} file cannot be read: {exc}") from None

@@ -22,7 +22,7 @@ import httpx
 
 from .._bodies import ACCEPT_ENCODING, read_body
 from .._config import DEFAULT_DEADLINE, DEFAULT_INFERENCE_MODEL, DEFAULT_TIMEOUT, env_token, positive_seconds
-from .._parameters import BY_NAME
+from .._parameters import BY_NAME, recorded
 from .._redaction import redact
 from ..errors import (
     MAX_WAIT_SECONDS,
@@ -44,6 +44,10 @@ DEFAULT_MODEL = DEFAULT_INFERENCE_MODEL
 MAX_ANSWER_BYTES = 32 * 1024 * 1024
 MAX_ERROR_BYTES = 64 * 1024
 _WHOSE = "The inference provider's"
+#: How many reference images huggingface_hub's image-to-image sends.
+MAX_REFERENCES = 1
+#: A reference image is sent at about this many pixels at most (FLUX editing models work at a megapixel).
+UPLOAD_PIXELS = 1024 * 1024
 
 
 class InferenceBackend(ModelBackend):
@@ -102,15 +106,28 @@ class InferenceBackend(ModelBackend):
         self, request: GenerationRequest, seconds: float, on_progress: ProgressCallback | None
     ) -> Generation:
         sent_seed = self.seed_for(request)
+        references = request.images or ()
+        if len(references) > MAX_REFERENCES:
+            raise InvalidRequestError(
+                f"Inference Providers take at most {MAX_REFERENCES} image (huggingface_hub's image-to-image sends "
+                f"one); {len(references)} were given. Use a Space or the local backend for several."
+            )
         # FLUX's own limits (what the schnell Space declares): sizes multiples of 32 within 256–2048.
         drawing = self.drawing(request)
         started = time.perf_counter()
         await notify(on_progress, Started())
-        parameters = {**{BY_NAME[name].sent_as: value for name, value in drawing.items()}, "seed": sent_seed}
+        values = {BY_NAME[name].sent_as: value for name, value in drawing.items() if name != "images"}
+        parameters = {**values, "seed": sent_seed}
         failure: FluxError | None = None
         try:
             async with asyncio.timeout(seconds):
-                answer = await self._answer(request.prompt, parameters)
+                if references:
+                    first = await asyncio.to_thread(references[0].fitted, UPLOAD_PIXELS)
+                    target = {"width": parameters.pop("width"), "height": parameters.pop("height")}
+                    edit = {**parameters, "prompt": request.prompt, "target_size": target}
+                    answer = await self._answer(first.data, edit, task="image-to-image")
+                else:
+                    answer = await self._answer(request.prompt, parameters)
             accepted = await asyncio.to_thread(_accepted_webp, answer)
         except TimeoutError:
             failure = ServiceUnavailableError(
@@ -134,7 +151,7 @@ class InferenceBackend(ModelBackend):
         return Generation(
             prompt=request.prompt,
             seed=sent_seed,
-            **{**drawing, "width": size[0], "height": size[1]},
+            **{**drawing, "width": size[0], "height": size[1], "images": recorded(drawing)["images"]},
             url=self.model if "://" in self.model else f"https://huggingface.co/{self.model}",
             image_bytes=image_bytes,
             mime_type="image/webp",
@@ -142,14 +159,17 @@ class InferenceBackend(ModelBackend):
             model=self.model,
         )
 
-    async def _answer(self, prompt: str, parameters: dict[str, Any]) -> bytes:
-        """The provider's answer, as image bytes: huggingface_hub prepares and reads it, we send it."""
+    async def _answer(self, inputs: str | bytes, parameters: dict[str, Any], task: str = "text-to-image") -> bytes:
+        """The provider's answer, as image bytes: huggingface_hub prepares and reads it, we send it.
+
+        ``inputs`` is the prompt (``text-to-image``) or the reference image's bytes (``image-to-image``).
+        """
         from huggingface_hub.inference._providers import get_provider_helper
 
-        helper = get_provider_helper(self.provider, task="text-to-image", model=self.model)  # type: ignore[arg-type]
+        helper = get_provider_helper(self.provider, task=task, model=self.model)  # type: ignore[arg-type]
         prepared = await asyncio.to_thread(
             helper.prepare_request,
-            inputs=prompt,
+            inputs=inputs,
             parameters=parameters,
             headers={"Accept": "image/png"},
             model=self.model,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import io
 import os
 import subprocess
@@ -309,3 +310,29 @@ async def test_a_deadline_that_is_no_deadline_is_refused(endpoint: tuple[str, Ca
         InferenceBackend(f"{endpoint[0]}/ok", token=TOKEN, deadline=deadline)
     with pytest.raises(InvalidRequestError, match="deadline must be a positive number of seconds"):
         await agenerate("x", backend="inference", model=f"{endpoint[0]}/ok", token=TOKEN, deadline=deadline)
+
+
+@pytest.mark.anyio
+async def test_an_edit_goes_as_huggingface_hubs_image_to_image_and_one_image_is_the_limit(
+    endpoint: tuple[str, Calls],
+) -> None:
+    from support.standin_edit_space import edited
+
+    base, calls = endpoint
+    source = Image.new("RGB", (80, 48), (30, 160, 90))
+    backend = InferenceBackend(f"{base}/ok", token=TOKEN)
+    request = GenerationRequest.build("make it red", images=[source], seed=4, randomize_seed=False, steps=2)
+    generation = await backend.generate(request)
+    _, _, body = calls.seen[-1]
+    parameters = body["parameters"]
+    assert parameters["prompt"] == "make it red" and parameters["seed"] == 4 and parameters["num_inference_steps"] == 2
+    assert parameters["target_size"] == {"width": 1312, "height": 800}  # about 1024², the input's aspect, fitted
+    with Image.open(io.BytesIO(base64.b64decode(body["inputs"]))) as sent:
+        assert sent.size == (80, 48)
+    assert mean_difference(Image.open(io.BytesIO(generation.image_bytes)), edited(source)) < 3
+    assert generation.images and generation.images[0]["width"] == 80
+    seen = len(calls.seen)
+    with pytest.raises(InvalidRequestError, match="take at most 1 image"):
+        await backend.generate(GenerationRequest.build("two", images=[source, source]))
+    await backend.aclose()
+    assert len(calls.seen) == seen  # nothing sent

@@ -1,19 +1,23 @@
 """A local server that answers the way a Hugging Face Inference Endpoint does, for the inference backend.
 
 ``POST {base}/{mode}`` with JSON ``{"inputs": prompt, "parameters": {...}}`` answers with the
-stand-in's picture (PNG) for that prompt, seed and size, or with the failure ``mode`` names
-(``401``, ``403``, ``402``, ``429``, ``503``, ``slow``). Every request is recorded.
+stand-in's picture (PNG) for that prompt, seed and size (image-to-image, ``inputs`` a base64 image and
+``parameters`` with a ``prompt``: the input with red inverted, as the editing stand-in Space does),
+or with the failure ``mode`` names (``401``, ``403``, ``402``, ``429``, ``503``, ``slow``). Every
+request is recorded.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import io
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from PIL import Image
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -90,6 +94,13 @@ def build_app(calls: Calls) -> Starlette:
         if hostile is not None:
             return hostile(request)
         parameters = body.get("parameters", {})
+        if "prompt" in parameters:  # image-to-image: the input, base64, edited as the editing stand-in Space does
+            from support.standin_edit_space import edited
+
+            source = Image.open(io.BytesIO(base64.b64decode(str(body.get("inputs")))))
+            out = io.BytesIO()
+            edited(source).save(out, format="PNG")
+            return Response(out.getvalue(), media_type="image/png")
         picture = render_picture(
             str(body.get("inputs")),
             int(parameters.get("seed", 0)),
