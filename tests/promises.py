@@ -734,6 +734,69 @@ PROMISES: tuple[Promise, ...] = (
         ),
     ),
     Promise(
+        "edit-on-a-space",
+        "an image given with the prompt reaches an editing Space's image input, exactly those pixels",
+        (Mutation("flux_widget/backends/space/_wire.py", "return waiting.pop(0) if waiting else None", "return None"),),
+        (
+            "tests/editing/test_edit_on_a_space.py::test_generate_with_an_image_returns_the_spaces_edit_of_exactly_those_pixels",
+        ),
+    ),
+    Promise(
+        "edit-limits",
+        "images for a text-only Space, or more than a backend takes, are refused naming the limit, before sending",
+        (
+            Mutation("flux_widget/backends/space/_wire.py", "        if not self.max_images:", "        if False:"),
+            Mutation("flux_widget/backends/_inference.py", "MAX_REFERENCES = 1", "MAX_REFERENCES = 2"),
+        ),
+        (
+            "tests/editing/test_edit_on_a_space.py::test_a_text_only_space_and_too_many_images_are_refused_before_anything_is_sent",
+            "tests/inference/test_inference.py::"
+            "test_an_edit_goes_as_huggingface_hubs_image_to_image_and_one_image_is_the_limit",
+        ),
+    ),
+    Promise(
+        "edit-inputs-checked",
+        "an input that is animated, not an image or turned by EXIF is refused or set upright before sending",
+        (
+            Mutation("flux_widget/_inputs.py", "    if frames > 1:", "    if False:"),
+            Mutation("flux_widget/_inputs.py", "not in (1, None)", "not in (1, None, 6)"),
+        ),
+        (
+            "tests/editing/test_bad_inputs.py::test_an_input_that_is_not_a_usable_image_is_refused_before_anything_is_sent",
+            "tests/editing/test_bad_inputs.py::test_exif_rotation_is_applied_and_cmyk_and_16_bit_are_converted",
+        ),
+    ),
+    Promise(
+        "edit-local-pixels",
+        "a local edit gives diffusers' own pixels for the same inputs and seed",
+        (
+            Mutation(
+                "flux_widget/backends/local/_drawing.py",
+                'sent["image"] = references[0] if len(references) == 1 else references',
+                "pass",
+            ),
+        ),
+        ("tests/local/test_local_editing.py::test_kontext_edits_give_diffusers_own_pixels",),
+    ),
+    Promise(
+        "edit-recorded",
+        "files and manifests record each input's SHA-256 and size",
+        (Mutation("flux_widget/_parameters.py", "    if not images:\n        return None", "    return None"),),
+        (
+            "tests/editing/test_edit_on_a_space.py::test_a_prompt_file_line_takes_images_relative_to_the_file_and_the_manifest_records_them",
+            "tests/editing/test_edit_on_a_space.py::test_the_command_line_takes_image_and_reads_standard_input",
+        ),
+    ),
+    Promise(
+        "edit-size",
+        "an edit without a size is about 1024² with the first input's aspect ratio",
+        (Mutation("flux_widget/_parameters.py", "    like = _size_like(", "    like = {} and _size_like("),),
+        (
+            "tests/inference/test_inference.py::"
+            "test_an_edit_goes_as_huggingface_hubs_image_to_image_and_one_image_is_the_limit",
+        ),
+    ),
+    Promise(
         "one-table",
         "a request parameter's flag, prompt-file field and widget control come from its one table row",
         (Mutation("flux_widget/_parameters.py", 'flag="--guidance", kind=float', "kind=float"),),

@@ -96,3 +96,4 @@ def test_exif_rotation_is_applied_and_cmyk_and_16_bit_are_converted(edit_space: 
         made = flux_widget.generate(f"converted {prompt}", space=url, images=[data], seed=1)
         [call] = [call for call in calls(folder) if call["prompt"] == f"converted {prompt}"]
         assert call["inputs"][0]["size"] == size and [made.width, made.height] == size
+        assert made.images and [made.images[0]["width"], made.images[0]["height"]] == size  # upright before sending
