@@ -49,7 +49,16 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "notebook._gallery",
     ),
     # entry points
-    ("_options", "_runner", "_generate", "provider", "widget._state", "widget._actions", "widget._widget"),
+    (
+        "_options",
+        "_runner",
+        "_generate",
+        "provider",
+        "widget._state",
+        "widget._actions",
+        "widget._references",
+        "widget._widget",
+    ),
     ("notebook._magic", "jobs._run", "jobs._ray"),  # the magics and large jobs, on the entry points
     ("__main__", "__init__"),
 )

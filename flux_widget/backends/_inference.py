@@ -93,6 +93,10 @@ class InferenceBackend(ModelBackend):
     def __repr__(self) -> str:
         return f"InferenceBackend({self.model!r}, token=set)"
 
+    async def references_taken(self) -> int:
+        """How many reference images it sends: huggingface_hub's image-to-image takes one."""
+        return MAX_REFERENCES
+
     @property
     def closed(self) -> bool:
         """Whether :meth:`aclose` was called."""

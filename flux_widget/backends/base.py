@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Protocol, TypedDict, Unpack
 
 from .._config import BACKEND_ENV, DEFAULT_DEADLINE, DEFAULT_TIMEOUT, positive_seconds
 from .._parameters import FLUX_DEFAULTS, FLUX_PARAMETERS, FLUX_RANGES, MAX_SEED, Range, fitted
-from ..errors import InvalidRequestError
+from ..errors import FluxError, InvalidRequestError
 from ..types import Generation, GenerationRequest, ProgressCallback
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "ModelBackend",
     "backend_kind",
     "make_backend",
+    "references_taken",
 ]
 
 
@@ -231,3 +232,15 @@ def make_backend(deadline: float = DEFAULT_DEADLINE, **options: Unpack[BackendOp
         **own, token=options.get("token"), timeout=options.get("timeout", DEFAULT_TIMEOUT), deadline=deadline
     )
     return backend
+
+
+async def references_taken(backend: object) -> int | None:
+    """How many reference images ``backend`` takes (0: it draws from text only); ``None`` when it cannot tell yet."""
+    taken = getattr(backend, "references_taken", None)
+    if not callable(taken):
+        return None
+    try:
+        count = await taken()
+    except FluxError:
+        return None
+    return count if isinstance(count, int) and not isinstance(count, bool) else None

@@ -20,6 +20,9 @@ TO_KERNEL: dict[str, tuple[str, ...]] = {
     "remove": ("index",),
     "image": ("index", "ticket"),  # the full image of a history entry, answered with "image"
     "zip": ("ticket",),  # the whole history as one zip, answered with "zip"
+    "add_image": ("name",),  # a file for the reference tray, its bytes in a buffer
+    "remove_image": ("index",),  # out of the reference tray
+    "edit": ("index",),  # a history entry into the reference tray ("Edit this")
 }
 #: The kernel's answers to a view: type → the fields it carries besides ``type`` (the bytes travel as a buffer).
 TO_VIEW: dict[str, tuple[str, ...]] = {

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, cast
 from .._config import DEFAULT_DEADLINE
 from .._parameters import DRAWING, Range
 from ..backends._count import batch_outcomes, batch_requests
-from ..backends.base import Backend, BackendOptions, make_backend
+from ..backends.base import Backend, BackendOptions, make_backend, references_taken
 from ..errors import FluxError, QuotaExceededError, safe_text, without_wait
 from ..types import (
     GenerationRequest,
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from ..types import Generation
 
 from .._home_loop import HomeLoop
-from ._actions import HistoryActions
+from ._references import ReferenceActions
 from ._state import CONTROL_TYPES, control_values, frontend_contract
 
 __all__ = ["FluxWidget"]
@@ -34,7 +34,7 @@ __all__ = ["FluxWidget"]
 logger = logging.getLogger("flux_widget")
 
 
-class FluxWidget(HistoryActions):
+class FluxWidget(ReferenceActions):
     """Generate FLUX.1-schnell images in a notebook: prompt, size, steps, seed, history.
 
     ``space`` is ``owner/name`` or a URL (default: ``FLUX_WIDGET_SPACE``, then the public Space);
@@ -103,6 +103,7 @@ class FluxWidget(HistoryActions):
             return
         self.space_parameters = sorted(names)
         self._adopt_defaults(defaults, self._follow_space)
+        self.max_references = await references_taken(self._client)
 
     def __repr__(self) -> str:
         return (
@@ -187,7 +188,7 @@ class FluxWidget(HistoryActions):
             parameters = {
                 name: getattr(self, name) for name in RequestParameters.__annotations__ if name in CONTROL_TYPES
             }
-            request = GenerationRequest.build(self.prompt, **parameters)
+            request = GenerationRequest.build(self.prompt, **parameters, images=self.reference_images or None)
             if not self.space_parameters:  # a widget made outside a running loop learns them now
                 await self._discover()
             requests = batch_requests(request, count)
@@ -262,6 +263,8 @@ class FluxWidget(HistoryActions):
             self._home.call(action)
         elif kind == "zip":
             self._home.call(lambda: self._send_zip(content.get("ticket")))
+        elif kind in ("add_image", "remove_image", "edit"):
+            self._home.call(lambda: self._reference_message(kind, content, list(_buffers or [])))
         elif kind == "image" and index is not None:
             self._home.call(lambda: self._send_image(index, content.get("ticket")))
         elif index is not None:  # select, remove

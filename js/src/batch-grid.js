@@ -51,6 +51,7 @@ export function createBatchGrid({ model, entries, images, signal, onOpen, onSay 
     }, [picture]);
     const actions = createImageActions({
       model, signal, picture, params: () => entry, say: onSay, place, copyLabel: "Copy", className: "flux-batch-actions",
+      editIndex: () => index,
     });
     actions.setFile(null, entry.seed); // until the full image is here
     const item = h("li", { className: "flux-batch-item" }, [

@@ -1,11 +1,12 @@
 // @ts-check
 // What can be done with one image, wherever it shows (the image on show, a batch tile, the
-// full-size view): Download, Copy image, Reuse seed, and Copy seed where asked. One component,
+// full-size view): Download, Copy image, Reuse seed, Edit this (into the reference tray, where the
+// backend takes images), and Copy seed where asked. One component,
 // so the three rows look, read and behave alike; each owns its buttons, its flash and its listeners.
 
 import { copyPicture, copyText, flasher, h, labelledButton, listen } from "./dom.js";
 import { downloadName, reuseText } from "./text.js";
-import { reuseImage } from "./observe.js";
+import { reuseImage, tell, watch } from "./observe.js";
 
 /** @typedef {import("./types.js").Model} Model */
 /** @typedef {import("./types.js").Params} Params */
@@ -21,12 +22,15 @@ import { reuseImage } from "./observe.js";
  *   copyLabel?: string,
  *   copySeedRoot?: HTMLElement,
  *   className?: string,
+ *   editIndex?: () => number | null | undefined,
  * }} props `params` gives the image's parameters when an action runs; `say` tells what Reuse set;
+ *   `editIndex` its history index for Edit this (default: `params().index`);
  *   `place` ("2/4") goes into the accessible names; `copySeedRoot` adds Copy seed (its textarea
  *   fallback lives there) and marks the row as the image on show's (its buttons get classes of their own).
  */
 export function createImageActions({
   model, signal, picture, params, say, place, copyLabel = "Copy image", copySeedRoot, className = "flux-result-actions",
+  editIndex = () => params()?.index,
 }) {
   const of = place ? ` ${place}` : "";
   /** @param {string} name */
@@ -35,12 +39,14 @@ export function createImageActions({
   const copy = labelledButton(named("copy-image"), copyLabel);
   const reuse = labelledButton(named("reuse-seed"), "Reuse seed");
   const copySeed = copySeedRoot ? labelledButton(named("copy-seed"), "Copy seed") : null;
+  const edit = labelledButton(named("edit-this"), "Edit this");
   if (place) {
     download.setAttribute("aria-label", `Download${of}`);
     copy.setAttribute("aria-label", `Copy image${of}`);
     reuse.setAttribute("aria-label", `Reuse seed of${of}`);
+    edit.setAttribute("aria-label", `Edit this${of}`);
   }
-  const node = h("span", { className }, copySeed ? [download, copy, copySeed, reuse] : [download, copy, reuse]);
+  const node = h("span", { className }, copySeed ? [download, copy, copySeed, reuse, edit] : [download, copy, reuse, edit]);
   const flash = flasher(signal);
 
   listen(copy, "click", async () => flash([copy], copy, await copyPicture(picture)), signal);
@@ -50,6 +56,16 @@ export function createImageActions({
     reuseImage(model, shown);
     flash([reuse], reuse, "Set");
     say(reuseText(shown));
+  }, signal);
+  listen(edit, "click", () => {
+    const index = editIndex();
+    if (index == null) return;
+    tell(model, { type: "edit", index });
+    flash([edit], edit, "Added");
+    say("Added to the reference images: describe the change and press Generate.");
+  }, signal);
+  watch(model, ["max_references"], () => {
+    edit.hidden = model.get("max_references") === 0 || !model.get("limits");
   }, signal);
   if (copySeed && copySeedRoot) {
     listen(copySeed, "click", async () => {

@@ -58,10 +58,12 @@ export function current(model) {
 }
 
 /**
- * Send a message to the kernel: one of the declared `ToKernel` messages.
+ * Send a message to the kernel: one of the declared `ToKernel` messages, bytes (a file) as binary buffers.
  * @param {Model} model
  * @param {import("./types.js").ToKernel} message
+ * @param {ArrayBuffer[]} [buffers]
  */
-export function tell(model, message) {
-  model.send(message);
+export function tell(model, message, buffers) {
+  if (buffers) model.send(message, undefined, buffers);
+  else model.send(message);
 }

@@ -92,6 +92,8 @@ export function createPromptBar({ model, signal, onGenerate }) {
     /** Send the prompt as typed (before a generate request carries it). */
     commitPrompt: () => setTraits(model, { prompt: prompt.value }),
     focusPrompt: () => prompt.focus(),
+    /** The prompt box (files pasted into it go to the reference tray). */
+    prompt,
     /**
      * A quota wait: Generate is disabled while it lasts and says why.
      * @param {number} seconds Left of the wait (0: over).

@@ -130,3 +130,13 @@ export function reuseText(params) {
 export function pendingLabel(arriving, busy) {
   return arriving ? "arriving…" : busy ? "waiting…" : "not made";
 }
+
+/**
+ * How full the reference tray is: "2 of 4", or "2" while the backend's limit is unknown.
+ * @param {number} count
+ * @param {number | null | undefined} most
+ */
+export function trayCount(count, most) {
+  if (most == null) return count ? String(count) : "";
+  return `${count} of ${most}`;
+}

@@ -54,6 +54,16 @@
  */
 
 /**
+ * One image of the reference tray, as the kernel shows it.
+ * @typedef {object} Reference
+ * @property {string} id
+ * @property {string} name
+ * @property {number} width
+ * @property {number} height
+ * @property {string} thumbnail A small data: URL.
+ */
+
+/**
  * The widget's synced traits (`flux_widget.widget._state.WidgetState`); an optional parameter's
  * trait (see `Limits.optional`) is read by its name.
  * @typedef {object} Traits
@@ -82,6 +92,8 @@
  * @property {DataView<ArrayBuffer> | null} image The image on show (a binary buffer).
  * @property {string} image_type
  * @property {Params} current
+ * @property {Reference[]} references The reference tray, in order (the images stay in the kernel).
+ * @property {number | null} max_references How many images the backend takes (0: text only); null until known.
  * @property {(string | Entry)[]} history References ("IPY_MODEL_…") to entry models.
  */
 
@@ -95,7 +107,10 @@
  *   | { type: "select", index: number }
  *   | { type: "remove", index: number }
  *   | { type: "image", index: number }
- *   | { type: "zip" }} ToKernel
+ *   | { type: "zip" }
+ *   | { type: "add_image", name: string }
+ *   | { type: "remove_image", index: number }
+ *   | { type: "edit", index: number }} ToKernel
  */
 
 /**

@@ -38,7 +38,9 @@ export function createViewer({ model, entries, images, signal, fallbackFocus }) 
   const sayInNote = (text) => {
     note.textContent = text;
   };
-  const actions = createImageActions({ model, signal, picture: image, params: () => shownEntry(), say: sayInNote });
+  const actions = createImageActions({
+    model, signal, picture: image, params: () => shownEntry(), say: sayInNote, editIndex: () => index,
+  });
   const node = h("dialog", { className: "flux-viewer", "@aria-labelledby": titleId }, [
     h("div", { className: "flux-viewer-panel" }, [
       h("div", { className: "flux-viewer-top" }, [title, close]),

@@ -16,6 +16,7 @@ import { createHistoryStrip } from "./history-strip.js";
 import { keepKeys } from "./keys.js";
 import { tell, watch } from "./observe.js";
 import { createPromptBar } from "./prompt-bar.js";
+import { createReferenceTray } from "./reference-tray.js";
 import { createRequests } from "./requests.js";
 import { createResult } from "./result.js";
 import { createSettings } from "./settings.js";
@@ -56,10 +57,31 @@ function render({ model, el }) {
   const grid = createBatchGrid({ model, entries, images, signal, onOpen: (index, back) => viewer.open(index, back), onSay: say });
   const strip = createHistoryStrip({ model, entries, requests, signal, onEmpty: () => promptBar.focusPrompt() });
   const viewer = createViewer({ model, entries, images, signal, fallbackFocus: () => result.button });
+  const tray = createReferenceTray({ model, signal, onSay: say });
   const source = h("div", { className: "flux-source" });
   const view = h("div", { className: "flux-view" }, [...status.nodes, result.node, result.empty, grid.node]);
 
+  promptBar.node.prepend(tray.node); // above the prompt, in its column
   root.append(promptBar.node, view, settings.node, strip.node, source, status.announcer, viewer.node);
+  // Files dropped anywhere on the widget, or images pasted into the prompt, go to the reference tray.
+  listen(root, "dragover", (event) => {
+    if (Array.from(event.dataTransfer?.types || []).includes("Files")) event.preventDefault();
+  }, signal);
+  listen(root, "drop", (event) => {
+    const files = Array.from(event.dataTransfer?.files || []);
+    if (!files.length) return;
+    event.preventDefault();
+    tray.addFiles(files);
+  }, signal);
+  listen(promptBar.prompt, "paste", (event) => {
+    const files = Array.from(event.clipboardData?.items || [])
+      .filter((item) => item.kind === "file" && item.type.startsWith("image/"))
+      .map((item) => item.getAsFile())
+      .filter((file) => file != null);
+    if (!files.length) return;
+    event.preventDefault();
+    tray.addFiles(/** @type {File[]} */ (files));
+  }, signal);
   el.replaceChildren(shell);
 
   keepKeys(root, signal);

@@ -38,12 +38,17 @@ def opened(server: tuple[str, Path], chromium: Any, request: pytest.FixtureReque
     """A notebook of its own with the widget shown in its first cell (Lab, or ``app`` when parametrized).
 
     Its cells are the widget's (``w``) and ``print('second cell')``, or those of ``@pytest.mark.cells(...)``
-    after the widget's. A failed test leaves a screenshot of its page in ``tests/artifacts``.
+    after the widget's. With ``@pytest.mark.editing`` the widget calls the stand-in editing Space. A
+    failed test leaves a screenshot of its page in ``tests/artifacts``.
     """
     url, root = server
     name = f"{request.node.name.replace('[', '-').replace(']', '')}.ipynb"
     marker = request.node.get_closest_marker("cells")
-    write_notebook(root / name, [WIDGET_CELL, *(marker.args if marker else ["print('second cell')"])])
+    widget_cell = WIDGET_CELL
+    if request.node.get_closest_marker("editing"):
+        edit_url, _ = request.getfixturevalue("edit_space")
+        widget_cell = f"from flux_widget import FluxWidget\nw = FluxWidget({edit_url!r}, steps=2)\nw"
+    write_notebook(root / name, [widget_cell, *(marker.args if marker else ["print('second cell')"])])
     page = chromium.new_page(viewport={"width": 1100, "height": 1000})
     notebook = NotebookPage(page, url)
     app = request.node.callspec.params.get("app", "lab") if hasattr(request.node, "callspec") else "lab"

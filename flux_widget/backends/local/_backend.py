@@ -11,12 +11,14 @@ shared by every widget and call; :func:`unload` frees it.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from ..._config import DEFAULT_DEADLINE, DEFAULT_LOCAL_MODEL, DEVICE_ENV, env_token, positive_seconds
@@ -223,6 +225,15 @@ class LocalBackend(ModelBackend):
                 for request in chunk:
                     made += await self._make([request], deadline, _shifted(on_progress, len(made)))
         return made
+
+    async def references_taken(self) -> int | None:
+        """How many reference images the pipeline takes, from its folder's ``model_index.json``; None if unknown."""
+        index = Path(self.model) / "model_index.json"
+        try:
+            kind = json.loads(index.read_text(encoding="utf-8")).get("_class_name") if index.is_file() else None
+        except (OSError, ValueError, AttributeError):
+            return None
+        return REFERENCES_TAKEN.get(kind, 0) if isinstance(kind, str) else None
 
     def generate_here(self, request: GenerationRequest) -> Generation:
         """One image on the calling thread, with no event loop and no progress (a Ray actor's call)."""

@@ -179,6 +179,10 @@ class FluxClient:
         except FluxError as exc:
             raise self._space.public(exc) from None
 
+    async def references_taken(self) -> int:
+        """How many reference images the Space's endpoint takes (its image and gallery inputs; 0: text only)."""
+        return (await self.info()).max_images
+
     async def parameter_names(self) -> frozenset[str]:
         """The names of the Space endpoint's inputs, as it declares them in ``/info``."""
         return (await self.info()).parameter_names
