@@ -146,26 +146,32 @@ def test_a_quota_error_waits_the_spaces_time_then_retries(space: str, tmp_path: 
     assert no_retries.returncode == EXIT_FAILED and "quota" in manifest(tmp_path / "r")[0]["error"]
 
 
-def test_ctrl_c_frees_the_space_at_once_and_keeps_the_manifest_whole(
-    space: str, journal: Journal, tmp_path: Path
-) -> None:
-    prompts = "".join(f"interrupted {n} [slow]\n" for n in range(6))
+def interrupted(
+    space: str, journal: Journal, cwd: Path, prompts: str, marker: str, options: list[str]
+) -> tuple[int, str]:
+    """Run a prompt file from standard input, press Ctrl-C once the Space starts ``marker``; exit status, stderr."""
     env = {**os.environ, "FLUX_WIDGET_SPACE": space}
-    command = [sys.executable, "-m", "flux_widget", "--prompts", "-", "--out", "c", "--seed", "1", *SMALL[:4],
-               "--steps", "8", "--concurrency", "1"]  # fmt: skip
-    running = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
-    assert running.stdin is not None
+    command = [sys.executable, "-m", "flux_widget", "--prompts", "-", *options]
+    running = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd)
+    assert running.stdin is not None and running.stderr is not None
     running.stdin.write(prompts)
     running.stdin.close()
     deadline = time.monotonic() + 60
-    while not [row for row in journal.records() if row["kind"] == "start" and "interrupted 1" in row["prompt"]]:
+    while not [row for row in journal.records() if row["kind"] == "start" and marker in row["prompt"]]:
         assert time.monotonic() < deadline and running.poll() is None
         time.sleep(0.05)
     running.send_signal(signal.SIGINT)
     running.wait(timeout=60)
-    assert running.stderr is not None
-    stderr = running.stderr.read()
-    assert running.returncode == EXIT_INTERRUPTED, stderr
+    return running.returncode, running.stderr.read()
+
+
+def test_ctrl_c_frees_the_space_at_once_and_keeps_the_manifest_whole(
+    space: str, journal: Journal, tmp_path: Path
+) -> None:
+    prompts = "".join(f"interrupted {n} [slow]\n" for n in range(6))
+    options = ["--out", "c", "--seed", "1", *SMALL[:4], "--steps", "8", "--concurrency", "1"]
+    returncode, stderr = interrupted(space, journal, tmp_path, prompts, "interrupted 1", options)
+    assert returncode == EXIT_INTERRUPTED, stderr
     assert journal.wait_for_cancels("interrupted 1 [slow]", 1), "the running job was not cancelled on the Space"
     lines = manifest(tmp_path / "c")  # every line parses
     assert [line["prompt"] for line in lines] == ["interrupted 0 [slow]"] and "interrupted" in stderr
@@ -346,21 +352,10 @@ async def test_a_sleeping_space_is_tried_again_after_a_backoff(bad_space: tuple[
 
 
 def test_ctrl_c_after_a_failed_image_still_exits_130(space: str, journal: Journal, tmp_path: Path) -> None:
-    env = {**os.environ, "FLUX_WIDGET_SPACE": space}
-    command = [sys.executable, "-m", "flux_widget", "--prompts", "-", "--out", "f", *SMALL, "--concurrency", "1"]
-    running = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
-    assert running.stdin is not None
-    running.stdin.write("failed first [crash]\nthen stopped [slow]\n")
-    running.stdin.close()
-    deadline = time.monotonic() + 60
-    while not [row for row in journal.records() if row["kind"] == "start" and "then stopped" in row["prompt"]]:
-        assert time.monotonic() < deadline and running.poll() is None
-        time.sleep(0.05)
-    running.send_signal(signal.SIGINT)
-    running.wait(timeout=60)
-    assert running.stderr is not None
-    stderr = running.stderr.read()
-    assert running.returncode == EXIT_INTERRUPTED and "0 done, 1 failed" in stderr, stderr
+    prompts = "failed first [crash]\nthen stopped [slow]\n"
+    options = ["--out", "f", *SMALL, "--concurrency", "1"]
+    returncode, stderr = interrupted(space, journal, tmp_path, prompts, "then stopped", options)
+    assert returncode == EXIT_INTERRUPTED and "0 done, 1 failed" in stderr, stderr
 
 
 def test_ray_with_a_space_is_a_usage_error_exit_2(space: str, tmp_path: Path) -> None:
