@@ -797,6 +797,29 @@ PROMISES: tuple[Promise, ...] = (
         ),
     ),
     Promise(
+        "tray",
+        "the reference tray takes a picked, dropped or pasted image, shows the limit, and Generate sends it",
+        (
+            Mutation("js/src/widget.js", 'listen(promptBar.prompt, "paste"', 'listen(promptBar.prompt, "pasted"'),
+            Mutation("js/src/widget.js", 'listen(root, "drop"', 'listen(root, "dropped"'),
+            Mutation("js/src/text.js", "return `${count} of ${most}`;", "return String(count);"),
+            Mutation(
+                "flux_widget/widget/_widget.py",
+                "images=self.reference_images or None",
+                "images=None",
+            ),
+        ),
+        (
+            "tests/browser/test_reference_tray.py::test_pick_remove_drop_paste_the_limit_and_an_edit_of_exactly_those_pixels",
+        ),
+    ),
+    Promise(
+        "edit-this",
+        "Edit this puts the image on show into the reference tray",
+        (Mutation("js/src/image-actions.js", 'tell(model, { type: "edit", index });', "void index;"),),
+        ("tests/browser/test_reference_tray.py::test_edit_this_puts_the_image_on_show_into_the_tray",),
+    ),
+    Promise(
         "one-table",
         "a request parameter's flag, prompt-file field and widget control come from its one table row",
         (Mutation("flux_widget/_parameters.py", 'flag="--guidance", kind=float', "kind=float"),),
