@@ -30,11 +30,13 @@ from flux_widget.jobs._prompt_files import jobs_from, parse_prompts
 SMALL = ["--width", "256", "--height", "256", "--steps", "1"]
 
 
-def cli(space: str, *arguments: str, stdin: str | None = None, cwd: Path) -> subprocess.CompletedProcess[str]:
+def cli(
+    space: str, *arguments: str, stdin: str | None = None, cwd: Path, seconds: float = 300
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "FLUX_WIDGET_SPACE": space}
     env.pop("HF_TOKEN", None)
     command = [sys.executable, "-m", "flux_widget", *arguments]
-    return subprocess.run(command, input=stdin, capture_output=True, text=True, timeout=300, env=env, cwd=cwd)
+    return subprocess.run(command, input=stdin, capture_output=True, text=True, timeout=seconds, env=env, cwd=cwd)
 
 
 def manifest(folder: Path) -> list[dict[str, Any]]:
@@ -135,8 +137,9 @@ def test_a_bad_line_is_named_before_anything_is_sent(space: str, tmp_path: Path)
 
 def test_a_quota_error_waits_the_spaces_time_then_retries(space: str, tmp_path: Path) -> None:
     began = time.monotonic()
+    # A wait of its own (30 s) instead of the Space's would time out here, at 20 s.
     done = cli(space, "--prompts", "-", "--out", "q", "--seed", "1", *SMALL, stdin="wait for me [quota-for=2]\n",
-               cwd=tmp_path)  # fmt: skip
+               cwd=tmp_path, seconds=20)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert 2 <= time.monotonic() - began < 12  # it waited the 0:00:02 the Space named, not its own 30 s
     [line] = manifest(tmp_path / "q")

@@ -177,9 +177,9 @@ async def test_a_403_is_an_authentication_error_too(bad_space: tuple[str, Seen])
 
 async def test_the_widget_adopts_the_sizes_a_space_declares(bad_space: tuple[str, Seen]) -> None:
     widget = FluxWidget(f"{bad_space[0]}/declared-768x512")
-    await wait_until(lambda: (widget.width, widget.height) == (768, 512))
+    await wait_until(lambda: (widget.width, widget.height) == (768, 512), seconds=10)
     given = FluxWidget(f"{bad_space[0]}/declared-768x512", width=512)
-    await wait_until(lambda: given.height == 512)
+    await wait_until(lambda: given.height == 512, seconds=10)
     assert given.width == 512  # what the caller set is kept
     widget.close()
     given.close()
