@@ -29,7 +29,6 @@ from support.notebook_page import (
 pytestmark = BROWSER_TESTS
 
 
-
 def focused_name(notebook: NotebookPage) -> str:
     """The accessible name (aria-label or text) of what has focus, or its tag when it has none."""
     return notebook.page.evaluate(
@@ -40,7 +39,6 @@ def focused_name(notebook: NotebookPage) -> str:
 
 def in_widget(notebook: NotebookPage, widget: Any) -> bool:
     return widget.evaluate("w => w.contains(document.activeElement)")
-
 
 
 def batch_of_four(widget: Any, prompt: str) -> None:
@@ -268,7 +266,7 @@ def test_undo_stays_its_8_seconds_and_a_tiles_reuse_seed_says_what_it_set(opened
     seed = re.search(r"seed (\d+)", tile.get_attribute("aria-label")).group(1)
     widget.get_by_role("button", name="Reuse seed of 2/4").click()
     said = widget.get_by_role("status").filter(has_text="Set: seed")
-    wait_for(lambda: said.count() == 1, "the tile's Reuse seed did not say what it set")
+    wait_for(lambda: said.count() == 1, "the tile's Reuse seed did not say what it set", seconds=10)
     assert said.inner_text().startswith(f"Set: seed {seed} · 256×256 · "), said.inner_text()
     first = history_items(widget).first
     first.hover()
