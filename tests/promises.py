@@ -796,11 +796,9 @@ PROMISES: tuple[Promise, ...] = (
     ),
     Promise(
         "tray",
-        "the reference tray takes a picked, dropped or pasted image, shows the limit, and Generate sends it",
+        "the reference tray takes a pasted image and Generate sends the tray's images",
         (
             Mutation("js/src/widget.js", 'listen(promptBar.prompt, "paste"', 'listen(promptBar.prompt, "pasted"'),
-            Mutation("js/src/widget.js", 'listen(root, "drop"', 'listen(root, "dropped"'),
-            Mutation("js/src/text.js", "return `${count} of ${most}`;", "return String(count);"),
             Mutation(
                 "flux_widget/widget/_widget.py",
                 "images=self.reference_images or None",

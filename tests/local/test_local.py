@@ -197,6 +197,10 @@ def test_nan_output_says_to_change_the_dtype(tmp_path: Path) -> None:
 def test_a_model_not_in_the_cache_without_a_network_says_so(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HOME", str(tmp_path / "empty-cache"))
+    import huggingface_hub.constants
+
+    # Read once at import: a worker that imported huggingface_hub already must be told too.
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
     with pytest.raises(GenerationError, match="not in the local cache and cannot be downloaded now"):
         flux_widget.generate("a fox", model="black-forest-labs/FLUX.2-klein-4B", **LOCAL)
 

@@ -214,7 +214,7 @@ async def test_deadline_bounds_a_generation_and_cancels_the_job(
 ) -> None:
     base, seen = bad_space
     begin = time.monotonic()
-    error = await failure(f"{base}/{mode}", timeout=2, deadline=2)
+    error = await failure(f"{base}/{mode}", timeout=2, deadline=2, seconds=10)  # a deadline not kept fails at 10 s
     took = time.monotonic() - begin
     assert isinstance(error, SpaceUnavailableError)
     assert str(error).startswith(f"No image within the 2 s deadline from {base}/{mode}; the job was cancelled.")
