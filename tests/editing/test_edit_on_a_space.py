@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -120,3 +121,25 @@ def test_flux_magic_takes_image(edit_space: tuple[str, Path], tmp_path: Path) ->
     )
     [image] = pngs(shown)
     assert image.size == (40, 40) and json.loads(parameters(image)["images"])[0]["width"] == 40
+
+
+@pytest.fixture(scope="module")
+def gallery_space(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """The stand-in editing Space with a gallery input (several images, for models such as FLUX.2 [klein])."""
+    from support.servers import running_standin
+
+    folder = tmp_path_factory.mktemp("gallery")
+    with running_standin(folder, "--variant", "gallery", script="standin_edit_space.py") as url:
+        yield url, folder
+
+
+def test_a_gallery_input_gets_every_image_in_order(gallery_space: tuple[str, Path]) -> None:
+    url, folder = gallery_space
+    first, second = picture(40, 30, (200, 10, 10)), picture(30, 40, (10, 10, 200))
+    made = flux_widget.generate("two references", space=url, images=[first, second], seed=2)
+    [call] = [call for call in calls(folder) if call["prompt"] == "two references"]
+    assert [item["size"] for item in call["inputs"]] == [[40, 30], [30, 40]]  # both, in the order given
+    with Image.open(io.BytesIO(made.image_bytes)) as result:
+        assert np.array_equal(np.asarray(result.convert("RGB")), np.asarray(edited(first)))
+    with pytest.raises(InvalidRequestError, match=r"at most 4 image\(s\); 5 were given"):
+        flux_widget.generate("too many", space=url, images=[first] * 5)
