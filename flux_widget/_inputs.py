@@ -24,7 +24,7 @@ from PIL import Image, ImageOps
 from . import _images as images
 from .errors import InvalidRequestError
 
-__all__ = ["MAX_INPUT_BYTES", "MAX_INPUT_SIDE", "InputImage", "check_inputs", "input_image", "size_like"]
+__all__ = ["MAX_INPUT_BYTES", "MAX_INPUT_SIDE", "InputImage", "check_inputs", "input_image"]
 
 #: The largest input file, in bytes.
 MAX_INPUT_BYTES = 20 * 1024 * 1024
@@ -149,14 +149,6 @@ def _normalised(data: bytes, name: str) -> InputImage:
     out = io.BytesIO()
     converted.save(out, format="PNG")
     return InputImage.of(out.getvalue(), "image/png", name)
-
-
-def size_like(first: InputImage, *, pixels: int = 1024 * 1024, step: int = 16) -> tuple[int, int]:
-    """A size of about ``pixels`` pixels with ``first``'s aspect ratio, each side a multiple of ``step``."""
-    aspect = first.width / first.height
-    width = math.sqrt(pixels * aspect)
-    height = width / aspect
-    return max(step, round(width / step) * step), max(step, round(height / step) * step)
 
 
 def _megabytes(size: int) -> str:

@@ -33,6 +33,7 @@ __all__ = [
     "MAX_SEED",
     "PARAMETERS",
     "RECORDED",
+    "REFERENCE_PIXELS",
     "Parameter",
     "Range",
     "drawn_with",
@@ -51,8 +52,9 @@ MAX_SEED = 2**31 - 1
 MAX_PROMPT_CHARS = 10_000
 #: The most reference images any FLUX model takes in one call (FLUX.2 [dev]: 6; [klein]: 4; Kontext: 1).
 MAX_REFERENCES = 6
-#: About how many pixels an image made from reference images has when no size is given (FLUX's 1024²).
-_PIXELS_FROM_REFERENCES = 1024 * 1024
+#: About how many pixels reference images are sent at (at most), and an image made from them without a
+#: size has: the megapixel FLUX editing models work at (Kontext resizes to it; klein takes up to 1024²).
+REFERENCE_PIXELS = 1024 * 1024
 
 
 # ---------------------------------------------------------------------- checks, one wording each
@@ -345,7 +347,7 @@ def _size_like(images: object) -> dict[str, int]:
     if not (isinstance(width, int) and isinstance(height, int) and width > 0 and height > 0):
         return {}
     aspect = width / height
-    wide = math.sqrt(_PIXELS_FROM_REFERENCES * aspect)
+    wide = math.sqrt(REFERENCE_PIXELS * aspect)
     return {"width": round(wide), "height": round(wide / aspect)}
 
 

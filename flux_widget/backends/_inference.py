@@ -22,7 +22,7 @@ import httpx
 
 from .._bodies import ACCEPT_ENCODING, read_body
 from .._config import DEFAULT_DEADLINE, DEFAULT_INFERENCE_MODEL, DEFAULT_TIMEOUT, env_token, positive_seconds
-from .._parameters import BY_NAME, recorded
+from .._parameters import BY_NAME, REFERENCE_PIXELS, recorded
 from .._redaction import redact
 from ..errors import (
     MAX_WAIT_SECONDS,
@@ -46,8 +46,6 @@ MAX_ERROR_BYTES = 64 * 1024
 _WHOSE = "The inference provider's"
 #: How many reference images huggingface_hub's image-to-image sends.
 MAX_REFERENCES = 1
-#: A reference image is sent at about this many pixels at most (FLUX editing models work at a megapixel).
-UPLOAD_PIXELS = 1024 * 1024
 
 
 class InferenceBackend(ModelBackend):
@@ -126,7 +124,7 @@ class InferenceBackend(ModelBackend):
         try:
             async with asyncio.timeout(seconds):
                 if references:
-                    first = await asyncio.to_thread(references[0].fitted, UPLOAD_PIXELS)
+                    first = await asyncio.to_thread(references[0].fitted, REFERENCE_PIXELS)
                     target = {"width": parameters.pop("width"), "height": parameters.pop("height")}
                     edit = {**parameters, "prompt": request.prompt, "target_size": target}
                     answer = await self._answer(first.data, edit, task="image-to-image")

@@ -109,7 +109,7 @@ def retry_wait(error: FluxError, attempt: int) -> float | None:
 async def run_jobs(
     backend: Backend,
     jobs: Sequence[Job],
-    out: str | Path,
+    out: str | Path | Manifest,
     *,
     backend_name: str,
     concurrency: int = 2,
@@ -118,13 +118,14 @@ async def run_jobs(
     on_finished: Finished | None = None,
     report: JobReport | None = None,
 ) -> JobReport:
-    """Make every job of ``jobs`` not yet done in ``out``, ``concurrency`` at a time; the report.
+    """Make every job of ``jobs`` not yet done in ``out`` (a folder, or its opened manifest), ``concurrency``
+    at a time; the report.
 
     ``report``, when given, is filled in as images finish (the caller still has it after Ctrl-C).
     Cancelling (Ctrl-C, a kernel interrupt) cancels the running jobs on the backend, marks the
     report interrupted and goes on as a cancellation; everything already written stays.
     """
-    manifest = Manifest(out)
+    manifest = out if isinstance(out, Manifest) else Manifest(out)
     report = report or JobReport(manifest.folder)
     pending = pending_jobs(manifest, jobs, backend_name, report)
     started = time.perf_counter()

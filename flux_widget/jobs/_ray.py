@@ -68,7 +68,7 @@ class Painter:
 
 def run_on_ray(
     jobs: Sequence[Job],
-    out: str | Path,
+    out: str | Path | Manifest,
     options: BackendOptions,
     *,
     workers: int | None,
@@ -82,7 +82,7 @@ def run_on_ray(
         raise GenerationError('engine="ray" needs Ray: pip install "flux-widget[ray]".') from None
     if not ray.is_initialized():
         ray.init(address=os.environ.get("RAY_ADDRESS") or None, log_to_driver=False)
-    manifest = Manifest(out)
+    manifest = out if isinstance(out, Manifest) else Manifest(out)
     pending = pending_jobs(manifest, jobs, "local", report)
     if not pending:
         return report

@@ -150,18 +150,18 @@ def _run(
             "engine='ray' runs the local backend on many GPUs; a Space or Inference Providers job "
             "runs its images concurrently in one process (engine='asyncio', the default)."
         )
-    done_before = Manifest(out)
-    bar = _ProgressBar(sum(not done_before.is_done(job.key) for job in jobs), enabled=progress)
+    manifest = Manifest(out)  # opened once: checked, cleaned up, read, then handed to the engine
+    bar = _ProgressBar(sum(not manifest.is_done(job.key) for job in jobs), enabled=progress)
     try:
         if engine == "ray":
             from ._ray import run_on_ray  # ray, imported only when chosen
 
-            return run_on_ray(jobs, out, options, workers=workers, report=report, on_finished=bar)
+            return run_on_ray(jobs, manifest, options, workers=workers, report=report, on_finished=bar)
         chosen = concurrency or (1 if kind == "local" else BATCH_CONCURRENCY)
 
         async def go() -> JobReport:
             return await run_jobs(
-                shared_client(**options), jobs, out, backend_name=kind, concurrency=chosen, retries=retries,
+                shared_client(**options), jobs, manifest, backend_name=kind, concurrency=chosen, retries=retries,
                 deadline=deadline, on_finished=bar, report=report,
             )  # fmt: skip
 

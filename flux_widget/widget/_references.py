@@ -29,6 +29,9 @@ TRAY_THUMBNAIL_SIDE = 96
 class ReferenceActions(HistoryActions):
     """The reference tray of :class:`~flux_widget.FluxWidget`: what is added, removed and sent with Generate."""
 
+    #: The tray's checked images by id (set by the widget); ``references`` gives their order.
+    _tray_images: dict[str, InputImage]
+
     references = traitlets.List(
         traitlets.Dict(),
         help="The reference tray: ``{'id', 'name', 'width', 'height', 'thumbnail'}`` per image, in order.",
@@ -40,7 +43,7 @@ class ReferenceActions(HistoryActions):
     @property
     def reference_images(self) -> list[InputImage]:
         """The tray's images, checked, in order (what Generate sends as ``images``)."""
-        return [self._tray()[item["id"]] for item in self.references if item.get("id") in self._tray()]
+        return [self._tray_images[item["id"]] for item in self.references if item.get("id") in self._tray_images]
 
     def add_image(self, image: object, name: str = "") -> InputImage:
         """Put ``image`` (a path, bytes, a ``PIL.Image`` or a Generation) into the tray; the checked image.
@@ -54,7 +57,7 @@ class ReferenceActions(HistoryActions):
         from .. import _images as images  # Pillow's thumbnail, once an image is here
 
         key = secrets.token_hex(6)
-        self._tray()[key] = checked
+        self._tray_images[key] = checked
         thumbnail = images.thumbnail_data_url(checked.data, side=TRAY_THUMBNAIL_SIDE, quality=70)
         label = name.strip()[:80] or checked.name
         item = {"id": key, "name": label, "width": checked.width, "height": checked.height, "thumbnail": thumbnail}
@@ -64,19 +67,13 @@ class ReferenceActions(HistoryActions):
     def remove_image(self, position: int) -> None:
         """Take image ``position`` (from 0) out of the tray."""
         item = self.references[position]
-        self._tray().pop(item["id"], None)
+        self._tray_images.pop(item["id"], None)
         self.references = [other for other in self.references if other is not item]
 
     def clear_images(self) -> None:
         """Empty the tray."""
-        self._tray().clear()
+        self._tray_images.clear()
         self.references = []
-
-    def _tray(self) -> dict[str, InputImage]:
-        tray: dict[str, InputImage] | None = self.__dict__.get("_tray_images")
-        if tray is None:
-            tray = self.__dict__["_tray_images"] = {}
-        return tray
 
     def _reference_message(self, kind: str, content: dict[str, Any], buffers: list[Any]) -> None:
         """``add_image`` (its bytes in a buffer), ``remove_image`` or ``edit`` (a history entry) from a view."""

@@ -68,6 +68,7 @@ class FluxWidget(ReferenceActions):
         self._history = History()
         #: Removed entries that :meth:`restore` can put back, newest last: (index, generation, batch slot).
         self._removed: list[tuple[int, Generation, int | None]] = []
+        self._tray_images = {}
         self._task: asyncio.Task[Generation | list[Generation]] | None = None
         self._pump = ProgressPump(self._set_traits)
         self._owns_client = client is None
@@ -214,6 +215,8 @@ class FluxWidget(ReferenceActions):
         except Exception as exc:
             self._finish("error", safe_text(f"Unexpected error ({type(exc).__name__}): {exc}"))
             raise
+        if self.max_references is None:  # a local model is on this machine now: its limit can be read
+            self.max_references = await references_taken(self._client)
         return arrived[0] if count == 1 else [arrived[slot] for slot in range(count)]
 
     def _arrived(self, number: int, generation: Generation, *, keep_seed: bool) -> None:

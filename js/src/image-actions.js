@@ -65,7 +65,7 @@ export function createImageActions({
     say("Added to the reference images: describe the change and press Generate.");
   }, signal);
   watch(model, ["max_references"], () => {
-    edit.hidden = model.get("max_references") === 0 || !model.get("limits");
+    edit.hidden = !model.get("max_references"); // only where the backend takes images
   }, signal);
   if (copySeed && copySeedRoot) {
     listen(copySeed, "click", async () => {

@@ -3,7 +3,7 @@
 // label and a remove button, and "Add image…" (a file picker reached by keyboard). Files dropped on
 // the widget or pasted into the prompt come here too. The bytes go to the kernel as binary buffers
 // and stay there; the tray shows what the kernel says it holds (`references`), and how many the
-// backend takes ("2 of 4"). A backend that takes no images shows no tray.
+// backend takes ("2 of 4"). A backend that takes no images (or has not said yet) shows no tray.
 
 import { h, labelledButton, listen } from "./dom.js";
 import { tell, watch } from "./observe.js";
@@ -45,7 +45,7 @@ export function createReferenceTray({ model, signal, onSay }) {
   const draw = () => {
     const items = model.get("references") || [];
     const most = model.get("max_references");
-    node.hidden = most === 0 && !items.length;
+    node.hidden = !most && !items.length; // unknown or text only: no tray, and no jump when it is learnt
     count.textContent = trayCount(items.length, most);
     list.hidden = !items.length;
     list.replaceChildren(...items.map((item, at) => {

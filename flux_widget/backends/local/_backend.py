@@ -227,12 +227,18 @@ class LocalBackend(ModelBackend):
         return made
 
     async def references_taken(self) -> int | None:
-        """How many reference images the pipeline takes, from its folder's ``model_index.json``; None if unknown."""
-        index = Path(self.model) / "model_index.json"
+        """How many reference images the pipeline takes, from its ``model_index.json`` (in its folder, or in
+        the Hugging Face cache for a repo id, read offline); None while it is not on this machine."""
+        index: object = Path(self.model) / "model_index.json"
+        if not Path(self.model).is_dir():
+            from huggingface_hub import try_to_load_from_cache  # the local extra's; never a download here
+
+            index = try_to_load_from_cache(self.model, "model_index.json")
         try:
-            kind = json.loads(index.read_text(encoding="utf-8")).get("_class_name") if index.is_file() else None
-        except (OSError, ValueError, AttributeError):
+            found = json.loads(Path(index).read_text(encoding="utf-8")) if isinstance(index, (str, Path)) else None
+        except (OSError, ValueError):
             return None
+        kind = found.get("_class_name") if isinstance(found, dict) else None
         return REFERENCES_TAKEN.get(kind, 0) if isinstance(kind, str) else None
 
     def generate_here(self, request: GenerationRequest) -> Generation:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Unpack
 import httpx
 
 from ..._config import DEFAULT_DEADLINE, DEFAULT_SPACE, DEFAULT_TIMEOUT, SPACE_ENV, env_token, positive_seconds
-from ..._parameters import FLUX_DEFAULTS, drawn_with
+from ..._parameters import FLUX_DEFAULTS, REFERENCE_PIXELS, drawn_with
 from ...errors import FluxError, GenerationError, InvalidRequestError, QuotaExceededError, SpaceUnavailableError
 from ...types import Generation, GenerationRequest, ProgressCallback, ProgressEvent, RequestParameters, Step, notify
 from . import _wire as wire
@@ -44,8 +44,6 @@ logger = logging.getLogger("flux_widget")
 #: Size limits for what the Space sends besides events and images (``space_http`` has those).
 MAX_CONFIG_BYTES = 8 * 1024 * 1024
 MAX_JOIN_BYTES = 64 * 1024
-#: Reference images are sent at about this many pixels at most (Kontext works at a megapixel; klein at 1024²).
-UPLOAD_PIXELS = 1024 * 1024
 _CANCEL_TIMEOUT = 5.0
 _PAID_WAY_OUT = (
     'With your token you can also use Hugging Face Inference Providers: backend="inference" '
@@ -254,7 +252,8 @@ class FluxClient:
             async with _within(when, seconds, self.base_url):
                 info = await self.info()
                 info.check_images(len(request.images or ()))  # before any upload
-                files = [await self._upload(info, image) for image in request.images or ()]
+                upload = f"{self.base_url}{info.api_prefix}/upload"
+                files = [await _uploaded(self._space, upload, image) for image in request.images or ()]
             data = info.inputs_for(request, files)  # by name, fitted to the Space's ranges
             sent = {parameter.name: value for parameter, value in zip(info.parameters, data, strict=True)}
             job = _Job(info, secrets.token_hex(8))
@@ -277,7 +276,7 @@ class FluxClient:
                             continue
                         if message.get("msg") in {"process_completed", "unexpected_error"}:
                             job.over = True
-                            output = self._completed(message)
+                            output = _completed(self._space, message)
                         elif (event := wire.progress_event(message)) is not None:
                             yield _redacted(event, self._space.redact)
                 if output is None:
@@ -297,20 +296,6 @@ class FluxClient:
             ) from None
         yield generation
 
-    async def _upload(self, info: SpaceInfo, image: InputImage) -> dict[str, Any]:
-        """Send one reference image through Gradio's upload route (as ``gradio_client`` does); its file data.
-
-        The image is first fitted as FLUX models take it (about a megapixel); the answer is bounded.
-        """
-        fitted = await asyncio.to_thread(image.fitted, UPLOAD_PIXELS)
-        url = f"{self.base_url}{info.api_prefix}/upload"
-        files = {"files": (fitted.name, fitted.data, fitted.mime_type)}
-        what = "answer to an image upload"
-        response, body = await self._space.send(
-            "POST", url, idempotent=False, limit=MAX_JOIN_BYTES, what=what, files=files
-        )
-        return wire.file_data(wire.uploaded_path(self._space.json(response, body, what)), fitted.name)
-
     async def _join(self, info: SpaceInfo, data: list[object], session_hash: str) -> str:
         payload = {
             "data": data,
@@ -329,15 +314,6 @@ class FluxClient:
         if not isinstance(event_id, str) or not event_id or len(event_id) > 200:
             raise GenerationError(f"The Space's {what} is malformed: {self._space.server_text(body)!r}")
         return event_id
-
-    def _completed(self, message: dict[str, Any]) -> list[Any]:
-        """The result of a finished job; a quota error names the paid way out when a token is set."""
-        try:
-            return wire.completed_output(message, self._space.server_text)
-        except QuotaExceededError as failure:
-            if self._space.has_token:
-                failure.args = (f"{failure} {_PAID_WAY_OUT}",)
-            raise
 
     async def _fetch_result(
         self, info: SpaceInfo, request: GenerationRequest, sent: dict[str, object], output: list[Any], started: float
@@ -398,6 +374,28 @@ class FluxClient:
         payload = {"session_hash": job.session_hash, "fn_index": job.info.fn_index, "event_id": event_id}
         if await self._space.post_quietly(f"{self.base_url}{job.info.api_prefix}/cancel", payload, _CANCEL_TIMEOUT):
             logger.debug("cancelled job %s on %s", event_id, self.base_url)
+
+
+async def _uploaded(space: SpaceHTTP, url: str, image: InputImage) -> dict[str, Any]:
+    """Send one reference image to the Space's upload route ``url`` (as ``gradio_client`` does); its file data.
+
+    The image is first fitted as FLUX models take it (about a megapixel); the answer is bounded.
+    """
+    fitted = await asyncio.to_thread(image.fitted, REFERENCE_PIXELS)
+    files = {"files": (fitted.name, fitted.data, fitted.mime_type)}
+    what = "answer to an image upload"
+    response, body = await space.send("POST", url, idempotent=False, limit=MAX_JOIN_BYTES, what=what, files=files)
+    return wire.file_data(wire.uploaded_path(space.json(response, body, what)), fitted.name)
+
+
+def _completed(space: SpaceHTTP, message: dict[str, Any]) -> list[Any]:
+    """The result of a finished job; a quota error names the paid way out when a token is set."""
+    try:
+        return wire.completed_output(message, space.server_text)
+    except QuotaExceededError as failure:
+        if space.has_token:
+            failure.args = (f"{failure} {_PAID_WAY_OUT}",)
+        raise
 
 
 @asynccontextmanager
