@@ -886,7 +886,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="", help="run the promises whose name contains this")
     parser.add_argument("--list", action="store_true", help="print the table and exit")
     parser.add_argument("--seconds", type=float, default=300, help="time limit of one mutation's tests")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="mutations at once (default: cores)")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=2 * (os.cpu_count() or 1),
+        help="mutations at once (default: twice the cores, since most checks wait on servers and subprocesses)",
+    )
     args = parser.parse_args(argv)
     chosen = [promise for promise in PROMISES if args.only in promise.name]
     if args.list:

@@ -143,3 +143,12 @@ def test_a_gallery_input_gets_every_image_in_order(gallery_space: tuple[str, Pat
         assert np.array_equal(np.asarray(result.convert("RGB")), np.asarray(edited(first)))
     with pytest.raises(InvalidRequestError, match=r"at most 4 image\(s\); 5 were given"):
         flux_widget.generate("too many", space=url, images=[first] * 5)
+
+
+def test_run_batch_gives_its_images_to_every_prompt(edit_space: tuple[str, Path], tmp_path: Path) -> None:
+    source = picture(32, 32)
+    report = flux_widget.run_batch(["batch edit one", "batch edit two"], tmp_path / "out", space=edit_space[0],
+                                   images=[source], progress=False)  # fmt: skip
+    assert (report.done, report.failed) == (2, 0)
+    lines = [json.loads(text) for text in (tmp_path / "out" / "manifest.jsonl").read_text().splitlines()]
+    assert [line["images"][0]["width"] for line in lines] == [32, 32]
