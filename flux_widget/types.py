@@ -218,6 +218,9 @@ class Generation:
     model: str = ""
     #: The reference images it was made from: each one's ``sha256``, ``width`` and ``height``.
     images: list[dict[str, Any]] | None = None
+    #: Those images themselves, checked, when this process made it from them (the widget's Reuse
+    #: puts them back into its tray); empty otherwise. Not part of its identity nor of its files.
+    inputs: tuple[InputImage, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def parameters(self) -> dict[str, Any]:

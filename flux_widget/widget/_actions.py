@@ -52,8 +52,13 @@ class HistoryActions(WidgetState):
             self.batch, self.batch_size = [], 0  # the entry alone, not the last batch's grid
             self._show_image(generation, index % len(self._history))
             for name, value in generation.parameters.items():  # prompt, seed and what it was drawn with
-                setattr(self, name, value)
+                if name != "images":  # the inputs go back into the tray, not into a control
+                    setattr(self, name, value)
+            self._reuse_inputs(generation)
         return generation
+
+    def _reuse_inputs(self, generation: Generation) -> None:
+        """Put the reference images ``generation`` was made from back into the tray (the tray's class does)."""
 
     def show(self, index: int) -> Generation:
         """Show history entry ``index`` full size, leaving the controls as they are (the full-size view's arrows)."""

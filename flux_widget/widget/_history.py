@@ -23,10 +23,13 @@ from ..errors import GenerationError
 from ..types import Generation
 from ._archive import file_name
 
-__all__ = ["ENTRY_FIELDS", "History", "HistoryEntry"]
+__all__ = ["ENTRY_FIELDS", "INPUT_THUMBNAIL_SIDE", "History", "HistoryEntry"]
 
-#: What each entry tells the browser (the frontend reads exactly these): the recorded parameters, time, thumbnail.
-ENTRY_FIELDS = (*(parameter.name for parameter in RECORDED), "elapsed", "thumbnail")
+#: What each entry tells the browser (the frontend reads exactly these): the recorded parameters,
+#: time, thumbnail, and a thumbnail of each reference image it was made from.
+ENTRY_FIELDS = (*(parameter.name for parameter in RECORDED), "elapsed", "thumbnail", "inputs")
+#: An input's thumbnail in a history entry: its shorter side, in pixels (about a kilobyte each).
+INPUT_THUMBNAIL_SIDE = 48
 
 
 def _recorded(namespace: dict[str, Any]) -> None:
@@ -56,6 +59,9 @@ class HistoryEntry(_Recorded):  # type: ignore[misc, valid-type]
 
     elapsed = traitlets.Float(0.0, help="Seconds the generation took.").tag(sync=True)
     thumbnail = traitlets.Unicode("", help="A data: URL of a WebP at most 128 px a side.").tag(sync=True)
+    inputs = traitlets.List(
+        traitlets.Unicode(), help="A data: URL of a small WebP of each reference image, in order."
+    ).tag(sync=True)
 
     @classmethod
     def of(cls, generation: Generation) -> HistoryEntry:
@@ -64,6 +70,10 @@ class HistoryEntry(_Recorded):  # type: ignore[misc, valid-type]
             **generation.parameters,
             elapsed=round(generation.elapsed, 3),
             thumbnail=images.thumbnail_data_url(generation.image_bytes),
+            inputs=[
+                images.thumbnail_data_url(item.data, side=INPUT_THUMBNAIL_SIDE, quality=60)
+                for item in generation.inputs
+            ],
         )
 
     def __getitem__(self, name: str) -> Any:

@@ -23,11 +23,14 @@ TO_KERNEL: dict[str, tuple[str, ...]] = {
     "add_image": ("name",),  # a file for the reference tray, its bytes in a buffer
     "remove_image": ("index",),  # out of the reference tray
     "edit": ("index",),  # a history entry into the reference tray ("Edit this")
+    "reuse_inputs": ("index",),  # the reference images a history entry was made from, back into the tray
+    "input": ("index", "ticket"),  # the first reference image of a history entry, answered with "input"
 }
 #: The kernel's answers to a view: type → the fields it carries besides ``type`` (the bytes travel as a buffer).
 TO_VIEW: dict[str, tuple[str, ...]] = {
     "image": ("index", "ticket", "mime", "missing"),  # and the entry's recorded parameters
     "zip": ("ticket", "name", "count"),
+    "input": ("index", "ticket", "mime", "missing", "sha256"),  # the before of the before/after slider
 }
 
 

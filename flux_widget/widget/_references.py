@@ -10,7 +10,7 @@ from code (:meth:`ReferenceActions.add_image`). A bad image is one clear error; 
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import traitlets
 
@@ -20,7 +20,13 @@ from ..errors import FluxError, InvalidRequestError
 from ._actions import HistoryActions
 from ._messages import index_of
 
-__all__ = ["TRAY_THUMBNAIL_SIDE", "ReferenceActions"]
+if TYPE_CHECKING:
+    from ..types import Generation
+
+__all__ = ["REFERENCE_MESSAGES", "TRAY_THUMBNAIL_SIDE", "ReferenceActions"]
+
+#: The view's messages the tray answers (declared with the others in ``_messages.TO_KERNEL``).
+REFERENCE_MESSAGES = ("add_image", "remove_image", "edit", "reuse_inputs", "input")
 
 #: A tray thumbnail's shorter side, in pixels (48 CSS pixels, sharp on a 2x screen).
 TRAY_THUMBNAIL_SIDE = 96
@@ -54,6 +60,10 @@ class ReferenceActions(HistoryActions):
         if len(self.references) >= max(limit, 1):
             raise InvalidRequestError(f"The tray is full: this backend takes at most {limit} image(s).")
         checked = input_image(image, len(self.references) + 1)
+        self._into_tray(checked, name)
+        return checked
+
+    def _into_tray(self, checked: InputImage, name: str) -> None:
         from .. import _images as images  # Pillow's thumbnail, once an image is here
 
         key = secrets.token_hex(6)
@@ -62,7 +72,6 @@ class ReferenceActions(HistoryActions):
         label = name.strip()[:80] or checked.name
         item = {"id": key, "name": label, "width": checked.width, "height": checked.height, "thumbnail": thumbnail}
         self.references = [*self.references, item]
-        return checked
 
     def remove_image(self, position: int) -> None:
         """Take image ``position`` (from 0) out of the tray."""
@@ -75,9 +84,34 @@ class ReferenceActions(HistoryActions):
         self._tray_images.clear()
         self.references = []
 
+    def _reuse_inputs(self, generation: Generation) -> None:
+        """Put the reference images ``generation`` was made from back into the tray, in place of its own.
+
+        An image made from text only leaves the tray as it is.
+        """
+        if not generation.inputs:
+            return
+        self.clear_images()
+        for number, checked in enumerate(generation.inputs, start=1):
+            self._into_tray(checked, f"input {number}")
+
+    def _send_input(self, index: int, ticket: object) -> None:
+        """Answer a view's request for the first reference image of entry ``index`` (the before/after slider)."""
+        generation = self._history[index] if 0 <= index < len(self._history) else None
+        if generation is None or not generation.inputs:
+            self.send({"type": "input", "index": index, "ticket": ticket, "missing": True})
+            return
+        first = generation.inputs[0]
+        reply = {"type": "input", "index": index, "ticket": ticket, "mime": first.mime_type, "sha256": first.sha256}
+        self.send(reply, buffers=[first.data])
+
     def _reference_message(self, kind: str, content: dict[str, Any], buffers: list[Any]) -> None:
-        """``add_image`` (its bytes in a buffer), ``remove_image`` or ``edit`` (a history entry) from a view."""
+        """A tray message from a view (one of :data:`REFERENCE_MESSAGES`): a file's bytes in a buffer,
+        a place in the tray, or a history entry to edit, reuse the inputs of or compare with its input."""
         index = index_of(content)
+        if kind == "input" and index is not None:
+            self._send_input(index, content.get("ticket"))
+            return
         try:
             if kind == "add_image" and buffers:
                 name = content.get("name")
@@ -86,5 +120,7 @@ class ReferenceActions(HistoryActions):
                 self.remove_image(index)
             elif kind == "edit" and index is not None and 0 <= index < len(self._history):
                 self.add_image(self._history[index], f"image {index + 1}")
+            elif kind == "reuse_inputs" and index is not None and 0 <= index < len(self._history):
+                self._reuse_inputs(self._history[index])
         except FluxError as exc:
             self.error = str(exc)  # said in the widget; the tray, the history and the prompt stay

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, cast
 
 from .._config import DEFAULT_DEADLINE
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from ..types import Generation
 
 from .._home_loop import HomeLoop
-from ._references import ReferenceActions
+from ._references import REFERENCE_MESSAGES, ReferenceActions
 from ._state import CONTROL_TYPES, control_values, frontend_contract
 
 __all__ = ["FluxWidget"]
@@ -197,9 +198,9 @@ class FluxWidget(ReferenceActions):
                 async for slot, outcome in outcomes:
                     if isinstance(outcome, BaseException):
                         raise outcome  # leaving the block cancels the rest, on the Space too
-                    arrived[slot] = outcome
+                    arrived[slot] = replace(outcome, inputs=requests[slot].images or ())  # what Reuse puts back
                     with self.hold_sync():  # the last image and "idle" in one message
-                        self._arrived(slot, outcome, keep_seed=not requests[slot].randomize_seed)
+                        self._arrived(slot, arrived[slot], keep_seed=not requests[slot].randomize_seed)
                         if len(arrived) == count:
                             self._finish("idle")
         except asyncio.CancelledError:
@@ -266,7 +267,7 @@ class FluxWidget(ReferenceActions):
             self._home.call(action)
         elif kind == "zip":
             self._home.call(lambda: self._send_zip(content.get("ticket")))
-        elif kind in ("add_image", "remove_image", "edit"):
+        elif kind in REFERENCE_MESSAGES:
             self._home.call(lambda: self._reference_message(kind, content, list(_buffers or [])))
         elif kind == "image" and index is not None:
             self._home.call(lambda: self._send_image(index, content.get("ticket")))

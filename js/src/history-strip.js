@@ -7,6 +7,7 @@
 import { h, listen, onAbort } from "./dom.js";
 import { createDownloadAll } from "./download-all.js";
 import { indexAfterRemoval } from "./state.js";
+import { plural } from "./text.js";
 import { current, tell, watch } from "./observe.js";
 
 /** @typedef {import("./types.js").Model} Model */
@@ -111,7 +112,8 @@ export function createHistoryStrip({ model, entries, requests, signal, onEmpty }
     const tabStop = valid(rovingIndex) ? rovingIndex : valid(shown) ? shown : resolved.length - 1;
     const items = resolved.flatMap((entry, index) => {
       if (!entry) return [];
-      const label = `${entry.prompt} (seed ${entry.seed}, ${entry.width}×${entry.height})`;
+      const from = entry.inputs?.length ? `, from ${plural(entry.inputs.length, "image")}` : "";
+      const label = `${entry.prompt} (seed ${entry.seed}, ${entry.width}×${entry.height}${from})`;
       const thumb = h("img", { className: "flux-thumb", src: entry.thumbnail || "", alt: entry.prompt });
       const button = h("button", { type: "button", className: "flux-history-button", title: label, "@aria-label": label }, [thumb]);
       button.tabIndex = index === tabStop ? 0 : -1;

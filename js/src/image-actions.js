@@ -54,6 +54,8 @@ export function createImageActions({
     const shown = params();
     if (!shown || shown.seed == null) return;
     reuseImage(model, shown);
+    const index = editIndex();
+    if (shown.images?.length && index != null) tell(model, { type: "reuse_inputs", index }); // its inputs, into the tray
     flash([reuse], reuse, "Set");
     say(reuseText(shown));
   }, signal);

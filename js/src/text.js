@@ -119,7 +119,17 @@ export function settingsSummary({ width, height, steps, seed, randomize_seed, co
  * @param {Params} params
  */
 export function reuseText(params) {
-  return `Set: seed ${params.seed} · ${params.width}×${params.height} · ${params.steps} step${params.steps === 1 ? "" : "s"} · 1 image. Generate makes it again.`;
+  const inputs = params.images?.length ? ` · its ${plural(params.images.length, "input image")} in the tray` : "";
+  return `Set: seed ${params.seed} · ${params.width}×${params.height} · ${plural(params.steps ?? 0, "step")} · 1 image${inputs}. Generate makes it again.`;
+}
+
+/**
+ * "1 image", "4 images".
+ * @param {number} count
+ * @param {string} noun
+ */
+export function plural(count, noun) {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
 }
 
 /**

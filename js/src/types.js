@@ -42,11 +42,12 @@
  * @property {number | null} [index] Its place in the history (absent once removed).
  * @property {number} [slot] Its 1-based place in a batch.
  * @property {number} [of] The size of that batch.
+ * @property {{ sha256: string, width: number, height: number }[] | null} [images] The reference images it was made from.
  */
 
 /**
  * One history entry, resolved from its model (or a plain object from an older saved notebook).
- * @typedef {Params & { thumbnail?: string }} Entry
+ * @typedef {Params & { thumbnail?: string, inputs?: string[] }} Entry
  */
 
 /**
@@ -110,13 +111,16 @@
  *   | { type: "zip" }
  *   | { type: "add_image", name: string }
  *   | { type: "remove_image", index: number }
- *   | { type: "edit", index: number }} ToKernel
+ *   | { type: "edit", index: number }
+ *   | { type: "reuse_inputs", index: number }
+ *   | { type: "input", index: number }} ToKernel
  */
 
 /**
  * The kernel's answer to a question (`flux_widget.widget._messages.TO_VIEW`), its bytes in a buffer.
  * @typedef {{ type: "image", ticket: string, index: number, mime?: string, missing?: boolean } & Params
- *   | { type: "zip", ticket: string, name: string, count: number }} ToView
+ *   | { type: "zip", ticket: string, name: string, count: number }
+ *   | { type: "input", ticket: string, index: number, mime?: string, missing?: boolean, sha256?: string }} ToView
  */
 
 /** @typedef {import("@anywidget/types").AnyModel<Traits>} Model */

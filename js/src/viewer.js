@@ -2,18 +2,21 @@
 // The full-size view: a modal dialog named by the prompt, in the page's top layer (so no output
 // area clips it and the notebook does not scroll). It shows the entry's full image, asked of the
 // kernel (the image on show in the widget stays as it is); without a kernel it shows the saved
-// thumbnail and says so. ←/→ step through the history; Esc closes it and gives focus back to what
-// opened it, or to the control that now stands in its place.
+// thumbnail and says so. ←/→ step through the history (except on the before/after slider an edit
+// shows, which they move); Esc closes it and gives focus back to what opened it, or to the control
+// that now stands in its place.
 
 import { h, listen, onAbort } from "./dom.js";
 import { positiveNumber } from "./sizes.js";
 import { describeParams } from "./text.js";
+import { createCompare } from "./compare.js";
 import { createImageActions } from "./image-actions.js";
 import { optionalNames, watch } from "./observe.js";
 
 /** @typedef {import("./types.js").Model} Model */
 /** @typedef {ReturnType<typeof import("./entries.js").createEntries>} Entries */
 /** @typedef {ReturnType<typeof import("./full-images.js").createFullImages>} FullImages */
+/** @typedef {ReturnType<typeof import("./requests.js").createRequests>} Requests */
 
 const NO_KERNEL = "The full-size image needs the running kernel: this is the thumbnail saved with the notebook. Re-run the widget's cell to see it.";
 const ASKING = "Asking the kernel for the full-size image…";
@@ -21,9 +24,9 @@ const ASKING = "Asking the kernel for the full-size image…";
 const SAY_ASKING_AFTER_MS = 700;
 
 /**
- * @param {{ model: Model, entries: Entries, images: FullImages, signal: AbortSignal, fallbackFocus: () => HTMLElement }} props
+ * @param {{ model: Model, entries: Entries, images: FullImages, requests: Requests, signal: AbortSignal, fallbackFocus: () => HTMLElement }} props
  */
-export function createViewer({ model, entries, images, signal, fallbackFocus }) {
+export function createViewer({ model, entries, images, requests, signal, fallbackFocus }) {
   const titleId = `flux-viewer-title-${Math.random().toString(36).slice(2)}`;
   const title = h("h2", { className: "flux-viewer-title", id: titleId, dir: "auto" });
   const image = h("img", { className: "flux-viewer-image", alt: "" });
@@ -41,10 +44,12 @@ export function createViewer({ model, entries, images, signal, fallbackFocus }) 
   const actions = createImageActions({
     model, signal, picture: image, params: () => shownEntry(), say: sayInNote, editIndex: () => index,
   });
+  const compare = createCompare({ image, requests, signal });
   const node = h("dialog", { className: "flux-viewer", "@aria-labelledby": titleId }, [
     h("div", { className: "flux-viewer-panel" }, [
       h("div", { className: "flux-viewer-top" }, [title, close]),
-      image,
+      compare.frame,
+      compare.control,
       caption,
       note,
       h("div", { className: "flux-viewer-bottom" }, [
@@ -106,7 +111,8 @@ export function createViewer({ model, entries, images, signal, fallbackFocus }) 
    * @param {() => HTMLElement | null} [findOpener] The control to give focus back to, found at close time.
    */
   const open = (wanted, findOpener) => {
-    if (wanted == null || !entries.list()[wanted]) return;
+    const entry = wanted == null ? null : entries.list()[wanted];
+    if (wanted == null || !entry) return;
     index = wanted;
     state = images.peek(wanted) ? "full" : "waiting";
     note.textContent = "";
@@ -115,6 +121,7 @@ export function createViewer({ model, entries, images, signal, fallbackFocus }) 
     askingTimer = setTimeout(() => {
       if (mine === ticket && state === "waiting") note.textContent = ASKING;
     }, SAY_ASKING_AFTER_MS);
+    compare.show(wanted, entry);
     images.get(wanted).then((full) => {
       if (mine !== ticket || index !== wanted) return;
       state = full ? "full" : "thumbnail";
@@ -139,7 +146,7 @@ export function createViewer({ model, entries, images, signal, fallbackFocus }) 
   listen(next, "click", () => step(1), signal);
   listen(close, "click", () => node.close(), signal);
   listen(node, "keydown", (event) => {
-    if (event.key === "ArrowLeft" || event.key === "ArrowRight") {
+    if ((event.key === "ArrowLeft" || event.key === "ArrowRight") && !compare.owns(event.target)) {
       event.preventDefault();
       step(event.key === "ArrowLeft" ? -1 : 1);
     }
@@ -150,6 +157,7 @@ export function createViewer({ model, entries, images, signal, fallbackFocus }) 
   }, signal);
   listen(node, "close", () => {
     index = null;
+    compare.hide();
     ticket++;
     const found = returnFocus?.();
     const back = found?.isConnected ? found : opener instanceof HTMLElement && opener.isConnected ? opener : fallbackFocus();

@@ -56,7 +56,7 @@ function render({ model, el }) {
   const result = createResult({ model, signal, root, onOpen: (index) => viewer.open(index, () => result.button), onSay: say });
   const grid = createBatchGrid({ model, entries, images, signal, onOpen: (index, back) => viewer.open(index, back), onSay: say });
   const strip = createHistoryStrip({ model, entries, requests, signal, onEmpty: () => promptBar.focusPrompt() });
-  const viewer = createViewer({ model, entries, images, signal, fallbackFocus: () => result.button });
+  const viewer = createViewer({ model, entries, images, requests, signal, fallbackFocus: () => result.button });
   const tray = createReferenceTray({ model, signal, onSay: say });
   const source = h("div", { className: "flux-source" });
   const view = h("div", { className: "flux-view" }, [...status.nodes, result.node, result.empty, grid.node]);

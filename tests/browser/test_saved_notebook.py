@@ -2,53 +2,17 @@
 
 from __future__ import annotations
 
-import base64
 import json
-import time
 from pathlib import Path
 
 import httpx
 from support.jupyter import ARTIFACTS, BROWSER_TESTS, browser, jupyter_server, write_notebook
 from support.notebook_page import NotebookPage, expect_count, generate_and_wait, history_items
+from support.saved_state import save_and_wait, saved_flux_state, saved_image_bytes
 
 pytestmark = BROWSER_TESTS
 
 SECRET = "hf_" + "SavedStateSecret" * 2
-STATE_MIME = "application/vnd.jupyter.widget-state+json"
-
-
-def saved_flux_state(path: Path) -> dict:
-    """The FluxWidget model's saved state in the notebook file, its history references resolved.
-
-    Each history entry is a model of its own; ``history`` lists ``IPY_MODEL_<id>`` references.
-    """
-    models = json.loads(path.read_text())["metadata"]["widgets"][STATE_MIME]["state"]
-    [flux] = [m["state"] for m in models.values() if m["model_name"] == "AnyModel" and "history" in m["state"]]
-    refs = flux["history"]
-    assert all(ref.startswith("IPY_MODEL_") for ref in refs), refs
-    return {**flux, "history": [models[ref.removeprefix("IPY_MODEL_")]["state"] for ref in refs]}
-
-
-def saved_image_bytes(path: Path) -> int:
-    """The bytes of the image on show as saved in the notebook (a base64 buffer of the FluxWidget's model)."""
-    models = json.loads(path.read_text())["metadata"]["widgets"][STATE_MIME]["state"]
-    [flux] = [m for m in models.values() if m["model_name"] == "AnyModel" and "history" in m["state"]]
-    return sum(len(base64.b64decode(b["data"])) for b in flux.get("buffers", []) if b["path"] == ["image"])
-
-
-def save_and_wait(notebook: NotebookPage, path: Path, entries: int) -> int:
-    """Press Ctrl+S and wait until the file on disk holds ``entries`` history entries; return its size."""
-    notebook.cell(0).locator(".jp-InputPrompt").click()
-    notebook.page.keyboard.press("Control+s")
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if len(saved_flux_state(path)["history"]) == entries:
-                return path.stat().st_size
-        except (KeyError, ValueError):
-            pass
-        assert time.monotonic() < deadline, "the notebook was not saved with its widget state"
-        time.sleep(0.2)
 
 
 def test_saved_notebook_reopens_with_its_history_and_no_token(textured_space: str, tmp_path: Path) -> None:
