@@ -6,6 +6,7 @@ what comes back is compared, pixel for pixel, with that function of the image gi
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import json
@@ -27,7 +28,9 @@ from flux_widget import InvalidRequestError
 
 
 def calls(folder: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in (folder / "calls.jsonl").read_text().splitlines()]
+    """What the stand-in's ``infer`` received, call by call (none yet: no log)."""
+    log = folder / "calls.jsonl"
+    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
 
 
 def picture(width: int = 96, height: int = 64, colour: tuple[int, int, int] = (30, 140, 220)) -> Image.Image:
@@ -152,3 +155,49 @@ def test_run_batch_gives_its_images_to_every_prompt(edit_space: tuple[str, Path]
     assert (report.done, report.failed) == (2, 0)
     lines = [json.loads(text) for text in (tmp_path / "out" / "manifest.jsonl").read_text().splitlines()]
     assert [line["images"][0]["width"] for line in lines] == [32, 32]
+
+
+@pytest.fixture(scope="module")
+def two_inputs_space(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """The stand-in editing Space with two separate image inputs, each upload taking a second and a half."""
+    from support.servers import running_standin
+
+    folder = tmp_path_factory.mktemp("two")
+    extra = ("--variant", "two", "--slow-upload", "1.5")
+    with running_standin(folder, *extra, script="standin_edit_space.py") as url:
+        yield url, folder
+
+
+def posts(folder: Path) -> list[str]:
+    """The paths of the POSTs the stand-in received, in order."""
+    log = folder / "requests.jsonl"
+    return [json.loads(line)["path"] for line in log.read_text().splitlines()] if log.exists() else []
+
+
+def test_two_image_inputs_get_the_images_in_order(two_inputs_space: tuple[str, Path]) -> None:
+    url, folder = two_inputs_space
+    first, second = picture(40, 30, (200, 10, 10)), picture(30, 40, (10, 10, 200))
+    made = flux_widget.generate("to each its input", space=url, images=[first, second], seed=2)
+    [call] = [call for call in calls(folder) if call["prompt"] == "to each its input"]
+    assert [item["size"] for item in call["inputs"]] == [[40, 30], [30, 40]]
+    with Image.open(io.BytesIO(made.image_bytes)) as result:
+        assert np.array_equal(np.asarray(result.convert("RGB")), np.asarray(edited(first)))
+
+
+@pytest.mark.anyio
+async def test_a_cancel_during_an_upload_sends_nothing_more(two_inputs_space: tuple[str, Path]) -> None:
+    url, folder = two_inputs_space
+    before = len(posts(folder))
+    images = [picture(40, 30), picture(30, 40)]
+    task = asyncio.ensure_future(flux_widget.agenerate("cancelled while uploading", space=url, images=images))
+    for _ in range(200):  # the first upload has reached the Space (it waits there)
+        if any(path.endswith("/upload") for path in posts(folder)[before:]):
+            break
+        await asyncio.sleep(0.05)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await asyncio.sleep(2.5)  # past the time the upload would have taken
+    sent = posts(folder)[before:]
+    assert [path.rsplit("/", 1)[-1] for path in sent] == ["upload"], sent  # no second upload, no join
+    assert not [call for call in calls(folder) if call["prompt"] == "cancelled while uploading"]

@@ -52,7 +52,10 @@ def serving(command: list[str], env: dict[str, str], cwd: Path, *, seconds: floa
     port = free_port()
     log = open(cwd / "server.log", "wb")
     process = subprocess.Popen(
-        [part.format(port=port) for part in command], env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
+        [part.format(port=port) for part in command],
+        env={**os.environ, **env},
+        stdout=log,
+        stderr=subprocess.STDOUT,
         cwd=cwd,
     )
     url = f"http://127.0.0.1:{port}"
@@ -86,6 +89,7 @@ def start_standin(tmp: Path, *extra: str, script: str = "standin_space.py") -> t
         "GRADIO_ANALYTICS_ENABLED": "False",
         "PYTHONPATH": str(TESTS),
         "STANDIN_CALLS": str(tmp / "calls.jsonl"),
+        "STANDIN_REQUESTS": str(tmp / "requests.jsonl"),  # where a stand-in notes requests, if it does
     }
     log = open(tmp / f"standin-{port}.log", "wb")
     process = subprocess.Popen(

@@ -7,13 +7,16 @@ input arrived intact: the input's pixels with red inverted (``255 - r``), as PNG
 draws the text-to-image stand-in's picture at 1024².
 
 Each call is appended as one JSON line to ``$STANDIN_CALLS``: what the app received (the input's size
-and the SHA-256 of its RGB pixels). ``[gallery]`` in ``--variant`` serves a gallery input instead (a
-list of images, for models that take several). Run as ``python tests/support/standin_edit_space.py --port N``.
+and the SHA-256 of its RGB pixels). ``--variant gallery`` serves a gallery input instead (a list of
+images, for models that take several), ``--variant two`` a second image input after the first;
+``--slow-upload S`` makes each upload wait S seconds and notes every POST in ``$STANDIN_REQUESTS``.
+Run as ``python tests/support/standin_edit_space.py --port N``.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import hashlib
 import json
 import os
@@ -73,13 +76,34 @@ def infer(
     return result, seed, gr.Button(visible=True)
 
 
-def build_app(gallery: bool = False) -> gr.Blocks:
-    """The Kontext Space's layout: the image input first, then the prompt, and the advanced sliders."""
+def infer_two(
+    input_image,
+    reference_image,
+    prompt,
+    seed=42,
+    randomize_seed=False,
+    guidance_scale=2.5,
+    steps=28,
+    progress=gr.Progress(track_tqdm=True),  # noqa: B008 - as the Kontext Space's
+):
+    """A Space with two separate image inputs (the image to edit and a reference), in that order."""
+    pictures = [picture for picture in (input_image, reference_image) if picture is not None]
+    return infer(pictures, prompt, seed, randomize_seed, guidance_scale, steps, progress)
+
+
+def build_app(variant: str = "image") -> gr.Blocks:
+    """The Kontext Space's layout: the image input first, then the prompt, and the advanced sliders.
+
+    ``gallery``: one gallery input instead; ``two``: a second image input (a reference) after the first.
+    """
     with gr.Blocks() as demo:
-        if gallery:
-            input_image = gr.Gallery(label="Upload the images", type="pil")
+        images: list[gr.components.Component] = []
+        if variant == "gallery":
+            images.append(gr.Gallery(label="Upload the images", type="pil"))
         else:
-            input_image = gr.Image(label="Upload the image for editing", type="pil")
+            images.append(gr.Image(label="Upload the image for editing", type="pil"))
+        if variant == "two":
+            images.append(gr.Image(label="Reference image", type="pil"))
         prompt = gr.Text(label="Prompt", show_label=False, max_lines=1, placeholder="Enter your prompt for editing")
         run_button = gr.Button("Run", scale=0)
         with gr.Accordion("Advanced Settings", open=False):
@@ -91,8 +115,8 @@ def build_app(gallery: bool = False) -> gr.Blocks:
         reuse_button = gr.Button("Reuse this image", visible=False)
         gr.on(
             triggers=[run_button.click, prompt.submit],
-            fn=infer,
-            inputs=[input_image, prompt, seed, randomize_seed, guidance_scale, steps],
+            fn=infer_two if variant == "two" else infer,
+            inputs=[*images, prompt, seed, randomize_seed, guidance_scale, steps],
             outputs=[result, seed, reuse_button],
             api_name="infer",
         )
@@ -103,11 +127,36 @@ def main() -> None:
     """Serve the stand-in on 127.0.0.1."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--variant", default="image", choices=["image", "gallery"])
+    parser.add_argument("--variant", default="image", choices=["image", "gallery", "two"])
+    parser.add_argument("--slow-upload", type=float, default=0.0, help="seconds each upload waits before it is read")
     args = parser.parse_args()
-    demo = build_app(gallery=args.variant == "gallery")
+    demo = build_app(args.variant)
     demo.queue(default_concurrency_limit=2)
-    demo.launch(server_name="127.0.0.1", server_port=args.port, ssr_mode=False, show_error=True, quiet=True)
+    if not args.slow_upload:
+        demo.launch(server_name="127.0.0.1", server_port=args.port, ssr_mode=False, show_error=True, quiet=True)
+        return
+    import uvicorn
+    from fastapi import FastAPI
+
+    app = gr.mount_gradio_app(FastAPI(), demo, path="", ssr_mode=False, show_error=True)
+    uvicorn.run(SlowUploads(app, args.slow_upload), host="127.0.0.1", port=args.port, log_level="warning")
+
+
+class SlowUploads:
+    """ASGI middleware: each upload waits ``seconds`` first; every POST's path is noted in ``STANDIN_REQUESTS``."""
+
+    def __init__(self, app, seconds: float) -> None:
+        self.app, self.seconds = app, seconds
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and scope.get("method") == "POST":
+            log = os.environ.get("STANDIN_REQUESTS")
+            if log:
+                with open(log, "a", encoding="utf-8") as requests:
+                    requests.write(json.dumps({"path": scope["path"]}) + "\n")
+            if scope["path"].endswith("/upload"):
+                await asyncio.sleep(self.seconds)
+        await self.app(scope, receive, send)
 
 
 if __name__ == "__main__":
