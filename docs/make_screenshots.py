@@ -58,11 +58,41 @@ def shoot(out: Path, space: str, theme: str, width: int, batch: bool) -> Path:
             return path
 
 
+def shoot_edit(out: Path, tmp: Path) -> Path:
+    """Screenshot an edit in the full-size view, its before/after slider half way, against the stand-in
+    Kontext Space (which inverts the red of its input: a real edit would follow the prompt)."""
+    from support.picture import render_picture
+
+    source = tmp / "harbour.png"
+    render_picture("a harbour at noon", 11, 1024, 768).save(source)
+    process, space = start_standin(tmp, script="standin_edit_space.py")
+    try:
+        root = tmp / "edit-lab"
+        root.mkdir()
+        cell = f"from flux_widget import FluxWidget\nw = FluxWidget({space!r})\nw.add_image({str(source)!r})\nw"
+        write_notebook(root / "edit.ipynb", [cell])
+        with jupyter_server(root, {}) as url, browser() as chromium:
+            page = chromium.new_page(viewport={"width": 1280, "height": 900}, device_scale_factor=1)
+            widget = NotebookPage(page, url).open_widget("edit.ipynb", workspace="shot-edit")
+            widget.get_by_label("Prompt", exact=True).fill("invert the red")
+            widget.get_by_role("button", name="Generate").click()
+            expect_count(history_items(widget), 1)
+            widget.get_by_role("button", name="View full size: invert the red").click()
+            page.get_by_role("slider", name="Before and after").wait_for(timeout=10_000)
+            page.wait_for_timeout(500)
+            path = out / "widget-edit.png"
+            page.screenshot(path=path)
+            page.close()
+            return path
+    finally:
+        stop(process)
+
+
 def main() -> None:
     """Make every screenshot (or ``--only`` one) into ``--out``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent)
-    parser.add_argument("--only", default="", help="e.g. light-1280")
+    parser.add_argument("--only", default="", help="e.g. light-1280, or edit")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         process, space = start_standin(Path(tmp))
@@ -73,6 +103,8 @@ def main() -> None:
                 print(shoot(args.out, space, theme, width, batch))
         finally:
             stop(process)
+        if args.only in ("", "edit"):
+            print(shoot_edit(args.out, Path(tmp)))
 
 
 if __name__ == "__main__":

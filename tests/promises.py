@@ -816,6 +816,26 @@ PROMISES: tuple[Promise, ...] = (
         ("tests/browser/test_reference_tray.py::test_edit_this_puts_the_image_on_show_into_the_tray",),
     ),
     Promise(
+        "edit-reuse",
+        "a history entry keeps its inputs, and selecting it or Reuse puts them back in the tray",
+        (
+            Mutation(
+                "flux_widget/widget/_references.py",
+                "        if not generation.inputs:\n            return",
+                "        return",
+            ),
+        ),
+        ("tests/editing/test_edit_history.py::test_an_edit_keeps_its_inputs_and_select_and_reuse_put_them_back",),
+    ),
+    Promise(
+        "before-after",
+        "the full-size view compares an edit with its input by a before/after slider",
+        (Mutation("js/src/compare.js", 'frame.style.setProperty("--flux-before", `${value}%`);', "void value;"),),
+        (
+            "tests/browser/test_edits_in_history.py::test_an_edit_keeps_its_inputs_compares_by_slider_reuses_them_and_saves_small",
+        ),
+    ),
+    Promise(
         "one-table",
         "a request parameter's flag, prompt-file field and widget control come from its one table row",
         (Mutation("flux_widget/_parameters.py", 'flag="--guidance", kind=float', "kind=float"),),

@@ -231,7 +231,7 @@ class WidgetState(_Controls):  # type: ignore[misc, valid-type]
         """Set the controls in ``follow`` (those not given and not changed since) to the backend's defaults."""
         with self.hold_sync():
             for parameter in DRAWING:
-                value = defaults.get(parameter.sent_as)
+                value = defaults.get(parameter.sent_as, defaults.get(parameter.name))  # Kontext's "steps"
                 number = isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
                 if parameter.name in follow and number:
                     setattr(self, parameter.name, parameter.kind(value))

@@ -35,14 +35,16 @@ export function createSettings({ model, signal, shell }) {
   const presetButtons = PRESETS.map(([label]) =>
     h("button", { type: "button", className: "flux-preset", textContent: label, title: `Aspect ${label}` }),
   );
+  const sizeFields = h("div", { className: "flux-grid-fields" }, [width.field, height.field]);
+  const presets = h("div", { className: "flux-presets", "@role": "group", "@aria-label": "Aspect ratio" }, presetButtons);
   const randomize = h("input", { type: "checkbox", className: "flux-checkbox", name: "randomize_seed" });
   const summaryText = h("span", { className: "flux-settings-summary" });
   const summary = h("summary", { className: "flux-settings-toggle" }, [h("span", { className: "flux-settings-name", textContent: "Settings" }), summaryText]);
   const node = h("details", { className: "flux-settings" }, [
     summary,
     h("div", { className: "flux-settings-body" }, [
-      h("div", { className: "flux-grid-fields" }, [width.field, height.field]),
-      h("div", { className: "flux-presets", "@role": "group", "@aria-label": "Aspect ratio" }, presetButtons),
+      sizeFields,
+      presets,
       h("div", { className: "flux-grid-fields" }, [steps.field, count.field, ...optional.map(({ field }) => field)]),
       h("div", { className: "flux-seed-row" }, [
         seed.field,
@@ -87,14 +89,20 @@ export function createSettings({ model, signal, shell }) {
   });
 
   const optionalTraits = /** @type {(keyof Traits)[]} */ (optional.map(({ parameter }) => parameter.name));
+  // A Space that takes no size (Kontext: the edit has its input's size) shows no size fields.
+  const takesSize = () => {
+    const names = model.get("space_parameters") || [];
+    return !names.length || names.includes("width") || names.includes("height");
+  };
   watch(model, [...optionalTraits, "space_parameters"], () => {
     for (const { field, input, parameter } of optional) {
       const value = model.get(/** @type {keyof Traits} */ (parameter.name));
       input.value = value == null ? "" : String(value);
       field.hidden = !(model.get("space_parameters") || []).includes(parameter.wire);
     }
+    sizeFields.hidden = presets.hidden = !takesSize();
   }, signal);
-  watch(model, ["width", "height", "steps", "seed", "count", "randomize_seed"], () => {
+  watch(model, ["width", "height", "steps", "seed", "count", "randomize_seed", "space_parameters"], () => {
     for (const [input, name] of whole) input.value = String(model.get(name));
     presetButtons.forEach((button, i) => {
       button.setAttribute("aria-pressed", String(hasAspect(model.get("width"), model.get("height"), PRESETS[i])));
@@ -103,8 +111,8 @@ export function createSettings({ model, signal, shell }) {
     seed.input.disabled = model.get("randomize_seed");
     summaryText.textContent = settingsSummary({
       width: model.get("width"), height: model.get("height"), steps: model.get("steps"), seed: model.get("seed"),
-      randomize_seed: model.get("randomize_seed"), count: model.get("count"),
-    });  
+      randomize_seed: model.get("randomize_seed"), count: model.get("count"), sized: takesSize(),
+    });
   }, signal);
 
   return { node };

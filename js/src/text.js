@@ -106,10 +106,11 @@ export function outcomeText({ status, batch_size, batch_done, newImage }) {
 
 /**
  * The collapsed settings' summary: "1024×768 · 4 steps · random seed · 2 images".
- * @param {{ width: number, height: number, steps: number, seed: number, randomize_seed: boolean, count: number }} traits
+ * `sized` false: the backend takes no size (an edit has its input's): "input's size · 28 steps · …".
+ * @param {{ width: number, height: number, steps: number, seed: number, randomize_seed: boolean, count: number, sized?: boolean }} traits
  */
-export function settingsSummary({ width, height, steps, seed, randomize_seed, count }) {
-  const parts = [`${width}×${height}`, `${steps} step${steps === 1 ? "" : "s"}`, randomize_seed ? "random seed" : `seed ${seed}`];
+export function settingsSummary({ width, height, steps, seed, randomize_seed, count, sized = true }) {
+  const parts = [sized ? `${width}×${height}` : "input's size", plural(steps, "step"), randomize_seed ? "random seed" : `seed ${seed}`];
   if (count > 1) parts.push(`${count} images`);
   return parts.join(" · ");
 }

@@ -112,6 +112,7 @@ test("the settings' summary says size, steps, seed and images", () => {
   const traits = { width: 1024, height: 768, steps: 1, seed: 3, randomize_seed: false, count: 1 };
   assert.equal(settingsSummary(traits), "1024×768 · 1 step · seed 3");
   assert.equal(settingsSummary({ ...traits, randomize_seed: true, steps: 4, count: 2 }), "1024×768 · 4 steps · random seed · 2 images");
+  assert.equal(settingsSummary({ ...traits, sized: false, steps: 28 }), "input's size · 28 steps · seed 3");
 });
 
 test("reuse brings back the image as it was: one image, its seed, randomizing off", () => {
@@ -122,6 +123,10 @@ test("reuse brings back the image as it was: one image, its seed, randomizing of
   assert.deepEqual(reuseValues(withGuidance, ["guidance"]).guidance, 3.5);
   assert.equal(reuseValues(withGuidance).guidance, undefined, "only the optional parameters named");
   assert.equal(reuseText(params), "Set: seed 7 · 512×768 · 3 steps · 1 image. Generate makes it again.");
+  assert.equal(
+    reuseText({ ...params, images: [{ sha256: "ab", width: 9, height: 9 }] }),
+    "Set: seed 7 · 512×768 · 3 steps · 1 image · its 1 input image in the tray. Generate makes it again.",
+  );
 });
 
 test("a growing box stays between its least and most height", () => {

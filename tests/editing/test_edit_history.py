@@ -39,6 +39,9 @@ def replies(widget: FluxWidget) -> list[tuple[dict[str, Any], list[Any]]]:
 
 async def test_an_edit_keeps_its_inputs_and_select_and_reuse_put_them_back(widget: FluxWidget) -> None:
     green, blue = png((40, 220, 90)), png((20, 40, 200))
+    assert widget._discovery is not None
+    await widget._discovery
+    assert widget.steps == 28 and widget.max_references == 1  # the Space's own default steps ("steps" there)
     widget.add_image(green, "green.png")
     edit = await widget.generate("kept with its inputs", seed=3, randomize_seed=False)
     [entry] = widget.history

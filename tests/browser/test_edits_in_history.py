@@ -54,6 +54,11 @@ def test_an_edit_keeps_its_inputs_compares_by_slider_reuses_them_and_saves_small
         notebook = NotebookPage(page, server)
         widget = notebook.open_widget("edits.ipynb")
         expect_count(tray(widget), 1, timeout=10)
+        # Kontext takes no size (an edit has its input's) and has its own steps: the settings say so.
+        steps = widget.get_by_label("Steps", exact=True)
+        wait_for(lambda: steps.input_value() == "28", "the Space's own steps are not adopted", seconds=10)
+        assert widget.get_by_label("Width", exact=True).is_hidden()
+        assert "input's size · 28 steps" in widget.locator("summary").first.inner_text()
         generate_and_wait(widget, "make it red")
         generate_and_wait(widget, "make it redder")
 
