@@ -53,7 +53,7 @@ export function createImageActions({
   listen(reuse, "click", () => {
     const shown = params();
     if (!shown || shown.seed == null) return;
-    reuseImage(model, shown);
+    if (!reuseImage(model, shown)) return;
     const index = editIndex();
     if (shown.images?.length && index != null) tell(model, { type: "reuse_inputs", index }); // its inputs, into the tray
     flash([reuse], reuse, "Set");

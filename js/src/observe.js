@@ -22,22 +22,56 @@ export function watch(model, names, handler, signal) {
 }
 
 /**
- * Set traits and send them to the kernel in one go.
+ * Set traits and send them to the kernel in one go; false when no kernel holds the model.
  * @param {Model} model
  * @param {Partial<Traits>} values
  */
 export function setTraits(model, values) {
   for (const [name, value] of Object.entries(values)) model.set(/** @type {keyof Traits} */ (name), /** @type {any} */ (value));
-  model.save_changes();
+  try {
+    model.save_changes();
+    // A closed comm may take the changes without a word: once a send has failed, say so each time.
+    if (lostModels.has(model)) lost(model);
+  } catch {
+    lost(model); // no kernel holds the model any more (it was restarted or shut down)
+  }
+  return !lostModels.has(model);
+}
+
+/** Models a send to the kernel has failed for. @type {WeakSet<Model>} */
+const lostModels = new WeakSet();
+
+/** Who wants to know that a model lost its kernel. @type {WeakMap<Model, Set<() => void>>} */
+const onLostHandlers = new WeakMap();
+
+/**
+ * Call `handler` whenever sending to the kernel fails (after a restart the comm is closed, and
+ * `model.send` throws), until `signal` aborts.
+ * @param {Model} model
+ * @param {() => void} handler
+ * @param {AbortSignal} signal
+ */
+export function onLost(model, handler, signal) {
+  const handlers = onLostHandlers.get(model) || new Set();
+  onLostHandlers.set(model, handlers);
+  handlers.add(handler);
+  signal.addEventListener("abort", () => handlers.delete(handler), { once: true });
+}
+
+/** @param {Model} model */
+function lost(model) {
+  lostModels.add(model);
+  for (const handler of onLostHandlers.get(model) || []) handler();
 }
 
 /**
- * Make the controls those of an image, so Generate makes it again (the Reuse actions).
+ * Make the controls those of an image, so Generate makes it again (the Reuse actions); false
+ * when no kernel holds the model (whoever called `onLost` has said so).
  * @param {Model} model
  * @param {import("./types.js").Params} params
  */
 export function reuseImage(model, params) {
-  setTraits(model, /** @type {Partial<Traits>} */ (reuseValues(params, optionalNames(model))));
+  return setTraits(model, /** @type {Partial<Traits>} */ (reuseValues(params, optionalNames(model))));
 }
 
 /**
@@ -58,12 +92,19 @@ export function current(model) {
 }
 
 /**
- * Send a message to the kernel: one of the declared `ToKernel` messages, bytes (a file) as binary buffers.
+ * Send a message to the kernel: one of the declared `ToKernel` messages, bytes (a file) as binary
+ * buffers. False when it could not be sent: then whoever called `onLost` hears of it.
  * @param {Model} model
  * @param {import("./types.js").ToKernel} message
  * @param {ArrayBuffer[]} [buffers]
  */
 export function tell(model, message, buffers) {
-  if (buffers) model.send(message, undefined, buffers);
-  else model.send(message);
+  try {
+    if (buffers) model.send(message, undefined, buffers);
+    else model.send(message);
+    return true;
+  } catch {
+    lost(model);
+    return false;
+  }
 }

@@ -5,6 +5,7 @@
 // what a notebook reopened without its kernel gets.
 
 import { onAbort } from "./dom.js";
+import { tell } from "./observe.js";
 
 /** @typedef {import("./types.js").Model} Model */
 /** @typedef {{ content: Record<string, any>, buffers: DataView<ArrayBuffer>[] }} Answer */
@@ -53,7 +54,11 @@ export function createRequests({ model, signal }) {
           clearTimeout(timer);
           resolve(answer);
         });
-        model.send({ ...content, ticket });
+        if (!tell(model, /** @type {any} */ ({ ...content, ticket }))) {
+          clearTimeout(timer); // no kernel to ask: the answer is none, at once
+          waiting.delete(ticket);
+          resolve(null);
+        }
       });
     },
   };

@@ -4,13 +4,14 @@
 
 import { h, listen, onAbort } from "./dom.js";
 import { isBusy } from "./state.js";
-import { clock, describeStatus, outcomeText } from "./text.js";
-import { current, tell, watch } from "./observe.js";
+import { clock, describeStatus, NOT_CONNECTED, outcomeText } from "./text.js";
+import { current, onLost, tell, watch } from "./observe.js";
 
 /** @typedef {import("./types.js").Model} Model */
 
 /** A live kernel answers a request at once; after this long, the widget says none holds it. */
 const DISCONNECTED_AFTER_MS = 4000;
+
 
 /** How long a note ("Set: seed 3 …") stays in view. */
 const NOTE_FOR_MS = 6000;
@@ -40,8 +41,19 @@ export function createStatus({ model, signal, onRetry, onDismiss, onWait }) {
     h("span", { className: "flux-error-body" }, [errorText, retryRow]),
     dismiss,
   ]);
-  const notice = h("div", { className: "flux-notice", "@role": "alert" });
+  const noticeText = h("span", { className: "flux-notice-text" });
+  const noticeDismiss = h("button", { type: "button", className: "flux-link flux-dismiss", textContent: "Dismiss", "@aria-label": "Dismiss notice" });
+  const notice = h("div", { className: "flux-notice", "@role": "alert" }, [noticeText, noticeDismiss]);
   notice.hidden = true;
+  const showDisconnected = () => {
+    noticeText.textContent = NOT_CONNECTED;
+    notice.hidden = false;
+  };
+  listen(noticeDismiss, "click", () => {
+    notice.hidden = true;
+    onDismiss();
+  }, signal);
+  onLost(model, showDisconnected, signal);
   // Always present (the status row hides when idle), so outcomes are announced to screen readers.
   const announcer = h("div", { className: "flux-offscreen", "@aria-live": "polite", "@role": "status" });
   // What an action did, in view for a moment ("Set: seed 3 · 1024×1024 …").
@@ -145,11 +157,7 @@ export function createStatus({ model, signal, onRetry, onDismiss, onWait }) {
       clearTimeout(answerTimer);
       const before = model.get("status");
       answerTimer = setTimeout(() => {
-        if (model.get("status") === before && !isBusy(before)) {
-          notice.textContent =
-            "This widget is not connected to a running kernel (was it restarted?). Re-run its cell to use it again.";
-          notice.hidden = false;
-        }
+        if (model.get("status") === before && !isBusy(before)) showDisconnected();
       }, DISCONNECTED_AFTER_MS);
     },
   };

@@ -4,6 +4,10 @@
 
 import { isBusy, optionalValue } from "./state.js";
 
+/** What an action says when no kernel holds the widget (it was restarted or shut down). */
+export const NOT_CONNECTED =
+  "This widget is not connected to a running kernel (was it restarted?). Re-run its cell to use it again.";
+
 /** @typedef {import("./types.js").Params} Params */
 /** @typedef {import("./types.js").Status} Status */
 

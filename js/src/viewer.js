@@ -8,10 +8,10 @@
 
 import { h, listen, onAbort } from "./dom.js";
 import { positiveNumber } from "./sizes.js";
-import { describeParams } from "./text.js";
+import { describeParams, NOT_CONNECTED } from "./text.js";
 import { createCompare } from "./compare.js";
 import { createImageActions } from "./image-actions.js";
-import { optionalNames, watch } from "./observe.js";
+import { onLost, optionalNames, watch } from "./observe.js";
 
 /** @typedef {import("./types.js").Model} Model */
 /** @typedef {ReturnType<typeof import("./entries.js").createEntries>} Entries */
@@ -45,6 +45,8 @@ export function createViewer({ model, entries, images, requests, signal, fallbac
     model, signal, picture: image, params: () => shownEntry(), say: sayInNote, editIndex: () => index,
   });
   const compare = createCompare({ image, requests, signal });
+  // The notice the widget shows is behind this dialog: an action that found no kernel says so here.
+  onLost(model, () => sayInNote(NOT_CONNECTED), signal);
   const node = h("dialog", { className: "flux-viewer", "@aria-labelledby": titleId }, [
     h("div", { className: "flux-viewer-panel" }, [
       h("div", { className: "flux-viewer-top" }, [title, close]),

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from support.journal import Journal
 from support.jupyter import ARTIFACTS, BROWSER_TESTS
-from support.notebook_page import NotebookPage, generate_and_wait, show_settings, wait_for
+from support.notebook_page import NotebookPage, expect_count, generate_and_wait, set_number, show_settings, wait_for
 
 pytestmark = BROWSER_TESTS
 LONG_RTL_PROMPT = "قطة صغيرة ترتدي قبعة حمراء وتجلس على سطح منزل قديم تحت ضوء القمر " * 4
@@ -120,16 +120,34 @@ def test_number_fields_show_the_value_used_and_the_source_is_named(opened: Noteb
     assert widget.get_by_text(f"Images from {space}").is_visible()
 
 
-def test_a_widget_whose_kernel_restarted_says_so(opened: NotebookPage) -> None:
-    widget = opened.widget(0)
-    [session] = [s for s in httpx.get(f"{opened.server}/api/sessions").json() if s["path"].endswith(opened.name)]  # type: ignore[attr-defined]
-    httpx.post(f"{opened.server}/api/kernels/{session['kernel']['id']}/restart", timeout=60)
+def test_a_widget_whose_kernel_restarted_says_so_from_every_control(opened: NotebookPage) -> None:
+    """Issue 29, defect 1: after Kernel → Restart Kernel… (Enter) Generate, a history thumbnail and the
+    full-size view must say that no kernel holds the widget, not do nothing."""
+    widget, page = opened.widget(0), opened.page
+    set_number(widget, "Images", 2)
+    widget.get_by_label("Prompt", exact=True).fill("before a restart")
+    widget.get_by_role("button", name="Generate").click()
+    expect_count(widget.get_by_role("list", name="History").get_by_role("listitem"), 2)
+    page.get_by_role("menuitem", name="Kernel").click()
+    page.get_by_role("menuitem", name=re.compile(r"^Restart Kernel…")).click()
+    page.get_by_role("button", name="Confirm Kernel Restart").wait_for(timeout=10_000)
+    page.keyboard.press("Enter")
     opened.wait_for_kernel()
+    alert = widget.get_by_role("alert").filter(has_text="not connected to a running kernel")
     widget.get_by_label("Prompt", exact=True).fill("after a restart")
     widget.get_by_role("button", name="Generate").click()
-    alert = widget.get_by_role("alert").filter(has_text="not connected to a running kernel")
-    alert.wait_for(timeout=15_000)
+    alert.wait_for(timeout=10_000)
     assert "Re-run its cell" in alert.inner_text()
+    widget.get_by_role("button", name="Dismiss notice").click()
+    assert alert.count() == 0 or alert.is_hidden()
+    widget.get_by_role("list", name="History").get_by_role("button").first.click()
+    alert.wait_for(timeout=10_000)
+    widget.get_by_role("button", name="Dismiss notice").click()
+    # A batch tile opens the full-size view; its actions say it too, in the view.
+    widget.get_by_role("button", name="Open 1/2 full size").click()
+    dialog = page.get_by_role("dialog", name="before a restart")
+    dialog.get_by_role("button", name="Reuse seed").click()
+    dialog.get_by_text("not connected to a running kernel").wait_for(timeout=10_000)
 
 
 def test_examples_fill_an_empty_prompt_and_escape_cancels(opened: NotebookPage, journal: Journal) -> None:
@@ -179,4 +197,3 @@ def test_history_is_one_tab_stop_with_arrows_and_delete(opened: NotebookPage) ->
     history.get_by_role("button", name="Remove first").click()
     wait_for(lambda: buttons.count() == 2, "the Remove button did not remove the entry")
     assert sorted(buttons.nth(i).get_attribute("tabindex") for i in range(2)) == ["-1", "0"]
-
