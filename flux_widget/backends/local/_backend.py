@@ -3,8 +3,8 @@
 torch and diffusers are imported only when this backend is chosen. Loading the pipeline and every
 denoising step run on a worker thread, so the kernel's event loop stays free; progress comes back
 to the loop as events, never as trait changes from the worker. Stopping (a cancelled task, the
-deadline) sets the pipeline's interrupt flag from ``callback_on_step_end``: the run ends at the
-next step and the worker runs nothing more. One pipeline per (model, device, dtype) per process,
+deadline) ends the run inside the running step (see ``_drawing``) and the worker runs nothing
+more; a call waiting for another's drawing leaves at once. One pipeline per (model, device, dtype) per process,
 shared by every widget and call; :func:`unload` frees it.
 """
 
@@ -30,6 +30,7 @@ from ...types import (
     Loading,
     ProgressCallback,
     ProgressEvent,
+    Started,
     Step,
     notify,
 )
@@ -53,6 +54,8 @@ _PIPELINES: dict[tuple[str, str, str, str], tuple[Any, str]] = {}
 _LOADING = threading.Lock()
 #: One image at a time per process: a pipeline's scheduler keeps the state of the run it is in.
 _DRAWING = threading.Lock()
+#: How often a call waiting for another's drawing checks whether it was stopped.
+_STOP_CHECK_SECONDS = 0.1
 
 
 def _torch() -> Any:
@@ -241,6 +244,11 @@ class LocalBackend(ModelBackend):
         kind = found.get("_class_name") if isinstance(found, dict) else None
         return REFERENCES_TAKEN.get(kind, 0) if isinstance(kind, str) else None
 
+    @property
+    def processor(self) -> str:
+        """What draws here, as the widget says it waits for it: "GPU", or "CPU" on the CPU."""
+        return "CPU" if self.device == "cpu" else "GPU"
+
     def generate_here(self, request: GenerationRequest) -> Generation:
         """One image on the calling thread, with no event loop and no progress (a Ray actor's call)."""
         return self._draw_now([request], threading.Event(), lambda _event: None)[0]
@@ -254,12 +262,14 @@ class LocalBackend(ModelBackend):
         """One pipeline call for ``requests`` (which share every drawing parameter) on the worker thread."""
         seconds = (self.deadline if deadline is None else positive_seconds("deadline", deadline)) * len(requests)
         loop = asyncio.get_running_loop()
-        events: asyncio.Queue[Loading | Step] = asyncio.Queue()
+        events: asyncio.Queue[ProgressEvent] = asyncio.Queue()
         stop = threading.Event()
 
-        def post(event: Loading | Step) -> None:
+        def post(event: ProgressEvent) -> None:
             loop.call_soon_threadsafe(events.put_nowait, event)
 
+        loaded = any(key[0] == self.model and key[1] == self.device for key in _PIPELINES)
+        post(Loading(f"Waiting for the {self.processor}" if loaded else "Loading model"))  # never "the Space"
         work = asyncio.ensure_future(asyncio.to_thread(self._draw_now, requests, stop, post))
         try:
             async with asyncio.timeout(seconds):
@@ -284,7 +294,7 @@ class LocalBackend(ModelBackend):
         return made
 
     def _draw_now(
-        self, requests: Sequence[GenerationRequest], stop: threading.Event, post: Callable[[Loading | Step], None]
+        self, requests: Sequence[GenerationRequest], stop: threading.Event, post: Callable[[ProgressEvent], None]
     ) -> list[Generation]:
         """Load the pipeline if need be and draw ``requests`` in one call, on this thread; empty once stopped."""
         seeds = [self.seed_for(request) for request in requests]
@@ -292,11 +302,19 @@ class LocalBackend(ModelBackend):
         pipeline = self._pipeline(post)
         started = time.perf_counter()
         check_references(pipeline, len(drawing.get("images") or ()), self.model)
-        with _DRAWING:  # a second call waits here; a cancelled one never starts
+        if not _DRAWING.acquire(blocking=False):  # another call draws: say so, and leave at once when stopped
+            post(Loading(f"Waiting for the {self.processor}"))
+            while not _DRAWING.acquire(timeout=_STOP_CHECK_SECONDS):
+                if stop.is_set():
+                    return []
+        try:
             if stop.is_set():
                 return []
+            post(Started())
             prompts = [request.prompt for request in requests]
             pictures = draw(pipeline, prompts, seeds, drawing=drawing, stop=stop, post=post)
+        finally:
+            _DRAWING.release()
         elapsed = (time.perf_counter() - started) / len(requests)
         made = {**drawing, "images": recorded(drawing)["images"]}  # the inputs as their SHA-256 and size
         return [

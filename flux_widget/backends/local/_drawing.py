@@ -3,8 +3,9 @@
 Runs on the local backend's worker thread. Each image's seed goes into its own CPU
 ``torch.Generator`` (the same image on any device); one image is drawn with the prompt as a
 string, exactly diffusers' own single call, several with a list of prompts and a list of
-generators, diffusers' own batched call. Each step is posted, and once ``stop`` is set the
-pipeline's interrupt flag ends the run before the next step.
+generators, diffusers' own batched call. Each step is posted. Once ``stop`` is set the run ends
+inside the running step: while drawing, every block of the pipeline's models checks ``stop`` as it
+starts (a forward pre-hook), so neither the rest of a long step nor the VAE's decoding runs.
 """
 
 from __future__ import annotations
@@ -48,13 +49,12 @@ def draw(
     if references:
         sent["image"] = references[0] if len(references) == 1 else references
 
-    def on_step_end(pipe: Any, index: int, _timestep: Any, callback_kwargs: dict[str, Any]) -> dict[str, Any]:
+    def on_step_end(_pipe: Any, index: int, _timestep: Any, callback_kwargs: dict[str, Any]) -> dict[str, Any]:
         post(Step(index=index + 1, length=drawing["steps"]))
-        if stop.is_set():
-            pipe._interrupt = True  # diffusers' own flag: the loop ends before the next step
         return callback_kwargs
 
     generators = [torch.Generator("cpu").manual_seed(seed) for seed in seeds]
+    hooks = _stop_checks(pipeline, stop)
     try:
         with warnings.catch_warnings():  # NaN pixels warn as they are cast; they are reported below instead
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -64,6 +64,8 @@ def draw(
                 callback_on_step_end=on_step_end,
                 **sent,
             )
+    except _StoppedError:
+        return [b""] * len(prompts)  # stopped mid-step: no image to give
     except ValueError as exc:  # diffusers' word on an input it cannot take (an image too small, …)
         raise InvalidRequestError(f"The pipeline refused the request: {exc}") from None
     except torch.cuda.OutOfMemoryError:
@@ -73,9 +75,35 @@ def draw(
             'offload="model", '
             "or a smaller model (FLUX.2 [klein] 4B)."
         ) from None
+    finally:
+        for hook in hooks:
+            hook.remove()
     if stop.is_set():
-        return [b""] * len(prompts)  # interrupted: no image to give (the caller was cancelled or ran out of time)
+        return [b""] * len(prompts)  # stopped after the last block: no image to give either
     return [_png(picture) for picture in result.images]
+
+
+class _StoppedError(Exception):
+    """Raised inside the pipeline's models once the run was stopped."""
+
+
+def _stop_checks(pipeline: Any, stop: threading.Event) -> list[Any]:
+    """A check of ``stop`` before each block of the pipeline's models (each module that holds others);
+    the hooks' handles, to remove once the call is over (the pipeline is shared)."""
+    import torch
+
+    def check(_module: Any, _inputs: Any) -> None:
+        if stop.is_set():
+            raise _StoppedError
+
+    components = getattr(pipeline, "components", {}) or {}
+    return [
+        module.register_forward_pre_hook(check)
+        for component in components.values()
+        if isinstance(component, torch.nn.Module)
+        for module in component.modules()
+        if next(module.children(), None) is not None
+    ]
 
 
 def _png(picture: Any) -> bytes:
