@@ -240,6 +240,18 @@ class Generation:
 
         return images.decode(self.image_bytes)
 
+    @property
+    def file_bytes(self) -> bytes:
+        """The image's own bytes (its format, not re-encoded) with :attr:`metadata` inside: what the
+        widget shows and every Download gives. The bytes as they came for a format that takes none."""
+        from . import _images as images
+        from ._metadata import with_metadata
+
+        try:
+            return with_metadata(self.image_bytes, self.metadata, images.check_image(self.image_bytes)[1])
+        except ValueError:
+            return self.image_bytes
+
     def save(self, path: str | Path) -> Path:
         """Write the image in the format its suffix names, with the parameters in its metadata.
 

@@ -7,8 +7,7 @@ import json
 import zipfile
 from collections.abc import Sequence
 
-from .._images import check_image, suffix_for
-from .._metadata import with_metadata
+from .._images import suffix_for
 from ..types import Generation
 
 __all__ = ["file_name", "zip_of"]
@@ -30,12 +29,7 @@ def zip_of(generations: Sequence[Generation]) -> bytes:
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as archive:
         for number, generation in enumerate(generations, start=1):
             name = file_name(number, generation)
-            data = generation.image_bytes
-            try:
-                data = with_metadata(data, generation.metadata, check_image(data)[1])
-            except ValueError:
-                pass  # a format metadata cannot be added to: its bytes as they came
-            archive.writestr(name, data)
+            archive.writestr(name, generation.file_bytes)
             listing.append({"file": name, **generation.metadata})
         archive.writestr("parameters.json", json.dumps(listing, indent=1, ensure_ascii=False), zipfile.ZIP_DEFLATED)
     return out.getvalue()

@@ -213,7 +213,7 @@ class WidgetState(_Controls):  # type: ignore[misc, valid-type]
         tile = next((tile for tile in self.batch if tile["index"] == index), None)
         place = {"slot": tile["slot"], "of": self.batch_size} if tile else {}
         with self.hold_sync():
-            self.image = generation.image_bytes
+            self.image = generation.file_bytes  # with its parameters inside, so Download keeps them
             self.image_type = generation.mime_type
             self.current = {**generation.parameters, "index": index, "elapsed": round(generation.elapsed, 1), **place}
 

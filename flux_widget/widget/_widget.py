@@ -287,7 +287,7 @@ class FluxWidget(ReferenceActions):
             return
         generation = self._history[index]
         reply = {"type": "image", "index": index, "ticket": ticket, "mime": generation.mime_type}
-        self.send({**reply, **generation.parameters}, buffers=[generation.image_bytes])
+        self.send({**reply, **generation.parameters}, buffers=[generation.file_bytes])
 
     def _send_zip(self, ticket: object) -> None:
         """Answer Download all: every image of the history in one zip, made here in the kernel."""

@@ -55,25 +55,28 @@ export function onAbort(signal, cleanup) {
 }
 
 /**
- * Set a button's text for a moment (1.5 s), then back; a new flash replaces the last.
+ * Set a button's text for a moment (1.5 s), then back to its label; a new flash on the same button
+ * replaces the last, and each button has its own timer.
  * @param {AbortSignal} signal
  */
 export function flasher(signal) {
-  /** @type {ReturnType<typeof setTimeout> | undefined} */
-  let timer;
-  onAbort(signal, () => clearTimeout(timer));
+  /** @type {Map<HTMLElement, ReturnType<typeof setTimeout>>} */
+  const timers = new Map();
+  onAbort(signal, () => {
+    for (const timer of timers.values()) clearTimeout(timer);
+  });
   /**
-   * @param {HTMLElement[]} buttons What goes back to its text afterwards.
+   * @param {HTMLElement[]} buttons What goes back to its label (`data-label`) afterwards.
    * @param {HTMLElement} button
    * @param {string} text
    */
   return (buttons, button, text) => {
-    const restore = buttons.map((node) => /** @type {[HTMLElement, string]} */ ([node, node.dataset.label || ""]));
     button.textContent = text;
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      for (const [node, label] of restore) node.textContent = label;
-    }, 1500);
+    clearTimeout(timers.get(button));
+    timers.set(button, setTimeout(() => {
+      timers.delete(button);
+      for (const node of buttons) node.textContent = node.dataset.label || "";
+    }, 1500));
   };
 }
 

@@ -14,8 +14,8 @@ import pytest
 from PIL import Image
 from support.journal import Journal
 from support.jupyter import ARTIFACTS, BROWSER_TESTS, WIDGET_CELL, browser, jupyter_server, write_notebook
-from support.notebook_page import NotebookPage, expect_count, generate_and_wait, history_items, show_settings
-from support.picture import mean_difference, render_picture
+from support.notebook_page import NotebookPage, expect_count, generate_and_wait, history_items, show_settings, wait_for
+from support.picture import mean_difference, parameters, render_picture
 
 pytestmark = BROWSER_TESTS
 
@@ -203,10 +203,19 @@ def test_download_saves_the_image_bytes_and_copy_seed_copies_the_seed(lab: Noteb
     assert download.suggested_filename == f"flux-{seed}.webp"
     saved = Path(download.path()).read_bytes()
     assert saved == lab.image_bytes(widget)
-    assert mean_difference(Image.open(io.BytesIO(saved)), render_picture("a keepsake", seed, 256, 256)) < 6
+    with Image.open(io.BytesIO(saved)) as picture:
+        assert mean_difference(picture, render_picture("a keepsake", seed, 256, 256)) < 6
+        # Issue 29, defect 5: the file carries its parameters, as the zip's copies do.
+        assert (parameters(picture)["prompt"], parameters(picture)["seed"]) == ("a keepsake", str(seed))
     widget.get_by_role("button", name="Copy seed").click()
     widget.get_by_role("button", name="Copied").wait_for()
     assert lab.page.evaluate("() => navigator.clipboard.readText()") == str(seed)
+    # Issue 29, defect 7: two copies within 1.5 s: each button comes back to its own label.
+    time.sleep(1.6)
+    widget.get_by_role("button", name="Copy image").click()
+    widget.get_by_role("button", name="Copy seed").click()
+    wait_for(lambda: widget.get_by_role("button", name="Copied").count() == 0, "a button stays 'Copied'", seconds=4)
+    assert widget.get_by_role("button", name="Copy image").is_visible()
 
 
 @contextmanager

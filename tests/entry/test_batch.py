@@ -220,7 +220,7 @@ async def test_one_failing_image_stops_the_batch_and_keeps_what_arrived(space: s
     # The grid keeps the places of the images that arrived (seed 4 is place 1, seed 5 place 2).
     assert {tile["slot"] for tile in widget.batch} == {seed - 3 for seed in seeds[1:]}
     assert widget.batch_size == 4
-    assert widget.image == widget.generations[-1].image_bytes
+    assert widget.image == widget.generations[-1].file_bytes
     # The Space did run the refused one: the failure is the Space's, after the others had arrived.
     ran = [
         record["seed"]

@@ -133,7 +133,7 @@ async def test_widget_with_the_inference_backend(endpoint: tuple[str, Calls]) ->
     widget = FluxWidget(backend="inference", model=f"{endpoint[0]}/ok", token=TOKEN, width=256, height=256)
     generation = await widget.generate("widget via inference", seed=2, randomize_seed=False, guidance=4.0)
     assert "guidance_scale" in widget.space_parameters and generation.guidance == 4.0
-    assert widget.image == generation.image_bytes and TOKEN not in str(widget.get_state())
+    assert widget.image == generation.file_bytes and TOKEN not in str(widget.get_state())
     widget.close()
 
 

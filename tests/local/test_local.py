@@ -254,7 +254,7 @@ async def test_the_widget_makes_local_images_and_says_while_the_model_loads(tiny
     assert "Loading model" in details and widget.detail == ""  # said while loading, gone once it draws
     assert (generation.seed, generation.width, generation.mime_type) == (9, 64, "image/png")  # the local sizes
     assert widget.limits["min_size"] == 16 and widget.width == 64  # the widget offers what the backend takes
-    assert widget.status == "idle" and len(widget.history) == 1 and widget.image == generation.image_bytes
+    assert widget.status == "idle" and len(widget.history) == 1 and widget.image == generation.file_bytes
 
 
 @pytest.mark.anyio

@@ -188,7 +188,7 @@ async def test_widget_recovers_from_every_fault_and_keeps_history(space: str, ba
             await widget.generate(f"fails: {mode}")
         assert widget.status == "error" and widget.error and TOKEN not in widget.error
         assert widget.history == history and widget.generations == [kept]
-        assert widget.image == kept.image_bytes
+        assert widget.image == kept.file_bytes
         await widget._client.aclose()
     widget.close()
 

@@ -398,7 +398,7 @@ async def test_an_image_that_only_fails_to_decode_is_a_clean_error_everywhere(
     widget._client = FluxClient(f"{base}/corrupt")
     with pytest.raises(GenerationError, match="The Space's image cannot be shown: the image cannot be decoded"):
         await widget.generate("corrupt pixels")
-    assert widget.generations == [kept] and len(widget.history) == 1 and widget.image == kept.image_bytes
+    assert widget.generations == [kept] and len(widget.history) == 1 and widget.image == kept.file_bytes
     assert widget.status == "error" and "cannot be shown" in widget.error
     widget.close()
     _, magic = run_cells(["%load_ext flux_widget", f"%flux corrupt --space {base}/corrupt"], tmp_path)

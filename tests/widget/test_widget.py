@@ -38,7 +38,7 @@ async def widget(space: str):
 async def test_generate_updates_traits_image_and_history(widget: FluxWidget) -> None:
     generation = await widget.generate("a cat in a hat", seed=3, randomize_seed=False)
     assert widget.status == "idle" and widget.error == ""
-    assert widget.image == generation.image_bytes and widget.image_type == "image/webp"
+    assert widget.image == generation.file_bytes and widget.image_type == "image/webp"
     assert widget.current == {
         "prompt": "a cat in a hat",
         "seed": 3,
@@ -130,7 +130,7 @@ async def test_select_message_shows_an_entry_and_restores_its_parameters(widget:
     first = await widget.generate("first", seed=1, randomize_seed=False, width=320)
     await widget.generate("second", seed=2, width=256, height=512, steps=3, randomize_seed=True)
     widget._handle_message(widget, {"type": "select", "index": 0}, [])
-    assert widget.image == first.image_bytes
+    assert widget.image == first.file_bytes
     assert (widget.prompt, widget.seed, widget.width, widget.height, widget.steps) == ("first", 1, 320, 256, 2)
     assert widget.randomize_seed is True and widget.current["index"] == 0  # left as it was
 
@@ -240,7 +240,7 @@ async def test_image_travels_as_a_binary_buffer_not_text(widget: FluxWidget) -> 
     assert image_updates, "no image update was sent"
     data, buffers = image_updates[-1]
     assert ["image"] in data["buffer_paths"]
-    assert any(bytes(buffer) == generation.image_bytes for buffer in buffers)
+    assert any(bytes(buffer) == generation.file_bytes for buffer in buffers)
     assert generation.image_bytes.hex()[:32] not in json.dumps(data)
 
 
@@ -316,10 +316,10 @@ async def test_remove_keeps_the_kernel_record_and_the_widget_state_in_step(widge
     assert widget.generations == [generations[0], generations[2]]
     assert [entry["prompt"] for entry in widget.history] == ["entry 0", "entry 2"]
     assert closed.comm is None  # its model is gone from the browser too
-    assert widget.current["index"] == 1 and widget.image == generations[2].image_bytes  # still on show
+    assert widget.current["index"] == 1 and widget.image == generations[2].file_bytes  # still on show
     widget._handle_message(widget, {"type": "remove", "index": 1}, [])
     assert widget.generations == [generations[0]]
-    assert widget.current["index"] == 0 and widget.image == generations[0].image_bytes  # its neighbour, no orphan
+    assert widget.current["index"] == 0 and widget.image == generations[0].file_bytes  # its neighbour, no orphan
     widget._handle_message(widget, {"type": "remove", "index": 5}, [])  # out of range: ignored
     assert len(widget.history) == 1
 
@@ -377,7 +377,7 @@ async def test_removing_the_entry_on_show_shows_its_neighbour_and_restore_undoes
     widget._handle_message(widget, {"type": "remove", "index": 1}, [])
     assert [e["prompt"] for e in widget.history] == ["entry 1", "entry 3"]
     assert widget.current["prompt"] == "entry 3" and widget.current["index"] == 1  # the next newer took its place
-    assert widget.image == widget.generations[1].image_bytes and widget.generations[1].seed == 3
+    assert widget.image == widget.generations[1].file_bytes and widget.generations[1].seed == 3
     widget.remove(1)
     widget.remove(0)
     assert widget.history == [] and widget.image == b"" and widget.current == {}  # the empty state, no orphan
@@ -412,7 +412,7 @@ async def test_a_view_gets_the_full_image_of_any_entry_and_a_zip_of_all(widget: 
     replies = [(m["content"], buffers) for m, buffers in messages if m.get("method") == "custom"]
     (image, image_buffers), (missing, _), (archive, zip_buffers) = replies
     assert image["ticket"] == 7 and image["seed"] == 4 and image["mime"] == "image/webp"
-    assert bytes(image_buffers[0]) == made[0].image_bytes
+    assert bytes(image_buffers[0]) == made[0].file_bytes
     assert missing == {"type": "image", "index": 9, "ticket": 8, "missing": True}
     assert widget.current == shown_before  # asking for an image changes nothing on show
     with zipfile.ZipFile(io.BytesIO(bytes(zip_buffers[0]))) as files:

@@ -31,7 +31,6 @@ from ...types import (
     ProgressCallback,
     ProgressEvent,
     Started,
-    Step,
     notify,
 )
 from ..base import ModelBackend
