@@ -53,11 +53,12 @@ export function createImageActions({
   listen(reuse, "click", () => {
     const shown = params();
     if (!shown || shown.seed == null) return;
+    const before = { count: model.get("count"), randomize_seed: model.get("randomize_seed") };
     if (!reuseImage(model, shown)) return;
     const index = editIndex();
     if (shown.images?.length && index != null) tell(model, { type: "reuse_inputs", index }); // its inputs, into the tray
     flash([reuse], reuse, "Set");
-    say(reuseText(shown));
+    say(reuseText(shown, before));
   }, signal);
   listen(edit, "click", () => {
     const index = editIndex();

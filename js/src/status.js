@@ -71,6 +71,19 @@ export function createStatus({ model, signal, onRetry, onDismiss, onWait }) {
     clearInterval(retryTimer);
     clearTimeout(infoTimer);
   });
+  /**
+   * Say what an action did: in view for a few seconds, and to screen readers.
+   * @param {string} text
+   */
+  const say = (text) => {
+    info.textContent = text;
+    info.hidden = false;
+    announcer.textContent = text;
+    clearTimeout(infoTimer);
+    infoTimer = setTimeout(() => {
+      info.hidden = true;
+    }, NOTE_FOR_MS);
+  };
   let lastStatus = model.get("status");
   let announcedIndex = current(model).index;
 
@@ -90,10 +103,12 @@ export function createStatus({ model, signal, onRetry, onDismiss, onWait }) {
     }
     if (wasBusy && !busy) {
       const shown = current(model).index;
-      announcer.textContent = outcomeText({
+      const outcome = outcomeText({
         status, batch_size: model.get("batch_size"), batch_done: model.get("batch_done"),
         newImage: shown != null && shown !== announcedIndex,
       });
+      announcer.textContent = outcome;
+      if (outcome.startsWith("Cancelled")) say(outcome); // shown too: no image says it
       announcedIndex = shown;
     }
     lastStatus = status;
@@ -139,19 +154,7 @@ export function createStatus({ model, signal, onRetry, onDismiss, onWait }) {
     /** In the widget's order: the progress row, the error box, the notice, the note of the last action. */
     nodes: [row, errorBox, notice, info],
     announcer,
-    /**
-     * Say what an action did: in view for a few seconds, and to screen readers.
-     * @param {string} text
-     */
-    say(text) {
-      info.textContent = text;
-      info.hidden = false;
-      announcer.textContent = text;
-      clearTimeout(infoTimer);
-      infoTimer = setTimeout(() => {
-        info.hidden = true;
-      }, NOTE_FOR_MS);
-    },
+    say,
     /** A request was sent: if the kernel does not answer, say that no running kernel holds the widget. */
     expectAnswer() {
       clearTimeout(answerTimer);

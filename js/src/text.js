@@ -120,12 +120,16 @@ export function settingsSummary({ width, height, steps, seed, randomize_seed, co
 }
 
 /**
- * What a Reuse action says it did: "Set: seed 3 · 1024×768 · 4 steps · 1 image. Generate makes it again."
- * @param {Params} params
+ * What a Reuse action says it did, naming what it changed besides the image's own settings:
+ * "Set: seed 3 · 1024×768 · 4 steps · 1 image (was 4) · Randomize seed off. Generate makes it again."
+ * @param {Params} params The image's parameters.
+ * @param {{ count?: number, randomize_seed?: boolean }} [before] The controls before Reuse.
  */
-export function reuseText(params) {
+export function reuseText(params, before = {}) {
+  const count = before.count != null && before.count > 1 ? `1 image (was ${before.count})` : "1 image";
+  const randomize = before.randomize_seed ? " · Randomize seed off" : "";
   const inputs = params.images?.length ? ` · its ${plural(params.images.length, "input image")} in the tray` : "";
-  return `Set: seed ${params.seed} · ${params.width}×${params.height} · ${plural(params.steps ?? 0, "step")} · 1 image${inputs}. Generate makes it again.`;
+  return `Set: seed ${params.seed} · ${params.width}×${params.height} · ${plural(params.steps ?? 0, "step")} · ${count}${randomize}${inputs}. Generate makes it again.`;
 }
 
 /**

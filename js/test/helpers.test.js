@@ -124,6 +124,10 @@ test("reuse brings back the image as it was: one image, its seed, randomizing of
   assert.equal(reuseValues(withGuidance).guidance, undefined, "only the optional parameters named");
   assert.equal(reuseText(params), "Set: seed 7 · 512×768 · 3 steps · 1 image. Generate makes it again.");
   assert.equal(
+    reuseText(params, { count: 4, randomize_seed: true }),
+    "Set: seed 7 · 512×768 · 3 steps · 1 image (was 4) · Randomize seed off. Generate makes it again.",
+  );
+  assert.equal(
     reuseText({ ...params, images: [{ sha256: "ab", width: 9, height: 9 }] }),
     "Set: seed 7 · 512×768 · 3 steps · 1 image · its 1 input image in the tray. Generate makes it again.",
   );

@@ -172,7 +172,9 @@ def test_reuse_seed_in_the_view_says_what_it_did_and_brings_that_image_back(open
     dialog.get_by_role("button", name="Reuse seed").click()
     said = dialog.get_by_role("status")
     wait_for(lambda: "Set: seed" in said.inner_text(), "the view did not say what Reuse seed did")
-    assert said.inner_text() == f"Set: seed {seed} · 256×256 · 2 steps · 1 image. Generate makes it again."
+    # Issue 29, defect 10: what Reuse changed besides the image's settings is said too.
+    expected = f"Set: seed {seed} · 256×256 · 2 steps · 1 image (was 4) · Randomize seed off. Generate makes it again."
+    assert said.inner_text() == expected
     dialog.get_by_role("button", name="Close").click()
     widget.get_by_role("button", name="Generate").click()
     expect_count(history_items(widget), 5)

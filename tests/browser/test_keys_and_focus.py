@@ -165,6 +165,8 @@ def test_examples_fill_an_empty_prompt_and_escape_cancels(opened: NotebookPage, 
     prompt.press("Escape")
     widget.locator("xpath=self::*[@data-status='idle']").wait_for(timeout=10_000)
     assert widget.get_by_role("status").inner_text() == "Cancelled"
+    shown = widget.locator(".flux-info")  # issue 29, defect 11: shown, not only announced
+    assert shown.is_visible() and shown.inner_text() == "Cancelled"
     assert len(journal.wait_for_cancels("escape me", 1)) == 1  # Escape cancelled the job on the Space
     prompt.fill("")
     prompt.type(" ")  # only white space: the examples come back
