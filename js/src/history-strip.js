@@ -18,9 +18,10 @@ import { current, tell, watch } from "./observe.js";
 export const UNDO_FOR_MS = 8000;
 
 /**
- * @param {{ model: Model, entries: Entries, requests: Requests, signal: AbortSignal, onEmpty: () => void }} props
+ * @param {{ model: Model, entries: Entries, requests: Requests, signal: AbortSignal, onEmpty: () => void, onSelect: (index: number) => void }} props
+ *   `onSelect` shows an entry with its settings.
  */
-export function createHistoryStrip({ model, entries, requests, signal, onEmpty }) {
+export function createHistoryStrip({ model, entries, requests, signal, onEmpty, onSelect }) {
   const list = h("ul", { className: "flux-history", "@role": "list", "@aria-label": "History" });
   const count = h("span", { className: "flux-history-count" });
   const downloadAll = createDownloadAll({ requests, signal, say: (text) => { count.textContent = text; } }).node;
@@ -78,7 +79,7 @@ export function createHistoryStrip({ model, entries, requests, signal, onEmpty }
     const item = event.target.closest("[data-index]");
     if (!item) return;
     if (event.target.closest(".flux-remove")) remove(buttons().indexOf(/** @type {Element} */ (item.querySelector(".flux-history-button"))));
-    else tell(model, { type: "select", index: indexOf(item) });
+    else onSelect(indexOf(item));
   }, signal);
   listen(list, "keydown", (event) => {
     const all = buttons();

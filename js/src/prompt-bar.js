@@ -91,6 +91,17 @@ export function createPromptBar({ model, signal, onGenerate }) {
     node,
     /** Send the prompt as typed (before a generate request carries it). */
     commitPrompt: () => setTraits(model, { prompt: prompt.value }),
+    /**
+     * Put `text` back into the prompt box (and the trait), focused, its caret at the end.
+     * @param {string} text
+     */
+    putBack(text) {
+      prompt.value = text;
+      setTraits(model, { prompt: text });
+      prompt.focus();
+      prompt.setSelectionRange(text.length, text.length);
+      prompt.dispatchEvent(new Event("input", { bubbles: true })); // the box's height and the examples follow
+    },
     focusPrompt: () => prompt.focus(),
     /** The prompt box (files pasted into it go to the reference tray). */
     prompt,

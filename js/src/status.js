@@ -57,8 +57,17 @@ export function createStatus({ model, signal, onRetry, onDismiss, onWait }) {
   // Always present (the status row hides when idle), so outcomes are announced to screen readers.
   const announcer = h("div", { className: "flux-offscreen", "@aria-live": "polite", "@role": "status" });
   // What an action did, in view for a moment ("Set: seed 3 · 1024×1024 …").
-  const info = h("div", { className: "flux-info" });
+  const infoText = h("span", { className: "flux-info-text" });
+  const infoAction = h("button", { type: "button", className: "flux-link flux-info-action" });
+  infoAction.hidden = true;
+  const info = h("div", { className: "flux-info" }, [infoText, infoAction]);
   info.hidden = true;
+  /** @type {(() => void) | null} what the note's button does */
+  let onInfoAction = null;
+  listen(infoAction, "click", () => {
+    info.hidden = true;
+    onInfoAction?.();
+  }, signal);
   /** @type {ReturnType<typeof setTimeout> | undefined} */
   let infoTimer;
 
@@ -72,17 +81,23 @@ export function createStatus({ model, signal, onRetry, onDismiss, onWait }) {
     clearTimeout(infoTimer);
   });
   /**
-   * Say what an action did: in view for a few seconds, and to screen readers.
+   * Say what an action did: in view for a few seconds, and to screen readers; with `action`, a
+   * button that undoes or completes it (`onAction`), in view twice as long.
    * @param {string} text
+   * @param {string} [action]
+   * @param {() => void} [onAction]
    */
-  const say = (text) => {
-    info.textContent = text;
+  const say = (text, action = "", onAction = () => {}) => {
+    infoText.textContent = text;
+    infoAction.textContent = action;
+    infoAction.hidden = !action;
+    onInfoAction = action ? onAction : null;
     info.hidden = false;
-    announcer.textContent = text;
+    announcer.textContent = action ? `${text} ${action}.` : text;
     clearTimeout(infoTimer);
     infoTimer = setTimeout(() => {
       info.hidden = true;
-    }, NOTE_FOR_MS);
+    }, action ? 2 * NOTE_FOR_MS : NOTE_FOR_MS);
   };
   let lastStatus = model.get("status");
   let announcedIndex = current(model).index;

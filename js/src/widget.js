@@ -14,7 +14,7 @@ import { isBusy } from "./state.js";
 import { createFullImages } from "./full-images.js";
 import { createHistoryStrip } from "./history-strip.js";
 import { keepKeys } from "./keys.js";
-import { tell, watch } from "./observe.js";
+import { current, tell, watch } from "./observe.js";
 import { createPromptBar } from "./prompt-bar.js";
 import { createReferenceTray } from "./reference-tray.js";
 import { createRequests } from "./requests.js";
@@ -55,7 +55,16 @@ function render({ model, el }) {
   const say = (text) => status.say(text);
   const result = createResult({ model, signal, root, onOpen: (index) => viewer.open(index, () => result.button), onSay: say });
   const grid = createBatchGrid({ model, entries, images, signal, onOpen: (index, back) => viewer.open(index, back), onSay: say });
-  const strip = createHistoryStrip({ model, entries, requests, signal, onEmpty: () => promptBar.focusPrompt() });
+  // Showing an entry sets its prompt: a prompt typed and not yet sent is offered back, never lost.
+  const select = (/** @type {number} */ index) => {
+    const typed = promptBar.prompt.value;
+    const entry = entries.list()[index];
+    if (!tell(model, { type: "select", index })) return;
+    if (typed.trim() && entry && typed !== entry.prompt && typed !== current(model).prompt) {
+      status.say("The prompt is this image's now.", "Put back what you typed", () => promptBar.putBack(typed));
+    }
+  };
+  const strip = createHistoryStrip({ model, entries, requests, signal, onEmpty: () => promptBar.focusPrompt(), onSelect: select });
   const viewer = createViewer({ model, entries, images, requests, signal, fallbackFocus: () => result.button });
   const tray = createReferenceTray({ model, signal, onSay: say });
   const source = h("div", { className: "flux-source" });

@@ -300,3 +300,19 @@ def test_focus_returns_to_its_tile_even_when_the_tile_was_redrawn_while_the_view
     opened.page.keyboard.press("Escape")
     opened.page.locator("dialog[open]").wait_for(state="detached", timeout=5_000)
     assert focused_name(opened).startswith("Open 2/4 full size: four gulls"), focused_name(opened)
+
+
+def test_showing_a_history_entry_offers_back_the_prompt_being_typed(opened: NotebookPage) -> None:
+    """Issue 29, defect 4: a thumbnail's click sets its prompt; what was typed and not sent comes back."""
+    widget = opened.widget(0)
+    generate_and_wait(widget, "a first lighthouse")
+    generate_and_wait(widget, "a second lighthouse")
+    prompt = widget.get_by_label("Prompt", exact=True)
+    prompt.fill("a long prompt I was still writing")
+    older = history_items(widget).nth(1).get_by_role("button", name=re.compile(r"^a first lighthouse"))
+    older.focus()
+    opened.page.keyboard.press("Enter")
+    wait_for(lambda: prompt.input_value() == "a first lighthouse", "the entry's prompt was not restored")
+    widget.get_by_role("button", name="Put back what you typed").press("Enter")
+    wait_for(lambda: prompt.input_value() == "a long prompt I was still writing", "the typed prompt was lost")
+    assert prompt.evaluate("box => box === document.activeElement")  # back where the typing was
