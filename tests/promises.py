@@ -321,7 +321,7 @@ PROMISES: tuple[Promise, ...] = (
     Promise(
         "jobs-lost-file",
         "an image whose file is gone is made again",
-        (Mutation("flux_widget/jobs/_manifest.py", "        return path.is_file()", "        return True"),),
+        (Mutation("flux_widget/folders/_manifest.py", "        return path.is_file()", "        return True"),),
         ("tests/jobs/test_large_jobs.py::test_a_line_a_crash_cut_short_is_dropped_and_made_again",),
     ),
     Promise(
@@ -353,7 +353,7 @@ PROMISES: tuple[Promise, ...] = (
         "a manifest written before lines had a version still resumes",
         (
             Mutation(
-                "flux_widget/jobs/_manifest.py",
+                "flux_widget/folders/_manifest.py",
                 'or not isinstance(data.get("key"), str):',
                 'or not isinstance(data.get("key"), str) or "version" not in data:',
             ),
@@ -363,7 +363,7 @@ PROMISES: tuple[Promise, ...] = (
     Promise(
         "manifest-lines",
         "a prompt holding U+2028 or U+0085 reads back from the manifest as written (made once)",
-        (Mutation("flux_widget/jobs/_manifest.py", '.split("\\n")[:-1]', ".splitlines()"),),
+        (Mutation("flux_widget/folders/_manifest.py", '.split("\\n")[:-1]', ".splitlines()"),),
         ("tests/jobs/test_large_jobs.py::test_a_prompt_with_line_separators_reads_back_as_written",),
     ),
     Promise(
@@ -371,7 +371,7 @@ PROMISES: tuple[Promise, ...] = (
         "a done line whose file leaves the folder is not trusted",
         (
             Mutation(
-                "flux_widget/jobs/_manifest.py",
+                "flux_widget/folders/_manifest.py",
                 'if entry.status == "done" and not self._inside(entry.file):',
                 "if False:",
             ),
@@ -433,25 +433,25 @@ PROMISES: tuple[Promise, ...] = (
     Promise(
         "jobs-no-links",
         "a job never reads or writes through a link: a manifest that is one is refused, exit 2",
-        (Mutation("flux_widget/jobs/_manifest.py", "flags | os.O_NOFOLLOW | ", "flags | "),),
+        (Mutation("flux_widget/folders/_manifest.py", "flags | os.O_NOFOLLOW | ", "flags | "),),
         (JOB_FOLDERS + "test_a_folder_that_cannot_be_used_is_one_line_and_exit_2_before_anything_is_sent",),
     ),
     Promise(
         "jobs-folder-checked",
         "a read-only or full folder is one line and exit 2 before anything is sent",
-        (Mutation("flux_widget/jobs/_folder.py", "    _probe(folder)\n    return folder", "    return folder"),),
+        (Mutation("flux_widget/folders/_folder.py", "    _probe(folder)\n    return folder", "    return folder"),),
         (JOB_FOLDERS + "test_a_folder_that_cannot_be_used_is_one_line_and_exit_2_before_anything_is_sent",),
     ),
     Promise(
         "jobs-out-names",
         "out='' is refused and out='~/x' is expanded",
-        (Mutation("flux_widget/jobs/_folder.py", "folder = Path(text).expanduser()", "folder = Path(text)"),),
+        (Mutation("flux_widget/folders/_folder.py", "folder = Path(text).expanduser()", "folder = Path(text)"),),
         (JOB_FOLDERS + "test_run_batch_refuses_a_file_and_an_empty_name_and_expands_the_home_folder",),
     ),
     Promise(
         "jobs-short-write",
         "a manifest line is whole or the run stops loudly (a short write on a full disk)",
-        (Mutation("flux_widget/jobs/_manifest.py", "    if written != len(data):", "    if False:"),),
+        (Mutation("flux_widget/folders/_manifest.py", "    if written != len(data):", "    if False:"),),
         (JOB_FOLDERS + "test_a_short_write_of_a_line_is_undone_and_is_an_error",),
     ),
     Promise(
@@ -471,7 +471,7 @@ PROMISES: tuple[Promise, ...] = (
         "after kill -9 the next run removes partial files and adopts an image whose line was lost",
         (
             Mutation("flux_widget/jobs/_engine.py", "found = manifest.unrecorded_for(job.key)", "found = None"),
-            Mutation("flux_widget/jobs/_folder.py", "os.unlink(entry.path)  # a link is removed", "pass  #"),
+            Mutation("flux_widget/folders/_folder.py", "os.unlink(entry.path)  # a link is removed", "pass  #"),
         ),
         (JOB_FOLDERS + "test_a_killed_run_leaves_nothing_that_the_next_run_makes_twice",),
     ),

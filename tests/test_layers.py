@@ -37,10 +37,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "backends._count",
         "backends._cache",
     ),
+    ("folders._folder", "folders._manifest"),  # output folders: images and their manifest
     (  # on top of any backend: the parts' own pieces
-        "jobs._folder",
         "jobs._prompt_files",
-        "jobs._manifest",
         "jobs._engine",
         "widget._archive",
         "widget._progress",
@@ -64,7 +63,12 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 )
 LAYER = {module: number for number, modules in enumerate(LAYERS) for module in modules}
 #: The sub-packages and what none of their modules may import.
-PARTS = {"backends": ("jobs", "widget", "notebook"), "jobs": ("widget", "notebook"), "widget": ("jobs", "notebook")}
+PARTS = {
+    "backends": ("jobs", "widget", "notebook", "folders"),
+    "folders": ("backends", "jobs", "widget", "notebook"),
+    "jobs": ("widget", "notebook"),
+    "widget": ("jobs", "notebook"),
+}
 
 
 def module_names() -> list[str]:

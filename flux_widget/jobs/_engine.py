@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING
 from .._images import check_image, suffix_for
 from .._metadata import with_metadata
 from ..errors import FluxError, FolderError, QuotaExceededError, ServiceUnavailableError
+from ..folders._folder import image_name, seed_of_name
+from ..folders._manifest import Manifest, ManifestLine, parameters_of
 from ..types import Generation
-from ._folder import image_name, seed_of_name
-from ._manifest import Manifest, ManifestLine, parameters_of
 from ._prompt_files import Job, slug
 
 if TYPE_CHECKING:

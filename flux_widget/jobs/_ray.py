@@ -25,9 +25,9 @@ from typing import Any
 
 from ..backends.base import BackendOptions
 from ..errors import FluxError, GenerationError
+from ..folders._manifest import Manifest
 from ..types import Generation, GenerationRequest
 from ._engine import Finished, JobReport, failure_text, pending_jobs, record_done, record_failed
-from ._manifest import Manifest
 from ._prompt_files import Job
 
 __all__ = ["Painter", "run_on_ray"]

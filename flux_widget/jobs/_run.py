@@ -23,9 +23,9 @@ from ..backends._cache import shared_client
 from ..backends._count import BATCH_CONCURRENCY
 from ..backends.base import BackendOptions, backend_kind
 from ..errors import FluxError, InvalidRequestError
+from ..folders._manifest import Manifest, ManifestLine
 from ..types import DrawingParameters, Generation
 from ._engine import JobReport, run_jobs
-from ._manifest import Manifest, ManifestLine
 from ._prompt_files import Job, jobs_from, parse_prompts, read_lines
 
 __all__ = ["ENGINES", "run_batch", "run_prompt_file"]

@@ -23,8 +23,8 @@ from support.journal import Journal
 
 import flux_widget
 from flux_widget import FolderError, Generation, InvalidRequestError
+from flux_widget.folders._manifest import Manifest, ManifestLine
 from flux_widget.jobs._engine import EXIT_FAILED, run_jobs
-from flux_widget.jobs._manifest import Manifest, ManifestLine
 from flux_widget.jobs._prompt_files import jobs_from, parse_prompts, read_lines
 
 SMALL = ["--width", "256", "--height", "256", "--steps", "1", "--seed", "1", "--concurrency", "1"]

@@ -220,7 +220,7 @@ def test_bad_lines_say_which_and_why(text: str, message: str) -> None:
 
 
 def test_a_line_a_crash_cut_short_is_dropped_and_made_again(tmp_path: Path) -> None:
-    from flux_widget.jobs._manifest import Manifest, ManifestLine
+    from flux_widget.folders._manifest import Manifest, ManifestLine
 
     folder = tmp_path / "m"
     whole = Manifest(folder)
@@ -308,7 +308,7 @@ def test_retry_waits_stay_bounded_however_many_tries() -> None:
 
 
 def test_a_done_line_whose_file_leaves_the_folder_is_not_trusted(tmp_path: Path) -> None:
-    from flux_widget.jobs._manifest import Manifest, ManifestLine
+    from flux_widget.folders._manifest import Manifest, ManifestLine
 
     folder, outside = tmp_path / "m", tmp_path / "outside.png"
     outside.write_bytes(b"png")
