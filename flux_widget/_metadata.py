@@ -168,6 +168,7 @@ def _webp(data: bytes, xmp: bytes, exif: bytes, size: tuple[int, int]) -> bytes:
 
 
 def _jpeg(data: bytes, xmp: bytes, exif: bytes) -> bytes:
+    data = _without_app1(data)  # an image that carries metadata already gets it replaced, not twice
     segments = b""
     for segment in (_EXIF_APP1 + exif, _XMP_APP1 + xmp):
         if len(segment) + 2 > 0xFFFF:
@@ -179,14 +180,42 @@ def _jpeg(data: bytes, xmp: bytes, exif: bytes) -> bytes:
     return data[:at] + segments + data[at:]
 
 
+def _without_app1(data: bytes) -> bytes:
+    """A JPEG without the EXIF and XMP segments before its image data (those this module writes)."""
+    kept, at = [data[:2]], 2
+    while at + 4 <= len(data) and data[at] == 0xFF and data[at + 1] not in (0xDA, 0xD9):
+        end = at + 2 + struct.unpack(">H", data[at + 2 : at + 4])[0]
+        body = data[at + 4 : end]
+        if not (data[at + 1] == 0xE1 and (body.startswith(_EXIF_APP1) or body.startswith(_XMP_APP1))):
+            kept.append(data[at:end])
+        at = end
+    return b"".join(kept) + data[at:]
+
+
 def _png(data: bytes, metadata: Mapping[str, object]) -> bytes:
-    """``data`` with an ``iTXt`` chunk per item, before the first ``IDAT`` (where readers look without decoding)."""
+    """``data`` with an ``iTXt`` chunk per item, before the first ``IDAT`` (where readers look without
+    decoding), in place of text chunks of the same keys it carried already."""
+    values = {**clean_metadata(metadata), PARAMETERS_KEY: parameters_text(metadata)}
+    data = _without_text(data, {key.encode("latin-1", "replace")[:79] for key in values})
     at = _first_image_chunk(data)
     chunks = b""
-    for key, value in {**clean_metadata(metadata), PARAMETERS_KEY: parameters_text(metadata)}.items():
+    for key, value in values.items():
         text = key.encode("latin-1", "replace")[:79] + b"\0\0\0\0\0" + value.encode()
         chunks += struct.pack(">I", len(text)) + b"iTXt" + text + struct.pack(">I", zlib.crc32(b"iTXt" + text))
     return data[:at] + chunks + data[at:]
+
+
+def _without_text(data: bytes, keys: set[bytes]) -> bytes:
+    """A PNG without the text chunks (``tEXt``, ``iTXt``, ``zTXt``) whose keyword is one of ``keys``."""
+    kept, offset = [data[:8]], 8
+    while offset + 8 <= len(data):
+        length, kind = struct.unpack(">I4s", data[offset : offset + 8])
+        end = offset + 12 + length
+        keyword = data[offset + 8 : offset + 8 + length].split(b"\0", 1)[0]
+        if not (kind in (b"tEXt", b"iTXt", b"zTXt") and keyword in keys):
+            kept.append(data[offset:end])
+        offset = end
+    return b"".join(kept) + data[offset:]
 
 
 def _first_image_chunk(data: bytes) -> int:

@@ -836,6 +836,15 @@ PROMISES: tuple[Promise, ...] = (
         ),
     ),
     Promise(
+        "save-to",
+        "save_to saves every image as it arrives, and a new widget with that folder shows its images again",
+        (
+            Mutation("flux_widget/widget/_saving.py", "        gallery = self._gallery\n", "        gallery = None\n"),
+            Mutation("flux_widget/widget/_saving.py", "        if len(self._history) == 0:", "        if False:"),
+        ),
+        ("tests/widget/test_saving.py::test_images_are_saved_as_they_arrive_and_a_new_widget_shows_them",),
+    ),
+    Promise(
         "one-table",
         "a request parameter's flag, prompt-file field and widget control come from its one table row",
         (Mutation("flux_widget/_parameters.py", 'flag="--guidance", kind=float', "kind=float"),),

@@ -30,6 +30,7 @@ __all__ = [
     "refuse_link",
     "scan_folder",
     "seed_of_name",
+    "slug",
 ]
 
 #: The prefix of a file being written (renamed to its name once whole); what a killed run leaves.
@@ -112,6 +113,12 @@ def scan_folder(folder: Path, named: Container[str]) -> dict[str, str]:
 def key_hash(key: str) -> str:
     """Ten hex digits of ``key``'s BLAKE2 hash: what an image's name carries of its job."""
     return hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=5).hexdigest()
+
+
+def slug(prompt: str, words: int = 5) -> str:
+    """A few words of ``prompt`` for a file name: lower case, ASCII letters and digits, hyphens."""
+    found = re.findall(r"[a-z0-9]+", prompt.lower())[:words]
+    return "-".join(found)[:48] or "image"
 
 
 def image_name(ordinal: int, words: str, seed: int, key: str, suffix: str) -> str:

@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING
 from .._images import check_image, suffix_for
 from .._metadata import with_metadata
 from ..errors import FluxError, FolderError, QuotaExceededError, ServiceUnavailableError
-from ..folders._folder import image_name, seed_of_name
+from ..folders._folder import image_name, seed_of_name, slug
 from ..folders._manifest import Manifest, ManifestLine, parameters_of
 from ..types import Generation
-from ._prompt_files import Job, slug
+from ._prompt_files import Job
 
 if TYPE_CHECKING:
     from ..backends.base import Backend

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import codecs
 import json
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -190,9 +189,3 @@ def _seed(start: object, image: int) -> int | None:
     if start is None:
         return None
     return next_seed_of(BY_NAME["seed"].check("seed", start), image)
-
-
-def slug(prompt: str, words: int = 5) -> str:
-    """A few words of ``prompt`` for a file name: lower case, ASCII letters and digits, hyphens."""
-    found = re.findall(r"[a-z0-9]+", prompt.lower())[:words]
-    return "-".join(found)[:48] or "image"

@@ -64,12 +64,12 @@ class HistoryEntry(_Recorded):  # type: ignore[misc, valid-type]
     ).tag(sync=True)
 
     @classmethod
-    def of(cls, generation: Generation) -> HistoryEntry:
-        """The entry for ``generation`` (its thumbnail is made here)."""
+    def of(cls, generation: Generation, thumbnail: str | None = None) -> HistoryEntry:
+        """The entry for ``generation``; its ``thumbnail`` is made here unless given."""
         return cls(
             **generation.parameters,
             elapsed=round(generation.elapsed, 3),
-            thumbnail=images.thumbnail_data_url(generation.image_bytes),
+            thumbnail=thumbnail or images.thumbnail_data_url(generation.image_bytes),
             inputs=[
                 images.thumbnail_data_url(item.data, side=INPUT_THUMBNAIL_SIDE, quality=60)
                 for item in generation.inputs
@@ -110,14 +110,14 @@ class History:
         """The browser-side entries, in the same order."""
         return list(self._entries)
 
-    def add(self, generation: Generation) -> HistoryEntry:
-        """Record a generation and return its browser-side entry.
+    def add(self, generation: Generation, thumbnail: str | None = None) -> HistoryEntry:
+        """Record a generation and return its browser-side entry (with ``thumbnail``, if made already).
 
         An image whose pixels cannot be decoded (for its thumbnail) is a :class:`GenerationError`
         and is not recorded.
         """
         try:
-            entry = HistoryEntry.of(generation)
+            entry = HistoryEntry.of(generation, thumbnail)
         except ValueError as exc:
             raise GenerationError(f"The Space's image cannot be shown: {exc}.") from None
         self._generations.append(generation)

@@ -17,8 +17,8 @@ import traitlets
 from .._inputs import InputImage, input_image
 from .._parameters import MAX_REFERENCES
 from ..errors import FluxError, InvalidRequestError
-from ._actions import HistoryActions
 from ._messages import index_of
+from ._saving import SavingActions
 
 if TYPE_CHECKING:
     from ..types import Generation
@@ -32,7 +32,7 @@ REFERENCE_MESSAGES = ("add_image", "remove_image", "edit", "reuse_inputs", "inpu
 TRAY_THUMBNAIL_SIDE = 96
 
 
-class ReferenceActions(HistoryActions):
+class ReferenceActions(SavingActions):
     """The reference tray of :class:`~flux_widget.FluxWidget`: what is added, removed and sent with Generate."""
 
     #: The tray's checked images by id (set by the widget); ``references`` gives their order.

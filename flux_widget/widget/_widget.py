@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import Mapping
 from dataclasses import replace
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
 from .._home_loop import HomeLoop
 from ._references import REFERENCE_MESSAGES, ReferenceActions
+from ._saving import SAVE_TO_ENV
 from ._state import CONTROL_TYPES, control_values, frontend_contract
 
 __all__ = ["FluxWidget"]
@@ -70,6 +72,8 @@ class FluxWidget(ReferenceActions):
         #: Removed entries that :meth:`restore` can put back, newest last: (index, generation, batch slot).
         self._removed: list[tuple[int, Generation, int | None]] = []
         self._tray_images = {}
+        self._gallery, self._saving = None, set()
+        save_to = options.pop("save_to", None)
         self._task: asyncio.Task[Generation | list[Generation]] | None = None
         self._pump = ProgressPump(self._set_traits)
         self._owns_client = client is None
@@ -91,6 +95,7 @@ class FluxWidget(ReferenceActions):
         # own; everything they start is handed over to this loop.
         self._home = HomeLoop()
         self.on_msg(self._handle_message)
+        self.save_to = str(save_to or os.environ.get(SAVE_TO_ENV, ""))  # its images into the history
         self._discovery: asyncio.Task[None] | None = None
         if self._home.loop is not None:
             self._discovery = self._home.loop.create_task(self._discover())
@@ -218,11 +223,13 @@ class FluxWidget(ReferenceActions):
             raise
         if self.max_references is None:  # a local model is on this machine now: its limit can be read
             self.max_references = await references_taken(self._client)
+        await self._saved_all()
         return arrived[0] if count == 1 else [arrived[slot] for slot in range(count)]
 
     def _arrived(self, number: int, generation: Generation, *, keep_seed: bool) -> None:
         """Record a finished image: into the history, on show, and into the batch's grid."""
         entry = self._history.add(generation)
+        self._save(generation)  # into save_to, if set, on a worker thread
         index = len(self._history) - 1
         self._pump.arrived(number)
         # The new entry's model (a small text thumbnail) and the list of references, then the

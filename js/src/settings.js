@@ -38,6 +38,9 @@ export function createSettings({ model, signal, shell }) {
   const sizeFields = h("div", { className: "flux-grid-fields" }, [width.field, height.field]);
   const presets = h("div", { className: "flux-presets", "@role": "group", "@aria-label": "Aspect ratio" }, presetButtons);
   const randomize = h("input", { type: "checkbox", className: "flux-checkbox", name: "randomize_seed" });
+  // Off by default; a folder every image is saved to as it arrives (its images show in the next widget too).
+  const saveTo = h("input", { type: "text", className: "flux-input", name: "save_to", placeholder: "off", spellcheck: false });
+  const saveField = h("label", { className: "flux-field flux-save-field" }, [h("span", { className: "flux-label", textContent: "Save to folder" }), saveTo]);
   const summaryText = h("span", { className: "flux-settings-summary" });
   const summary = h("summary", { className: "flux-settings-toggle" }, [h("span", { className: "flux-settings-name", textContent: "Settings" }), summaryText]);
   const node = h("details", { className: "flux-settings" }, [
@@ -50,6 +53,7 @@ export function createSettings({ model, signal, shell }) {
         seed.field,
         h("label", { className: "flux-check" }, [randomize, h("span", { textContent: "Randomize seed" })]),
       ]),
+      saveField,
     ]),
   ]);
 
@@ -84,6 +88,10 @@ export function createSettings({ model, signal, shell }) {
     }, signal);
   }
   listen(randomize, "change", () => setTraits(model, { randomize_seed: randomize.checked }), signal);
+  listen(saveTo, "change", () => setTraits(model, { save_to: saveTo.value.trim() }), signal);
+  watch(model, ["save_to"], () => {
+    if (document.activeElement !== saveTo) saveTo.value = model.get("save_to") || "";
+  }, signal);
   presetButtons.forEach((button, i) => {
     listen(button, "click", () => setTraits(model, presetSize(model.get("width"), model.get("height"), PRESETS[i], limits)), signal);
   });

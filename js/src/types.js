@@ -96,6 +96,7 @@
  * @property {Reference[]} references The reference tray, in order (the images stay in the kernel).
  * @property {number | null} max_references How many images the backend takes (0: text only); null until known.
  * @property {(string | Entry)[]} history References ("IPY_MODEL_…") to entry models.
+ * @property {string} save_to The folder every image is saved to as it arrives ("": not saved).
  */
 
 /**

@@ -103,8 +103,9 @@ function render({ model, el }) {
   watch(model, ["status"], () => {
     root.dataset.status = model.get("status");
   }, signal);
-  watch(model, ["source"], () => {
-    source.textContent = model.get("source") ? `Images from ${model.get("source")}` : "";
+  watch(model, ["source", "save_to"], () => {
+    const from = model.get("source") ? `Images from ${model.get("source")}` : "";
+    source.textContent = [from, model.get("save_to") ? `saved to ${model.get("save_to")}` : ""].filter(Boolean).join(" · ");
   }, signal);
 
   return () => {

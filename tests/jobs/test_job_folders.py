@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,6 @@ from flux_widget.jobs._engine import EXIT_FAILED, run_jobs
 from flux_widget.jobs._prompt_files import jobs_from, parse_prompts, read_lines
 
 SMALL = ["--width", "256", "--height", "256", "--steps", "1", "--seed", "1", "--concurrency", "1"]
-Mount = Callable[..., Path]
 
 
 def command(space: str, out: str, *arguments: str) -> tuple[list[str], dict[str, str]]:
@@ -66,24 +65,6 @@ def sent(journal: Journal, marker: str) -> list[dict[str, Any]]:
     return [row for row in journal.records() if marker in str(row.get("prompt", ""))]
 
 
-@pytest.fixture
-def tmpfs(tmp_path: Path) -> Iterator[Mount]:
-    """Mount a real tmpfs of ``size`` KiB (read-only if asked) under tmp_path; unmounted after the test."""
-    mounted: list[Path] = []
-
-    def mount(size: int, *, read_only: bool = False) -> Path:
-        where = tmp_path / f"disk{len(mounted)}"
-        where.mkdir()
-        options = f"size={size}k" + (",ro" if read_only else "")
-        subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)], check=True)
-        mounted.append(where)
-        return where
-
-    yield mount
-    for where in mounted:
-        subprocess.run(["umount", "-l", str(where)], check=False)
-
-
 def fill(folder: Path) -> Path:
     """Fill the file system of ``folder`` to the last byte; the filler file."""
     filler = folder / "filler"
@@ -102,7 +83,7 @@ def fill(folder: Path) -> Path:
 
 @pytest.mark.parametrize("case", ["a file", "read-only", "full", "a link as manifest"])
 def test_a_folder_that_cannot_be_used_is_one_line_and_exit_2_before_anything_is_sent(
-    space: str, journal: Journal, tmpfs: Mount, tmp_path: Path, case: str
+    space: str, journal: Journal, tmpfs: Callable[..., Path], tmp_path: Path, case: str
 ) -> None:
     marker = f"unusable folder {case}"
     elsewhere = tmp_path / "precious.txt"
@@ -152,7 +133,7 @@ def test_a_done_line_whose_image_is_a_link_is_refused(space: str, journal: Journ
     assert not sent(journal, "link owl")
 
 
-def test_a_short_write_of_a_line_is_undone_and_is_an_error(tmpfs: Mount) -> None:
+def test_a_short_write_of_a_line_is_undone_and_is_an_error(tmpfs: Callable[..., Path]) -> None:
     folder = tmpfs(256)
     manifest = Manifest(folder)
     manifest.record(ManifestLine("first", "failed", prompt="first"))
@@ -168,7 +149,7 @@ def test_a_short_write_of_a_line_is_undone_and_is_an_error(tmpfs: Mount) -> None
 
 
 def test_a_disk_that_fills_during_a_run_stops_it_loudly_and_keeps_what_was_made(
-    space: str, journal: Journal, tmpfs: Mount
+    space: str, journal: Journal, tmpfs: Callable[..., Path]
 ) -> None:
     out = tmpfs(2048)
     running = started(space, str(out), "filling 0\nfilling 1 [slow]\nfilling 2\n", out.parent)

@@ -1,0 +1,94 @@
+"""The widget's ``save_to`` folder: every image written as it arrives, and read back as a gallery.
+
+The folder is a large job's folder (``flux_widget.folders``): each image is written whole, with its
+parameters inside, under a name that is never reused, and recorded in ``manifest.jsonl``, so the
+same folder can be read by a large job, a script or another widget. A widget made with the same
+``save_to`` (after a kernel restart, or in another notebook) shows the newest
+:data:`SHOWN_AT_MOST` images of it in its history.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from pathlib import Path
+
+from .. import _images as images
+from ..errors import FluxError
+from ..folders._folder import image_name, slug
+from ..folders._manifest import Manifest, ManifestLine, parameters_of
+from ..types import Generation
+
+__all__ = ["SHOWN_AT_MOST", "GalleryFolder"]
+
+#: How many of a folder's images a new widget shows in its history (the newest).
+SHOWN_AT_MOST = 100
+#: A file larger than this in the folder is not read back (the largest image a backend may send).
+_LARGEST_FILE = 32 * 1024 * 1024
+#: What the manifest says made the widget's images (a large job says its engine).
+_WIDGET = "widget"
+
+
+class GalleryFolder:
+    """The folder ``folder`` (created if missing, checked as a large job's): a FolderError if unusable."""
+
+    def __init__(self, folder: str | Path) -> None:
+        self._manifest = Manifest(folder)
+        self._lock = threading.Lock()  # one image named and recorded at a time, from any thread
+
+    @property
+    def folder(self) -> Path:
+        """The folder, as opened (``~`` expanded)."""
+        return self._manifest.folder
+
+    def save(self, generation: Generation) -> Path:
+        """Write ``generation`` (its parameters inside) and its manifest line; the file's path.
+
+        A file of the folder is never overwritten: each image gets a new key, so a new name.
+        """
+        key = f"{_WIDGET}-{secrets.token_hex(8)}"
+        suffix = images.suffix_for(generation.mime_type)
+        with self._lock:
+            ordinal = len(self._manifest.entries) + 1
+            name = image_name(ordinal, slug(generation.prompt), generation.seed, key, suffix)
+            self._manifest.write_file(name, generation.file_bytes)
+            line = ManifestLine(
+                key, "done", 0, generation.prompt, parameters_of(generation.parameters),
+                generation.model or _WIDGET, name, seconds=generation.elapsed,
+            )  # fmt: skip
+            self._manifest.record(line)
+        return self.folder / name
+
+    def generations(self, most: int = SHOWN_AT_MOST) -> list[Generation]:
+        """The newest ``most`` images the folder's manifest names, oldest first (a missing or broken file left out)."""
+        done = [entry for entry in self._manifest.entries.values() if entry.status == "done"]
+        found = (self._generation(entry) for entry in reversed(done))
+        kept: list[Generation] = []
+        for generation in found:
+            if generation is not None:
+                kept.append(generation)
+                if len(kept) == most:
+                    break
+        return kept[::-1]
+
+    def _generation(self, entry: ManifestLine) -> Generation | None:
+        path = self.folder / entry.file
+        try:
+            if not self._manifest.is_done(entry.key) or path.stat().st_size > _LARGEST_FILE:
+                return None
+            data, mime_type = images.accept(path.read_bytes())
+        except (OSError, ValueError, FluxError):  # gone, broken, or a link: left out
+            return None
+        values = entry.parameters
+        numbers = [values.get(name) for name in ("seed", "width", "height", "steps")]
+        if not all(isinstance(number, int) and not isinstance(number, bool) for number in numbers):
+            return None
+        seed, width, height, steps = (int(number) for number in numbers)  # type: ignore[arg-type]
+        guidance = values.get("guidance")
+        return Generation(
+            prompt=entry.prompt, seed=seed, width=width, height=height, steps=steps, url=str(path),
+            image_bytes=data, mime_type=mime_type, elapsed=entry.seconds,
+            guidance=float(guidance) if isinstance(guidance, (int, float)) and not isinstance(guidance, bool) else None,
+            model="" if entry.backend == _WIDGET else entry.backend,
+            images=values.get("images") if isinstance(values.get("images"), list) else None,
+        )  # fmt: skip
