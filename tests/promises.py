@@ -284,9 +284,20 @@ PROMISES: tuple[Promise, ...] = (
     ),
     Promise(
         "local-cancel",
-        "cancelling a local run stops it at the next step",
-        (Mutation("flux_widget/backends/local/_drawing.py", "pipe._interrupt = True", "pass"),),
-        ("tests/local/test_local.py::test_cancel_stops_the_run_at_the_next_step_and_the_worker_ends",),
+        "cancelling a local run stops it inside the running step, and a waiting call says what it waits for",
+        (
+            Mutation(
+                "flux_widget/backends/local/_drawing.py",
+                "        if stop.is_set():\n            raise",
+                "        if False:\n            raise",
+            ),
+            Mutation(
+                "flux_widget/backends/local/_backend.py", 'return "CPU" if self.device', 'return "Space" if self.device'
+            ),
+        ),
+        (
+            "tests/local/test_local.py::test_cancel_stops_the_running_step_a_waiting_call_says_what_it_waits_for_and_leaves",
+        ),
     ),
     Promise(
         "local-batch",

@@ -37,7 +37,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "backends._count",
         "backends._cache",
     ),
-    ("folders._folder", "folders._manifest"),  # output folders: images and their manifest
+    ("folders._folder", "folders._manifest", "folders._lock"),  # output folders: images and their manifest
     (  # on top of any backend: the parts' own pieces
         "jobs._prompt_files",
         "jobs._engine",
@@ -58,6 +58,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "widget._actions",
         "widget._saving",
         "widget._references",
+        "widget._queue",
         "widget._widget",
     ),
     ("notebook._magic", "jobs._run", "jobs._ray"),  # the magics and large jobs, on the entry points

@@ -37,6 +37,8 @@ __all__ = [
 PARTIAL_PREFIX = ".partial-"
 #: How much a new folder must take before a run starts (a full disk is found before anything is sent).
 _PROBE_BYTES = 4096
+#: ``scheme://…``: an address (object store, remote file system), not a folder's path.
+_ADDRESS = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 #: ``…-seed-S-HASH.ext``: the key hash an image's name ends with.
 _NAMED = re.compile(r"-seed-(?P<seed>\d{1,10})-(?P<hash>[0-9a-f]{10})\.[a-z]+$")
 
@@ -48,6 +50,13 @@ def open_folder(out: object) -> Path:
     text = os.fspath(out)
     if not isinstance(text, str) or not text.strip():
         raise FolderError("out is empty: name the folder for the images and manifest.jsonl (such as --out images).")
+    if _ADDRESS.match(text):  # s3://bucket/run must never become a local folder named "s3:"
+        scheme = text.split(":", 1)[0]
+        local = "" if scheme != "file" else f" For a local folder give its path: {text.removeprefix('file://')}."
+        raise FolderError(
+            f"{text[:200]} is a {scheme}:// address: output goes to a folder on this machine (or one mounted "
+            f"here, as a cluster's shared file system is).{local}"
+        )
     folder = Path(text).expanduser()
     if folder.exists() and not folder.is_dir():
         raise FolderError(f"{folder} is a file, not a folder: name a folder for the images and manifest.jsonl.")

@@ -11,6 +11,7 @@ backs off and tries again; any other error fails that image alone.
 from __future__ import annotations
 
 import asyncio
+import html
 import signal
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -85,6 +86,27 @@ class JobReport:
         else:
             self.failed += 1
             self.errors.append(f"line {job.line}: {entry.error}")
+
+    def __repr__(self) -> str:
+        counts = f"{self.done} done, {self.failed} failed, {self.skipped} skipped"
+        return f"<JobReport {counts} in {self.seconds:.1f} s{', stopped' if self.interrupted else ''}: {self.out}>"
+
+    def _repr_html_(self) -> str:
+        """The report as a notebook shows it: a small table, the first errors, where the manifest is."""
+        state = "stopped" if self.interrupted else "finished"
+        rows = "".join(
+            f"<tr><th style='text-align:left'>{name}</th><td>{value}</td></tr>"
+            for name, value in (
+                ("done", self.done), ("failed", self.failed), ("skipped (already done)", self.skipped),
+                ("time", f"{self.seconds:.1f} s ({self.images_per_minute:.1f} images a minute)"),
+                ("manifest", html.escape(str(self.out / "manifest.jsonl"))),
+            )
+        )  # fmt: skip
+        errors = "".join(f"<li>{html.escape(error)}</li>" for error in self.errors[:10])
+        more = f"<p>{len(self.errors) - 10} more errors in the manifest.</p>" if len(self.errors) > 10 else ""
+        again = "<p>Run the same call again to make what is left.</p>" if self.interrupted or self.failed else ""
+        listed = f"<ul>{errors}</ul>{more}" if errors else ""
+        return f"<div><strong>Large job {state}</strong><table>{rows}</table>{listed}{again}</div>"
 
     def __str__(self) -> str:
         stopped = ""

@@ -8,7 +8,9 @@ tqdm is the one library for this that works in both places (``tqdm.auto``) with 
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import html
 import signal
 import sys
 from argparse import Namespace
@@ -23,6 +25,8 @@ from ..backends._cache import shared_client
 from ..backends._count import BATCH_CONCURRENCY
 from ..backends.base import BackendOptions, backend_kind
 from ..errors import FluxError, InvalidRequestError
+from ..folders._folder import open_folder
+from ..folders._lock import holding
 from ..folders._manifest import Manifest, ManifestLine
 from ..types import DrawingParameters, Generation
 from ._engine import JobReport, run_jobs
@@ -63,12 +67,21 @@ def run_batch(
     images run at a time; quota errors wait and try again up to ``retries`` times. ``engine="ray"``
     runs a local-backend job on a Ray cluster (``workers`` pipelines; see README, "Large jobs").
     Backend options are :func:`~flux_widget.generate`'s. In a notebook a progress bar and the
-    latest image show while it runs, and the Stop button cancels it (the report so far is kept in
-    ``out``).
+    latest image show while it runs (with its prompt and seed), and the Stop button cancels it: the
+    report so far is returned (``report.interrupted``) and every image made is kept in ``out``.
     """
     drawing, where = split_options(options, DrawingParameters)
     jobs = jobs_from(parse_prompts(prompts), count=count, seed=seed, **drawing)
-    return _run(jobs, out, engine, concurrency, retries, deadline, workers, progress, where, JobReport(Path(out)))
+    report = JobReport(Path(out))
+    try:
+        return _run(jobs, out, engine, concurrency, retries, deadline, workers, progress, where, report)
+    except KeyboardInterrupt:
+        if not _in_notebook():
+            raise  # a script's Ctrl-C stays an exception
+        # The notebook's Stop: what was saved, and how to go on, instead of a traceback.
+        report.interrupted = True
+        print(f"Stopped: {report}. Run the same call again to make what is left.", file=sys.stderr)
+        return report
 
 
 def run_prompt_file(args: Namespace) -> int:
@@ -150,24 +163,26 @@ def _run(
             "engine='ray' runs the local backend on many GPUs; a Space or Inference Providers job "
             "runs its images concurrently in one process (engine='asyncio', the default)."
         )
-    manifest = Manifest(out)  # opened once: checked, cleaned up, read, then handed to the engine
-    bar = _ProgressBar(sum(not manifest.is_done(job.key) for job in jobs), enabled=progress)
-    try:
-        if engine == "ray":
-            from ._ray import run_on_ray  # ray, imported only when chosen
+    # One run per folder: a second stops here, naming this one, before it touches anything.
+    with holding(open_folder(out)):
+        manifest = Manifest(out)  # opened once: checked, cleaned up, read, then handed to the engine
+        bar = _ProgressBar(sum(not manifest.is_done(job.key) for job in jobs), enabled=progress)
+        try:
+            if engine == "ray":
+                from ._ray import run_on_ray  # ray, imported only when chosen
 
-            return run_on_ray(jobs, manifest, options, workers=workers, report=report, on_finished=bar)
-        chosen = concurrency or (1 if kind == "local" else BATCH_CONCURRENCY)
+                return run_on_ray(jobs, manifest, options, workers=workers, report=report, on_finished=bar)
+            chosen = concurrency or (1 if kind == "local" else BATCH_CONCURRENCY)
 
-        async def go() -> JobReport:
-            return await run_jobs(
-                shared_client(**options), jobs, manifest, backend_name=kind, concurrency=chosen, retries=retries,
-                deadline=deadline, on_finished=bar, report=report,
-            )  # fmt: skip
+            async def go() -> JobReport:
+                return await run_jobs(
+                    shared_client(**options), jobs, manifest, backend_name=kind, concurrency=chosen, retries=retries,
+                    deadline=deadline, on_finished=bar, report=report,
+                )  # fmt: skip
 
-        return run_sync(go)
-    finally:
-        bar.close()
+            return run_sync(go)
+        finally:
+            bar.close()
 
 
 class _ProgressBar:
@@ -187,12 +202,17 @@ class _ProgressBar:
             return
         self._bar.update(1)
         if generation is not None and self._notebook:
-            from IPython.display import Image, display
+            from IPython.display import HTML, display
 
             from .._images import display_bytes
 
             data, mime_type = display_bytes(generation.image_bytes, generation.metadata, max_side=256)
-            picture = Image(data=data, format=mime_type.split("/")[1])
+            source = f"data:{mime_type};base64,{base64.b64encode(data).decode('ascii')}"
+            words = html.escape(f"{generation.prompt} · seed {generation.seed} · {entry.file}")
+            picture = HTML(
+                f'<figure style="margin:0"><img src="{source}" alt="{html.escape(generation.prompt)}">'
+                f'<figcaption style="font-size:0.9em;opacity:0.8">{words}</figcaption></figure>'
+            )
             if self._shown is None:
                 self._shown = display(picture, display_id=True)
             else:

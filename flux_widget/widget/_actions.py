@@ -51,11 +51,15 @@ class HistoryActions(WidgetState):
         with self.hold_sync():
             self.batch, self.batch_size = [], 0  # the entry alone, not the last batch's grid
             self._show_image(generation, index % len(self._history))
-            for name, value in generation.parameters.items():  # prompt, seed and what it was drawn with
-                if name != "images":  # the inputs go back into the tray, not into a control
-                    setattr(self, name, value)
-            self._reuse_inputs(generation)
+            self._take_settings(generation)
         return generation
+
+    def _take_settings(self, generation: Generation) -> None:
+        """The controls become ``generation``'s: prompt, seed, what it was drawn with, and its inputs."""
+        for name, value in generation.parameters.items():
+            if name != "images":  # the inputs go back into the tray, not into a control
+                setattr(self, name, value)
+        self._reuse_inputs(generation)
 
     def _reuse_inputs(self, generation: Generation) -> None:
         """Put the reference images ``generation`` was made from back into the tray (the tray's class does)."""
@@ -69,8 +73,9 @@ class HistoryActions(WidgetState):
     def remove(self, index: int) -> Generation:
         """Forget history entry ``index`` here and in the browser (:meth:`restore` undoes it).
 
-        If it was on show, its neighbour shows instead (the next newer, else the next older), or
-        nothing when the history is empty.
+        If it was on show, its neighbour shows instead, with its settings: the next older (the one
+        the history strip, newest first, focuses next), else the next newer; nothing when the
+        history is empty.
         """
         position = index % len(self._history) if len(self._history) else index
         slot = next((tile["slot"] for tile in self.batch if tile["index"] == position), None)
@@ -81,8 +86,9 @@ class HistoryActions(WidgetState):
             self.history = self._history.entries
             self._forget_index(position)
             if was_shown and len(self._history):
-                neighbour = min(position, len(self._history) - 1)
+                neighbour = position - 1 if position > 0 else 0
                 self._show_image(self._history[neighbour], neighbour)
+                self._take_settings(self._history[neighbour])  # one current image: shown, focused, set
             elif was_shown:
                 self.image, self.image_type, self.current = b"", "", {}
         return generation

@@ -25,6 +25,9 @@ TO_KERNEL: dict[str, tuple[str, ...]] = {
     "edit": ("index",),  # a history entry into the reference tray ("Edit this")
     "reuse_inputs": ("index",),  # the reference images a history entry was made from, back into the tray
     "input": ("index", "ticket"),  # the first reference image of a history entry, answered with "input"
+    "unqueue": ("index",),  # a waiting prompt out of the queue
+    "move": ("index", "by"),  # a waiting prompt one place earlier (-1) or later (1)
+    "cancel_all": (),  # the running job and every waiting prompt
 }
 #: The kernel's answers to a view: type → the fields it carries besides ``type`` (the bytes travel as a buffer).
 TO_VIEW: dict[str, tuple[str, ...]] = {

@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from ..types import Generation
 
 from .._home_loop import HomeLoop
-from ._references import REFERENCE_MESSAGES, ReferenceActions
+from ._queue import QueueActions
+from ._references import REFERENCE_MESSAGES
 from ._saving import SAVE_TO_ENV
 from ._state import CONTROL_TYPES, control_values, frontend_contract
 
@@ -37,7 +38,7 @@ __all__ = ["FluxWidget"]
 logger = logging.getLogger("flux_widget")
 
 
-class FluxWidget(ReferenceActions):
+class FluxWidget(QueueActions):
     """Generate FLUX.1-schnell images in a notebook: prompt, size, steps, seed, history.
 
     ``space`` is ``owner/name`` or a URL (default: ``FLUX_WIDGET_SPACE``, then the public Space);
@@ -72,7 +73,7 @@ class FluxWidget(ReferenceActions):
         #: Removed entries that :meth:`restore` can put back, newest last: (index, generation, batch slot).
         self._removed: list[tuple[int, Generation, int | None]] = []
         self._tray_images = {}
-        self._gallery, self._saving = None, set()
+        self._gallery, self._saving, self._waiting = None, set(), {}
         save_to = options.pop("save_to", None)
         self._task: asyncio.Task[Generation | list[Generation]] | None = None
         self._pump = ProgressPump(self._set_traits)
@@ -141,7 +142,7 @@ class FluxWidget(ReferenceActions):
         return await self._home.run(lambda: self._start(prompt, overrides))
 
     def cancel(self) -> None:
-        """Cancel the running generation (and its job on the Space); the widget goes back to idle."""
+        """Cancel the running generation (and its job on the Space); the next waiting prompt starts, if any."""
         if self._task is not None and not self._task.done():
             self._task.cancel()
 
@@ -274,6 +275,8 @@ class FluxWidget(ReferenceActions):
             self._home.call(action)
         elif kind == "zip":
             self._home.call(lambda: self._send_zip(content.get("ticket")))
+        elif kind in ("unqueue", "move", "cancel_all"):
+            self._home.call(lambda: self._queue_message(kind, index, content.get("by")))
         elif kind in REFERENCE_MESSAGES:
             self._home.call(lambda: self._reference_message(kind, content, list(_buffers or [])))
         elif kind == "image" and index is not None:
@@ -304,7 +307,11 @@ class FluxWidget(ReferenceActions):
         )
 
     def _start_from_frontend(self, overrides: dict[str, Any]) -> None:
-        if self.busy:  # a second click while running is ignored, as the disabled button says
+        if self.busy:  # pressed while a job runs: it waits its turn
+            try:
+                self.enqueue(overrides)
+            except FluxError as exc:
+                self.error = str(exc)
             return
         try:
             task = self._start(overrides.pop("prompt", None), overrides)
@@ -312,6 +319,12 @@ class FluxWidget(ReferenceActions):
             self.error, self.status = str(exc), "error"
             return
         task.add_done_callback(self._log_outcome)
+        task.add_done_callback(lambda _task: self._home.call(self._run_next))
+
+    def _run_next(self) -> None:
+        """The running job ended (made, failed or cancelled): start the first waiting prompt, if any."""
+        if not self.busy and (values := self._next_in_queue()) is not None:
+            self._start_from_frontend(values)
 
     @staticmethod
     def _log_outcome(task: asyncio.Task[Generation | list[Generation]]) -> None:

@@ -2,7 +2,8 @@
 // The history strip: a thumbnail per generation, newest first, under a header with Download all.
 // One tab stop; arrows, Home and End move inside it, Enter shows an entry again with its settings,
 // Delete (or its ×, shown on hover, on focus and always on touch screens) removes it, and a
-// "Removed · Undo" notice puts it back for a few seconds (`w.restore()` does too, at any time).
+// "Removed · Undo" notice puts it back for a few seconds (Ctrl+Z or ⌘+Z in the strip too;
+// `w.restore()` at any time).
 
 import { h, listen, onAbort } from "./dom.js";
 import { createDownloadAll } from "./download-all.js";
@@ -96,6 +97,9 @@ export function createHistoryStrip({ model, entries, requests, signal, onEmpty, 
     } else if (event.key === "Delete") {
       event.preventDefault();
       remove(at);
+    } else if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "z" && !undoNotice.hidden) {
+      event.preventDefault();
+      undo.click(); // Ctrl+Z (⌘+Z) while the Undo notice shows
     }
   }, signal);
   listen(undo, "click", () => {

@@ -51,13 +51,14 @@ export function createPromptBar({ model, signal, onGenerate }) {
   resizes?.observe(node);
   onAbort(signal, () => resizes?.disconnect());
 
+  // While a job runs Generate stays enabled: a press queues the prompt (the queue shows under the image).
   const showButtons = () => {
     const busy = isBusy(model.get("status"));
     const focused = document.activeElement;
-    generateButton.disabled = busy || waiting > 0;
+    generateButton.disabled = waiting > 0;
+    generateButton.textContent = busy ? "Add to queue" : "Generate";
     cancelButton.disabled = !busy;
     // A button that disables itself would drop focus to the page: hand it to its partner.
-    if (busy && focused === generateButton) cancelButton.focus();
     if (!busy && focused === cancelButton) generateButton.focus();
   };
 

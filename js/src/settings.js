@@ -5,7 +5,7 @@
 // two columns, until the user opens or closes it. Every control is bound to its trait.
 
 import { h, listen, numberField, onAbort } from "./dom.js";
-import { hasAspect, PRESETS, presetSize } from "./sizes.js";
+import { hasAspect, PRESETS, presetSize, snapNote } from "./sizes.js";
 import { settingsSummary } from "./text.js";
 import { setTraits, watch } from "./observe.js";
 
@@ -36,6 +36,8 @@ export function createSettings({ model, signal, shell }) {
     h("button", { type: "button", className: "flux-preset", textContent: label, title: `Aspect ${label}` }),
   );
   const sizeFields = h("div", { className: "flux-grid-fields" }, [width.field, height.field]);
+  // A typed size the backend does not take is said beside the fields, not snapped silently.
+  const sizeNote = h("p", { className: "flux-field-note", "@role": "status" });
   const presets = h("div", { className: "flux-presets", "@role": "group", "@aria-label": "Aspect ratio" }, presetButtons);
   const randomize = h("input", { type: "checkbox", className: "flux-checkbox", name: "randomize_seed" });
   // Off by default; a folder every image is saved to as it arrives (its images show in the next widget too).
@@ -47,6 +49,7 @@ export function createSettings({ model, signal, shell }) {
     summary,
     h("div", { className: "flux-settings-body" }, [
       sizeFields,
+      sizeNote,
       presets,
       h("div", { className: "flux-grid-fields" }, [steps.field, count.field, ...optional.map(({ field }) => field)]),
       h("div", { className: "flux-seed-row" }, [
@@ -77,6 +80,7 @@ export function createSettings({ model, signal, shell }) {
   for (const [input, name] of whole) {
     listen(input, "change", () => {
       const value = Math.round(Number(input.value)); // "1e3" is 1000, as the field shows it
+      if (name === "width" || name === "height") sizeNote.textContent = input.value.trim() === "" ? "" : snapNote(value, model.get("limits"));
       if (input.value.trim() !== "" && Number.isFinite(value)) setTraits(model, { [name]: value });
       input.value = String(model.get(name)); // the value actually used (Python snaps and clamps it too)
     }, signal);

@@ -75,3 +75,15 @@ export function gridColumns(size) {
 export function grownHeight(contentHeight, min, max) {
   return Math.max(min, Math.min(max, Math.ceil(contentHeight)));
 }
+
+/**
+ * What the settings say when a typed size is not one the backend takes: the size used instead, and
+ * the backend's step and range (from `limits`); "" when it is one.
+ * @param {number} typed
+ * @param {Limits} limits
+ */
+export function snapNote(typed, limits) {
+  const used = snap(typed, limits);
+  if (!Number.isFinite(typed) || used === typed) return "";
+  return `${typed} is not a size the backend takes: ${used} is used (multiples of ${limits.size_step}, ${limits.min_size}–${limits.max_size}).`;
+}

@@ -65,6 +65,11 @@
  */
 
 /**
+ * A prompt pressed while a job ran, waiting its turn, with the controls it will run with.
+ * @typedef {{ id: string, prompt: string, width: number, height: number, steps: number, seed: number, randomize_seed: boolean, count: number }} QueuedPrompt
+ */
+
+/**
  * The widget's synced traits (`flux_widget.widget._state.WidgetState`); an optional parameter's
  * trait (see `Limits.optional`) is read by its name.
  * @typedef {object} Traits
@@ -97,6 +102,7 @@
  * @property {number | null} max_references How many images the backend takes (0: text only); null until known.
  * @property {(string | Entry)[]} history References ("IPY_MODEL_…") to entry models.
  * @property {string} save_to The folder every image is saved to as it arrives ("": not saved).
+ * @property {QueuedPrompt[]} queue Prompts waiting for the running job, in order.
  */
 
 /**
@@ -114,7 +120,10 @@
  *   | { type: "remove_image", index: number }
  *   | { type: "edit", index: number }
  *   | { type: "reuse_inputs", index: number }
- *   | { type: "input", index: number }} ToKernel
+ *   | { type: "input", index: number }
+ *   | { type: "unqueue", index: number }
+ *   | { type: "move", index: number, by: number }
+ *   | { type: "cancel_all" }} ToKernel
  */
 
 /**

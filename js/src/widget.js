@@ -16,6 +16,7 @@ import { createHistoryStrip } from "./history-strip.js";
 import { keepKeys } from "./keys.js";
 import { current, tell, watch } from "./observe.js";
 import { createPromptBar } from "./prompt-bar.js";
+import { createQueueList } from "./queue-list.js";
 import { createReferenceTray } from "./reference-tray.js";
 import { createRequests } from "./requests.js";
 import { createResult } from "./result.js";
@@ -34,13 +35,13 @@ function render({ model, el }) {
   const shell = h("div", { className: "flux-shell" }, [root]);
 
   const generate = () => {
-    if (isBusy(model.get("status"))) return;
+    const queued = isBusy(model.get("status")); // the kernel queues a press made while a job runs
     promptBar.commitPrompt();
     // Trait updates are serialized asynchronously and can reach the kernel after a custom
     // message sent at the same moment: the request carries the values it was made with.
     const params = Object.fromEntries(model.get("limits").controls.map((name) => [name, model.get(/** @type {keyof Traits} */ (name))]));
     tell(model, { type: "generate", params });
-    status.expectAnswer();
+    if (!queued) status.expectAnswer();
   };
   const requests = createRequests({ model, signal });
   const entries = createEntries({ model, signal });
@@ -68,7 +69,8 @@ function render({ model, el }) {
   const viewer = createViewer({ model, entries, images, requests, signal, fallbackFocus: () => result.button });
   const tray = createReferenceTray({ model, signal, onSay: say });
   const source = h("div", { className: "flux-source" });
-  const view = h("div", { className: "flux-view" }, [...status.nodes, result.node, result.empty, grid.node]);
+  const queue = createQueueList({ model, signal });
+  const view = h("div", { className: "flux-view" }, [...status.nodes, queue.node, result.node, result.empty, grid.node]);
 
   promptBar.node.prepend(tray.node); // above the prompt, in its column
   root.append(promptBar.node, view, settings.node, strip.node, source, status.announcer, viewer.node);

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { gridColumns, grownHeight, hasAspect, positiveNumber, PRESETS, presetSize, snap } from "../src/sizes.js";
+import { gridColumns, grownHeight, hasAspect, positiveNumber, PRESETS, presetSize, snap, snapNote } from "../src/sizes.js";
 import { indexAfterRemoval, isBusy, reuseValues } from "../src/state.js";
 import { clock, describeJob, describeParams, describeStatus, downloadName, outcomeText, pendingLabel, reuseText, settingsSummary } from "../src/text.js";
 
@@ -135,4 +135,11 @@ test("reuse brings back the image as it was: one image, its seed, randomizing of
 
 test("a growing box stays between its least and most height", () => {
   assert.deepEqual([grownHeight(10, 48, 240), grownHeight(99.2, 48, 240), grownHeight(900, 48, 240)], [48, 100, 240]);
+});
+
+test("a typed size the backend does not take is said, one it takes is not", () => {
+  const limits = /** @type {any} */ (LIMITS);
+  assert.equal(snapNote(1000, limits), "1000 is not a size the backend takes: 992 is used (multiples of 32, 256–2048).");
+  assert.equal(snapNote(1024, limits), "");
+  assert.equal(snapNote(9000, limits), "9000 is not a size the backend takes: 2048 is used (multiples of 32, 256–2048).");
 });

@@ -316,3 +316,25 @@ def test_showing_a_history_entry_offers_back_the_prompt_being_typed(opened: Note
     widget.get_by_role("button", name="Put back what you typed").press("Enter")
     wait_for(lambda: prompt.input_value() == "a long prompt I was still writing", "the typed prompt was lost")
     assert prompt.evaluate("box => box === document.activeElement")  # back where the typing was
+
+
+def test_deleting_the_image_on_show_leaves_one_current_image_and_ctrl_z_undoes_it(opened: NotebookPage) -> None:
+    """Issue 29, defect 9: after Delete the image shown, the thumbnail focused and the settings are one
+    entry's (the next older, as the strip focuses it), and Undo has a key."""
+    widget = opened.widget(0)
+    for prompt in ("a first fern", "a second fern", "a third fern"):
+        generate_and_wait(widget, prompt)
+    strip = widget.get_by_role("list", name="History")
+    strip.get_by_role("button", name=re.compile(r"^a second fern")).click()
+    wait_for(lambda: widget.locator(".flux-caption-prompt").inner_text() == "a second fern", "not shown")
+    opened.page.keyboard.press("Delete")
+    expect_count(history_items(widget), 2)
+    first = strip.get_by_role("button", name=re.compile(r"^a first fern"))
+    seed = re.search(r"seed (\d+)", first.get_attribute("aria-label")).group(1)
+    wait_for(lambda: widget.locator(".flux-caption-prompt").inner_text() == "a first fern", "the shown image differs")
+    assert focused_name(opened).startswith("a first fern (seed ")
+    assert widget.get_by_label("Prompt", exact=True).input_value() == "a first fern"
+    wait_for(lambda: show_settings(widget).get_by_label("Seed", exact=True).input_value() == seed, "the seed differs")
+    first.focus()
+    opened.page.keyboard.press("Control+z")
+    expect_count(history_items(widget), 3)

@@ -77,8 +77,11 @@ def test_focus_stays_in_the_widget_and_outcomes_are_announced(opened: NotebookPa
     generate = widget.get_by_role("button", name="Generate")
     generate.focus()
     opened.page.keyboard.press("Enter")  # Generate, from the keyboard
+    queue = widget.get_by_role("button", name="Add to queue")  # Generate stays enabled: a press queues
+    wait_for(lambda: queue.evaluate("b => b === document.activeElement"), "focus did not stay on the button")
     cancel = widget.get_by_role("button", name="Cancel")
-    wait_for(lambda: cancel.evaluate("b => b === document.activeElement"), "focus did not move to Cancel")
+    opened.page.keyboard.press("Tab")  # Cancel is next to it
+    assert cancel.evaluate("b => b === document.activeElement")
     opened.page.keyboard.press("Enter")  # Cancel, from the keyboard
     wait_for(lambda: generate.evaluate("b => b === document.activeElement"), "focus did not come back to Generate")
     wait_for(lambda: status.inner_text() == "Cancelled", "the cancel was not announced")
@@ -117,6 +120,9 @@ def test_number_fields_show_the_value_used_and_the_source_is_named(opened: Noteb
     width.fill("500")
     width.press("Tab")
     wait_for(lambda: width.input_value() == "512", "the width should snap to 512")
+    # Issue 29, defect 16: said beside the field, not silently.
+    note = widget.get_by_role("status").filter(has_text="is not a size the backend takes")
+    assert note.inner_text() == "500 is not a size the backend takes: 512 is used (multiples of 32, 256–2048)."
     assert widget.get_by_text(f"Images from {space}").is_visible()
 
 

@@ -175,7 +175,11 @@ def test_a_killed_run_leaves_nothing_that_the_next_run_makes_twice(
     prompts = "killed 0\nkilled 1 [slow]\nkilled 2\n"
     running = started(space, "o", prompts, tmp_path)
     wait_for_start(journal, "killed 1 [slow]", running)
-    running.send_signal(signal.SIGKILL)
+    # Issue 30: one run per folder; a second stops at once, naming the first, and sends nothing.
+    second = cli(space, "o", "a second run\n", tmp_path)
+    assert second.returncode == 2 and f"is in use by another run (process {running.pid} on " in second.stderr
+    assert len(second.stderr.strip().splitlines()) == 1 and not sent(journal, "a second run")
+    running.send_signal(signal.SIGKILL)  # the lock goes with the process: the next run takes it
     running.wait(timeout=60)
     out = tmp_path / "o"
     (out / ".partial-abc123.webp").write_bytes(b"half an image")  # what a kill during a write leaves
@@ -186,7 +190,7 @@ def test_a_killed_run_leaves_nothing_that_the_next_run_makes_twice(
     assert resumed.returncode == 0, resumed.stderr
     assert "2 done, 0 failed, 1 skipped" in resumed.stderr
     assert len([row for row in sent(journal, "killed 0") if row["kind"] == "start"]) == 1  # adopted, not made again
-    names = sorted(path.name for path in out.iterdir())
+    names = sorted(path.name for path in out.iterdir() if path.name != ".flux-job.lock")
     assert first_name in names and len(names) == 4  # three images and the manifest: no -2 copy, no partial file
     assert sorted(line["prompt"] for line in lines(out)) == ["killed 0", "killed 1 [slow]", "killed 2"]
 
@@ -272,3 +276,11 @@ async def test_any_error_of_a_pipeline_fails_that_image_alone(tmp_path: Path) ->
     assert (report.done, report.failed, report.exit_code) == (2, 1, EXIT_FAILED)
     failed = [line for line in lines(tmp_path) if line["status"] == "failed"]
     assert [line["error"] for line in failed] == ["RuntimeError: CUDA error: an illegal memory access was encountered"]
+
+
+@pytest.mark.parametrize("address", ["s3://bucket/run1", "gs://bucket/run", "file:///tmp/run"])
+def test_an_address_is_never_taken_for_a_folder_name(space: str, tmp_path: Path, address: str) -> None:
+    """Issue 30: --out s3://bucket/run once wrote a local folder named "s3:" and exited 0."""
+    done = cli(space, address, "never sent\n", tmp_path)
+    assert done.returncode == 2 and f"{address} is a {address.split(':')[0]}:// address" in done.stderr
+    assert list(tmp_path.iterdir()) == []  # no folder "s3:" or any other

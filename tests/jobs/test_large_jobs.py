@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from PIL import Image
 from support.journal import Journal
-from support.kernel import pngs
+from support.kernel import grid_images
 from support.picture import parameters
 
 import flux_widget
@@ -75,8 +75,8 @@ def test_a_prompt_file_makes_a_folder_with_a_manifest_and_keeps_failures_apart(s
     assert all((line["width"], line["height"], line["steps"]) == (256, 256, 1) for line in lines)
     check_files(tmp_path / "images", lines)
     assert sorted(path.name for path in (tmp_path / "images").iterdir()) == sorted(
-        [line["file"] for line in lines if line["file"]] + ["manifest.jsonl"]
-    )  # no temporary file left
+        [line["file"] for line in lines if line["file"]] + [".flux-job.lock", "manifest.jsonl"]
+    )  # no temporary file left; the lock file stays, released (see test_job_folders)
     assert "3 done, 1 failed, 0 skipped" in done.stderr and "images a minute" in done.stderr
 
 
@@ -243,8 +243,12 @@ def test_in_a_notebook_a_progress_bar_and_the_latest_image_show(in_kernel: Any) 
     )
     kinds = [kind for output in cell for kind in output.get("data", {})]
     assert "application/vnd.jupyter.widget-view+json" in kinds  # tqdm's bar, as a widget
-    [shown] = pngs(cell)  # one display of the latest image, updated in place: JPEG, shown everywhere
+    [shown] = grid_images(cell)  # one display of the latest image, updated in place: JPEG, shown everywhere
     assert shown.format == "JPEG" and shown.size == (256, 256) and parameters(shown)["prompt"] in {"nb one", "nb two"}
+    [html] = [
+        output["data"]["text/html"] for output in cell if "<figcaption" in output.get("data", {}).get("text/html", "")
+    ]
+    assert f"{parameters(shown)['prompt']} · seed {parameters(shown)['seed']} · 0000" in html  # its caption
     assert "2 done, 0 failed, 0 skipped" in "".join(output.get("text", "") for output in cell)
 
 

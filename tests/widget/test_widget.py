@@ -320,6 +320,7 @@ async def test_remove_keeps_the_kernel_record_and_the_widget_state_in_step(widge
     widget._handle_message(widget, {"type": "remove", "index": 1}, [])
     assert widget.generations == [generations[0]]
     assert widget.current["index"] == 0 and widget.image == generations[0].file_bytes  # its neighbour, no orphan
+    assert (widget.seed, widget.prompt) == (0, "entry 0")  # and its settings: one current image
     widget._handle_message(widget, {"type": "remove", "index": 5}, [])  # out of range: ignored
     assert len(widget.history) == 1
 
@@ -376,8 +377,8 @@ async def test_removing_the_entry_on_show_shows_its_neighbour_and_restore_undoes
     widget.select(1)
     widget._handle_message(widget, {"type": "remove", "index": 1}, [])
     assert [e["prompt"] for e in widget.history] == ["entry 1", "entry 3"]
-    assert widget.current["prompt"] == "entry 3" and widget.current["index"] == 1  # the next newer took its place
-    assert widget.image == widget.generations[1].file_bytes and widget.generations[1].seed == 3
+    assert widget.current["prompt"] == "entry 1" and widget.current["index"] == 0  # the older one, as the strip focuses
+    assert widget.image == widget.generations[0].file_bytes and widget.seed == 1  # and its settings
     widget.remove(1)
     widget.remove(0)
     assert widget.history == [] and widget.image == b"" and widget.current == {}  # the empty state, no orphan
