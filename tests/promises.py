@@ -856,6 +856,33 @@ PROMISES: tuple[Promise, ...] = (
         ("tests/widget/test_saving.py::test_images_are_saved_as_they_arrive_and_a_new_widget_shows_them",),
     ),
     Promise(
+        "queue",
+        "prompts sent while a job runs wait in a queue you can reorder, and run in turn",
+        (
+            Mutation(
+                "flux_widget/widget/_widget.py", "                self.enqueue(overrides)", "                pass"
+            ),
+            Mutation(
+                "flux_widget/widget/_queue.py",
+                "order.insert(max(0, min(len(order), position + by)), item)",
+                "order.insert(position, item)",
+            ),
+        ),
+        ("tests/widget/test_queue.py::test_prompts_pressed_while_one_runs_are_made_in_turn_two_at_most_on_the_space",),
+    ),
+    Promise(
+        "one-run-per-folder",
+        "a second run on a folder in use stops at once, naming the first; an address is never a folder",
+        (
+            Mutation("flux_widget/folders/_lock.py", "fcntl.LOCK_EX | fcntl.LOCK_NB", "fcntl.LOCK_SH | fcntl.LOCK_NB"),
+            Mutation("flux_widget/folders/_folder.py", "    if _ADDRESS.match(text):", "    if False:"),
+        ),
+        (
+            "tests/jobs/test_job_folders.py::test_a_killed_run_leaves_nothing_that_the_next_run_makes_twice",
+            "tests/jobs/test_job_folders.py::test_an_address_is_never_taken_for_a_folder_name",
+        ),
+    ),
+    Promise(
         "one-table",
         "a request parameter's flag, prompt-file field and widget control come from its one table row",
         (Mutation("flux_widget/_parameters.py", 'flag="--guidance", kind=float', "kind=float"),),
