@@ -74,8 +74,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for number in range(1, args.count + 1):
             check_target(numbered(args.output or DEFAULT_OUTPUT, number, args.count), overwrite=args.overwrite)
         images.check_suffix(args.output or DEFAULT_OUTPUT)
-    except ValueError as exc:
-        parser.error(str(exc))
+    except ValueError as exc:  # a file error: its one line, not the usage block (exit 2, as usage errors)
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
     live = sys.stderr.isatty()
     said: list[tuple[str, int, int] | None] = [None]

@@ -117,9 +117,9 @@ def run_prompt_file(args: Namespace) -> int:
             if not report.started:
                 return 2
             report.failed += 1  # the image that could not be written or recorded (see the error)
-    print(report, file=sys.stderr)
-    for error in report.errors[:20]:
-        print(f"  failed: {error}", file=sys.stderr)
+    print(report, file=sys.stderr)  # each failure was said as it happened, above the bar
+    if report.started and (report.interrupted or report.failed):
+        print("Run the same command again to make what is left: what is done is skipped.", file=sys.stderr)
     return report.exit_code
 
 
@@ -181,6 +181,9 @@ def _run(
                 )  # fmt: skip
 
             return run_sync(go)
+        except KeyboardInterrupt:
+            bar.close(stopped=True)
+            raise
         finally:
             bar.close()
 
@@ -200,6 +203,8 @@ class _ProgressBar:
     def __call__(self, entry: ManifestLine, generation: Generation | None) -> None:
         if self._bar is None:
             return
+        if entry.status == "failed":  # said as it happens, above the bar, not only in the summary
+            self._bar.write(f"failed: line {entry.line}: {entry.error}", file=sys.stderr)
         self._bar.update(1)
         if generation is not None and self._notebook:
             from IPython.display import HTML, display
@@ -218,8 +223,11 @@ class _ProgressBar:
             else:
                 self._shown.update(picture)
 
-    def close(self) -> None:
+    def close(self, *, stopped: bool = False) -> None:
+        """End the bar; a stopped run's bar is cleared (its summary says the rest), so no second line stays."""
         if self._bar is not None:
+            if stopped:
+                self._bar.leave = False
             self._bar.close()
 
 

@@ -46,6 +46,7 @@ def test_a_target_that_cannot_be_written_is_refused_before_anything_is_sent(
     marker = f"target check: {case}"
     result = cli(marker, "-o", output, *(["-n", "3"] if output == "batch.png" else []), cwd=tmp_path, space=space)
     assert result.returncode == 2 and says in result.stderr, result.stderr
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]  # one line: no usage block (issue 29)
     assert journal.joins(marker) == []  # nothing reached the Space: no quota spent
     assert (tmp_path / "kept.png").read_bytes() == b"someone's file"
     assert not (tmp_path / "batch-1.png").exists()

@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -284,3 +285,46 @@ def test_an_address_is_never_taken_for_a_folder_name(space: str, tmp_path: Path,
     done = cli(space, address, "never sent\n", tmp_path)
     assert done.returncode == 2 and f"{address} is a {address.split(':')[0]}:// address" in done.stderr
     assert list(tmp_path.iterdir()) == []  # no folder "s3:" or any other
+
+
+def test_ctrl_c_in_a_terminal_leaves_the_summary_and_no_bar_line(space: str, journal: Journal, tmp_path: Path) -> None:
+    """Issue 29, defect 17: Ctrl-C in a terminal once left two bar lines above the summary."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    (tmp_path / "prompts.txt").write_text("in a terminal 0\nin a terminal 1 [slow]\nin a terminal 2 [slow]\n")
+    argv, env = command(space, "o")
+    argv[argv.index("-")] = "prompts.txt"
+    controller, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # 100 columns, as a real one has
+    running = subprocess.Popen(argv, stdin=terminal, stdout=terminal, stderr=terminal, env=env, cwd=tmp_path)
+    os.close(terminal)
+    chunks: list[bytes] = []
+
+    def read() -> None:  # all the terminal shows, while it shows it
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # the terminal closed with the process
+                return
+            if not chunk:
+                return
+            chunks.append(chunk)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    wait_for_start(journal, "in a terminal 1 [slow]", running)
+    time.sleep(0.5)  # the bar drawn
+    running.send_signal(signal.SIGINT)
+    assert running.wait(timeout=60) == 130
+    reader.join(timeout=10)
+    os.close(controller)
+    shown = b"".join(chunks)
+    # What a terminal shows: of each line, what its last carriage return left.
+    text = shown.decode(errors="replace").replace("\r\n", "\n")  # the terminal's own line ends
+    screen = [line.rsplit("\r", 1)[-1].strip() for line in text.split("\n")]
+    bars = [line for line in screen if "image/s" in line or "%|" in line]
+    assert "image/s]" in text and bars == [], screen  # the bar was drawn, and none stays
+    assert any("1 done, 0 failed, 0 skipped" in line and "interrupted" in line for line in screen), screen

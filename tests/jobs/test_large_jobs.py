@@ -78,6 +78,11 @@ def test_a_prompt_file_makes_a_folder_with_a_manifest_and_keeps_failures_apart(s
         [line["file"] for line in lines if line["file"]] + [".flux-job.lock", "manifest.jsonl"]
     )  # no temporary file left; the lock file stays, released (see test_job_folders)
     assert "3 done, 1 failed, 0 skipped" in done.stderr and "images a minute" in done.stderr
+    # Issue 29: the failure is said as it happens (before the summary), and how to go on after it.
+    said = done.stderr.splitlines()
+    failure = next(number for number, text in enumerate(said) if text.startswith("failed: line 4: "))
+    summary = next(number for number, text in enumerate(said) if "3 done, 1 failed" in text)
+    assert failure < summary and said[summary + 1].startswith("Run the same command again")
 
 
 def test_running_again_redoes_only_what_failed(space: str, journal: Journal, tmp_path: Path) -> None:
