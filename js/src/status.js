@@ -147,14 +147,16 @@ export function createStatus({ model, signal, onRetry, onDismiss, onWait }) {
   }, signal);
 
   // The quota countdown: "Try again in 12:31", then Retry is enabled.
+  // Dismissing the error does not lift the wait: Generate waits until the quota is back, and the
+  // wait is said once, in the box while it shows, else beside Generate.
   const tickRetry = () => {
     const at = model.get("retry_at");
     const left = at == null ? 0 : at - Date.now() / 1000;
     retryRow.hidden = at == null || !model.get("error");
     retryText.textContent = left > 0 ? `Try again in ${clock(left)}` : "You can try again now.";
     retryButton.disabled = left > 0;
-    onWait(retryRow.hidden ? 0 : Math.max(0, left), left > 0 ? `The Space's quota comes back in ${clock(left)}` : "");
-    if (left <= 0 || retryRow.hidden) {
+    onWait(Math.max(0, left), left > 0 && retryRow.hidden ? `The Space's quota comes back in ${clock(left)}` : "");
+    if (left <= 0) {
       clearInterval(retryTimer);
       retryTimer = undefined;
     }
