@@ -16,9 +16,10 @@ import { setTraits, watch } from "./observe.js";
 export const WIDE = 760;
 
 /**
- * @param {{ model: Model, signal: AbortSignal, shell: HTMLElement }} props
+ * @param {{ model: Model, signal: AbortSignal, shell: HTMLElement, onLayout?: (wide: boolean) => void }} props
+ *   `onLayout` hears when the widget turns wide (two columns) or narrow.
  */
-export function createSettings({ model, signal, shell }) {
+export function createSettings({ model, signal, shell, onLayout = () => {} }) {
   const limits = model.get("limits");
   const width = numberField("Width", "width", limits.min_size, limits.max_size, limits.size_step);
   const height = numberField("Height", "height", limits.min_size, limits.max_size, limits.size_step);
@@ -67,6 +68,7 @@ export function createSettings({ model, signal, shell }) {
   }, signal);
   const fit = () => {
     const wide = shell.getBoundingClientRect().width >= WIDE;
+    if (wide !== shell.classList.contains("flux-wide")) onLayout(wide);
     shell.classList.toggle("flux-wide", wide);
     if (!chosen && shell.isConnected && shell.getBoundingClientRect().width > 0) node.open = wide;
   };

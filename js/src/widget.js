@@ -47,7 +47,11 @@ function render({ model, el }) {
   const entries = createEntries({ model, signal });
   const images = createFullImages({ model, entries, requests, signal });
   const promptBar = createPromptBar({ model, signal, onGenerate: generate });
-  const settings = createSettings({ model, signal, shell });
+  // Tab follows what the eye reads: wide, the settings sit under the prompt (before the image);
+  // narrow, under the image. The grid places them either way; the DOM order is what Tab follows.
+  const settings = createSettings({
+    model, signal, shell, onLayout: (wide) => (wide ? view.before(settings.node) : view.after(settings.node)),
+  });
   const status = createStatus({
     model, signal, onRetry: generate, onDismiss: () => promptBar.focusPrompt(),
     onWait: (seconds, text) => promptBar.setWait(seconds, text),
@@ -74,6 +78,7 @@ function render({ model, el }) {
 
   promptBar.node.prepend(tray.node); // above the prompt, in its column
   root.append(promptBar.node, view, settings.node, strip.node, source, status.announcer, viewer.node);
+  if (shell.classList.contains("flux-wide")) view.before(settings.node);
   // Files dropped anywhere on the widget, or images pasted into the prompt, go to the reference tray.
   listen(root, "dragover", (event) => {
     if (Array.from(event.dataTransfer?.types || []).includes("Files")) event.preventDefault();
@@ -96,11 +101,13 @@ function render({ model, el }) {
   el.replaceChildren(shell);
 
   keepKeys(root, signal);
+  // Escape cancels a running job; with none, it hands focus back to the notebook (JupyterLab's
+  // command mode, as Escape in a cell's editor does).
   listen(root, "keydown", (event) => {
-    if (event.key === "Escape" && !viewer.isOpen && isBusy(model.get("status"))) {
-      event.preventDefault();
-      tell(model, { type: "cancel" });
-    }
+    if (event.key !== "Escape" || viewer.isOpen || event.defaultPrevented) return;
+    event.preventDefault();
+    if (isBusy(model.get("status"))) tell(model, { type: "cancel" });
+    else /** @type {HTMLElement | null} */ (root.closest(".jp-Notebook, .jp-Cell"))?.focus();
   }, signal);
   watch(model, ["status"], () => {
     root.dataset.status = model.get("status");

@@ -19,6 +19,7 @@ from support.jupyter import ARTIFACTS, BROWSER_TESTS
 from support.notebook_page import (
     NotebookPage,
     expect_count,
+    focused_name,
     generate_and_wait,
     history_items,
     set_number,
@@ -27,14 +28,6 @@ from support.notebook_page import (
 )
 
 pytestmark = BROWSER_TESTS
-
-
-def focused_name(notebook: NotebookPage) -> str:
-    """The accessible name (aria-label or text) of what has focus, or its tag when it has none."""
-    return notebook.page.evaluate(
-        "() => { const e = document.activeElement;"
-        " return e?.getAttribute('aria-label') || e?.textContent || e?.tagName; }"
-    )
 
 
 def in_widget(notebook: NotebookPage, widget: Any) -> bool:

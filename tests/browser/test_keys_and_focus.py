@@ -14,7 +14,15 @@ import httpx
 import pytest
 from support.journal import Journal
 from support.jupyter import ARTIFACTS, BROWSER_TESTS
-from support.notebook_page import NotebookPage, expect_count, generate_and_wait, set_number, show_settings, wait_for
+from support.notebook_page import (
+    NotebookPage,
+    expect_count,
+    focused_name,
+    generate_and_wait,
+    set_number,
+    show_settings,
+    wait_for,
+)
 
 pytestmark = BROWSER_TESTS
 LONG_RTL_PROMPT = "قطة صغيرة ترتدي قبعة حمراء وتجلس على سطح منزل قديم تحت ضوء القمر " * 4
@@ -205,3 +213,29 @@ def test_history_is_one_tab_stop_with_arrows_and_delete(opened: NotebookPage) ->
     history.get_by_role("button", name="Remove first").click()
     wait_for(lambda: buttons.count() == 2, "the Remove button did not remove the entry")
     assert sorted(buttons.nth(i).get_attribute("tabindex") for i in range(2)) == ["-1", "0"]
+
+
+def test_tab_follows_the_columns_and_escape_hands_focus_back_to_the_notebook(opened: NotebookPage) -> None:
+    """Issue 29, defect 14: wide, the settings (left, under the prompt) come before the image (right)
+    in Tab order; Escape with nothing running gives focus back to the notebook, whose keys then work."""
+    widget, page = opened.widget(0), opened.page
+    page.set_viewport_size({"width": 1600, "height": 1000})  # the widget is wide: two columns
+    wait_for(lambda: widget.evaluate("w => w.parentElement.classList.contains('flux-wide')"), "not two columns")
+    generate_and_wait(widget, "tab order")
+    widget.get_by_label("Prompt", exact=True).focus()
+    names: list[str] = []
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        names.append(focused_name(opened))
+        if names[-1].startswith("View full size"):
+            break
+    settings = next((number for number, name in enumerate(names) if name.startswith("Settings")), None)
+    assert settings is not None, names
+    assert settings < len(names) - 1 and names[-1].startswith("View full size"), names
+    widget.get_by_label("Prompt", exact=True).focus()
+    cells = page.locator(".jp-Notebook .jp-Cell").count()
+    page.keyboard.press("Escape")
+    outside = "w => !w.contains(document.activeElement)"
+    wait_for(lambda: widget.evaluate(outside), "focus stayed in the widget")
+    page.keyboard.press("b")  # the notebook's own key: a new cell below
+    wait_for(lambda: page.locator(".jp-Notebook .jp-Cell").count() == cells + 1, "Escape did not reach command mode")

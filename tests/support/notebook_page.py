@@ -115,3 +115,11 @@ def generate_and_wait(widget: Any, prompt: str) -> None:
     widget.get_by_label("Prompt", exact=True).fill(prompt)
     widget.get_by_role("button", name="Generate").click()
     expect_count(history_items(widget), count + 1)
+
+
+def focused_name(notebook: NotebookPage) -> str:
+    """The accessible name (aria-label or text) of what has focus, or its tag when it has none."""
+    return notebook.page.evaluate(
+        "() => { const e = document.activeElement;"
+        " return e?.getAttribute('aria-label') || e?.textContent || e?.tagName; }"
+    )
