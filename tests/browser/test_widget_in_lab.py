@@ -159,6 +159,12 @@ def test_quota_error_text_shows_and_history_stays(lab: NotebookPage) -> None:
     alert.get_by_role("button", name="Dismiss error").click()
     alert.wait_for(state="hidden")
     assert widget.get_attribute("data-status") == "idle"
+    # Dismissed, the quota still counts (12 minutes): Generate waits and says why. A widget made
+    # again starts without the wait, for the tests that follow in this notebook.
+    assert widget.get_by_role("button", name="Generate").is_disabled()
+    assert "quota comes back in 12:" in widget.locator(".flux-wait-note").inner_text()
+    lab.run_cell(0)
+    wait_for(lambda: lab.widget(0).get_by_role("button", name="Generate").is_enabled(), "the new widget waits too")
 
 
 def test_another_cell_runs_while_a_generation_is_in_flight(lab: NotebookPage) -> None:
