@@ -312,3 +312,21 @@ def test_local_options_are_checked_before_anything_loads(tiny: Path, options: di
     chosen = {"model": str(tiny), "device": "cpu", **options}
     with pytest.raises(InvalidRequestError, match=message):
         flux_widget.generate("a fox", backend="local", width=64, height=64, steps=1, **chosen)
+
+
+@pytest.mark.anyio
+async def test_a_local_widget_takes_the_models_sizes_and_shows_no_guidance_it_ignores(tiny: Path) -> None:
+    """Issue 29, defect 3: the Space's 256–2048 and a Guidance field are not forced on every model."""
+    from flux_widget.widget._widget import FluxWidget
+
+    widget = FluxWidget(backend="local", model=str(tiny), device="cpu")
+    try:
+        assert widget._discovery is not None
+        await widget._discovery
+        assert (widget.limits["min_size"], widget.limits["size_step"]) == (16, 16)
+        widget.width = 64
+        assert widget.width == 64  # a test model can go small
+        # The tiny transformer has no guidance embedding (as FLUX.1-schnell): no Guidance field.
+        assert "guidance_scale" not in widget.space_parameters and "num_inference_steps" in widget.space_parameters
+    finally:
+        widget.close()

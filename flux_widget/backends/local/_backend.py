@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..._config import DEFAULT_DEADLINE, DEFAULT_LOCAL_MODEL, DEVICE_ENV, env_token, positive_seconds
-from ..._parameters import DRAWING, FLUX_RANGES, Range, recorded
+from ..._parameters import DRAWING, FLUX_PARAMETERS, FLUX_RANGES, Range, recorded
 from ...errors import FluxError, InvalidRequestError
 from ...types import (
     Generation,
@@ -231,17 +231,29 @@ class LocalBackend(ModelBackend):
     async def references_taken(self) -> int | None:
         """How many reference images the pipeline takes, from its ``model_index.json`` (in its folder, or in
         the Hugging Face cache for a repo id, read offline); None while it is not on this machine."""
-        index: object = Path(self.model) / "model_index.json"
+        kind = self._config("model_index.json").get("_class_name")
+        return REFERENCES_TAKEN.get(kind, 0) if isinstance(kind, str) else None
+
+    async def parameter_names(self) -> frozenset[str]:
+        """The inputs the pipeline takes: FLUX's, without guidance for a model that ignores it (its
+        transformer has no guidance embedding: FLUX.1-schnell), as its config on this machine says."""
+        if self._config("transformer/config.json").get("guidance_embeds") is False:
+            return FLUX_PARAMETERS - {"guidance_scale"}
+        return FLUX_PARAMETERS
+
+    def _config(self, name: str) -> dict[str, Any]:
+        """The JSON file ``name`` of the model, from its folder or the Hugging Face cache (never a
+        download); ``{}`` while it is not on this machine."""
+        found: object = Path(self.model) / name
         if not Path(self.model).is_dir():
             from huggingface_hub import try_to_load_from_cache  # the local extra's; never a download here
 
-            index = try_to_load_from_cache(self.model, "model_index.json")
+            found = try_to_load_from_cache(self.model, name)
         try:
-            found = json.loads(Path(index).read_text(encoding="utf-8")) if isinstance(index, (str, Path)) else None
+            read = json.loads(Path(found).read_text(encoding="utf-8")) if isinstance(found, (str, Path)) else None
         except (OSError, ValueError):
-            return None
-        kind = found.get("_class_name") if isinstance(found, dict) else None
-        return REFERENCES_TAKEN.get(kind, 0) if isinstance(kind, str) else None
+            return {}
+        return read if isinstance(read, dict) else {}
 
     @property
     def processor(self) -> str:
