@@ -28,8 +28,8 @@ class HistoryActions(WidgetState):
     """The widget's history: every generation, full images included, and what can be done to it."""
 
     _history: History
-    #: Removed entries that :meth:`restore` can put back, newest last: (index, generation, batch slot).
-    _removed: list[tuple[int, Generation, int | None]]
+    #: Removed entries that :meth:`restore` can put back, newest last: (index, generation, batch slot, run).
+    _removed: list[tuple[int, Generation, int | None, int]]
 
     @property
     def generations(self) -> list[Generation]:
@@ -73,20 +73,24 @@ class HistoryActions(WidgetState):
     def remove(self, index: int) -> Generation:
         """Forget history entry ``index`` here and in the browser (:meth:`restore` undoes it).
 
-        If it was on show, its neighbour shows instead, with its settings: the next older (the one
-        the history strip, newest first, focuses next), else the next newer; nothing when the
+        If it was on show, its neighbour shows instead, with its settings: the next one in the
+        strip's order (the one the strip focuses next), else the one before; nothing when the
         history is empty.
         """
         position = index % len(self._history) if len(self._history) else index
+        order = self._history.shown_order()
+        at = order.index(position) if position in order else 0
+        beside = order[at + 1] if at + 1 < len(order) else order[at - 1] if at > 0 else None
         slot = next((tile["slot"] for tile in self.batch if tile["index"] == position), None)
+        run = self._history.run_of(position)
         generation = self._history.remove(position)
-        self._removed = [*self._removed[-(UNDO_DEPTH - 1) :], (position, generation, slot)]
+        self._removed = [*self._removed[-(UNDO_DEPTH - 1) :], (position, generation, slot, run)]
         was_shown = bool(self.current) and self.current.get("index") == position
         with self.hold_sync():
             self.history = self._history.entries
             self._forget_index(position)
-            if was_shown and len(self._history):
-                neighbour = position - 1 if position > 0 else 0
+            if was_shown and beside is not None:
+                neighbour = beside - (beside > position)  # its index once the removed one is gone
                 self._show_image(self._history[neighbour], neighbour)
                 self._take_settings(self._history[neighbour])  # one current image: shown, focused, set
             elif was_shown:
@@ -100,9 +104,9 @@ class HistoryActions(WidgetState):
         """
         if not self._removed:
             raise FluxError("Nothing to restore: no history entry was removed.")
-        *self._removed, (position, generation, slot) = self._removed
+        *self._removed, (position, generation, slot, run) = self._removed
         position = min(position, len(self._history))
-        self._history.insert(position, generation)
+        self._history.insert(position, generation, run)
         with self.hold_sync():
             self.history = self._history.entries
             shown = self.current.get("index") if self.current else None

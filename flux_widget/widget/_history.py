@@ -27,7 +27,7 @@ __all__ = ["ENTRY_FIELDS", "INPUT_THUMBNAIL_SIDE", "History", "HistoryEntry"]
 
 #: What each entry tells the browser (the frontend reads exactly these): the recorded parameters,
 #: time, thumbnail, and a thumbnail of each reference image it was made from.
-ENTRY_FIELDS = (*(parameter.name for parameter in RECORDED), "elapsed", "thumbnail", "inputs")
+ENTRY_FIELDS = (*(parameter.name for parameter in RECORDED), "elapsed", "thumbnail", "inputs", "run")
 #: An input's thumbnail in a history entry: its shorter side, in pixels (about a kilobyte each).
 INPUT_THUMBNAIL_SIDE = 48
 
@@ -62,12 +62,16 @@ class HistoryEntry(_Recorded):  # type: ignore[misc, valid-type]
     inputs = traitlets.List(
         traitlets.Unicode(), help="A data: URL of a small WebP of each reference image, in order."
     ).tag(sync=True)
+    run = traitlets.Int(0, help="The run (one press of Generate) it came from: the view shows a batch together.").tag(
+        sync=True
+    )
 
     @classmethod
-    def of(cls, generation: Generation, thumbnail: str | None = None) -> HistoryEntry:
-        """The entry for ``generation``; its ``thumbnail`` is made here unless given."""
+    def of(cls, generation: Generation, thumbnail: str | None = None, run: int = 0) -> HistoryEntry:
+        """The entry for ``generation`` of run ``run``; its ``thumbnail`` is made here unless given."""
         return cls(
             **generation.parameters,
+            run=run,
             elapsed=round(generation.elapsed, 3),
             thumbnail=thumbnail or images.thumbnail_data_url(generation.image_bytes),
             inputs=[
@@ -110,26 +114,41 @@ class History:
         """The browser-side entries, in the same order."""
         return list(self._entries)
 
-    def add(self, generation: Generation, thumbnail: str | None = None) -> HistoryEntry:
-        """Record a generation and return its browser-side entry (with ``thumbnail``, if made already).
+    def add(
+        self, generation: Generation, thumbnail: str | None = None, *, run: int = 0, at: int | None = None
+    ) -> HistoryEntry:
+        """Record a generation of run ``run`` at place ``at`` (default: last); its browser-side entry
+        (with ``thumbnail``, if made already).
 
         An image whose pixels cannot be decoded (for its thumbnail) is a :class:`GenerationError`
         and is not recorded.
         """
         try:
-            entry = HistoryEntry.of(generation, thumbnail)
+            entry = HistoryEntry.of(generation, thumbnail, run)
         except ValueError as exc:
             raise GenerationError(f"The Space's image cannot be shown: {exc}.") from None
-        self._generations.append(generation)
-        self._entries.append(entry)
+        place = len(self._generations) if at is None else max(0, min(at, len(self._generations)))
+        self._generations.insert(place, generation)
+        self._entries.insert(place, entry)
         return entry
 
-    def insert(self, index: int, generation: Generation) -> HistoryEntry:
+    def insert(self, index: int, generation: Generation, run: int = 0) -> HistoryEntry:
         """Put ``generation`` back at ``index`` (an undone removal) with a new browser-side entry."""
-        entry = HistoryEntry.of(generation)
+        entry = HistoryEntry.of(generation, run=run)
         self._generations.insert(index, generation)
         self._entries.insert(index, entry)
         return entry
+
+    def shown_order(self) -> list[int]:
+        """The indexes in the order the view shows them (``shownOrder`` in ``js/src/state.js``): the
+        newest run first, a batch in its own order; an entry of no run (0) is a run of its own."""
+        count = len(self._entries)
+        runs = [(entry.run or index - count, index) for index, entry in enumerate(self._entries)]
+        return [index for _, index in sorted(runs, key=lambda pair: (-pair[0], pair[1]))]
+
+    def run_of(self, index: int) -> int:
+        """The run entry ``index`` came from."""
+        return self._entries[index].run
 
     def remove(self, index: int) -> Generation:
         """Forget generation ``index`` and close its entry's model in the browser."""

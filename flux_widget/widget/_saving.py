@@ -74,8 +74,9 @@ class SavingActions(HistoryActions):
             self._add_from_folder(generations, thumbnails)
 
     def _add_from_folder(self, generations: list[Generation], thumbnails: list[str]) -> None:
-        for generation, thumbnail in zip(generations, thumbnails, strict=True):
-            self._history.add(generation, thumbnail=thumbnail)
+        for number, (generation, thumbnail) in enumerate(zip(generations, thumbnails, strict=True)):
+            # Each its own run, before this widget's first (run 1): the newest is shown first.
+            self._history.add(generation, thumbnail=thumbnail, run=number - len(generations))
         if generations:
             with self.hold_sync():
                 self.history = self._history.entries

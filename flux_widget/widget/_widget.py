@@ -70,8 +70,9 @@ class FluxWidget(QueueActions):
         # widget, and close() (also run by __del__) always finds what it needs.
         self._closing: asyncio.Task[None] | None = None
         self._history = History()
-        #: Removed entries that :meth:`restore` can put back, newest last: (index, generation, batch slot).
-        self._removed: list[tuple[int, Generation, int | None]] = []
+        #: Removed entries that :meth:`restore` can put back, newest last: (index, generation, batch slot, run).
+        self._removed: list[tuple[int, Generation, int | None, int]] = []
+        self._runs = 0  # the runs started: each image's entry names its run
         self._tray_images = {}
         self._gallery, self._saving, self._waiting = None, set(), {}
         save_to = options.pop("save_to", None)
@@ -192,6 +193,8 @@ class FluxWidget(QueueActions):
         self._pump.start(count)
         self._begin_run(count)
         arrived: dict[int, Generation] = {}
+        self._runs += 1
+        first = len(self._history)
         try:
             parameters = {
                 name: getattr(self, name) for name in RequestParameters.__annotations__ if name in CONTROL_TYPES
@@ -205,8 +208,10 @@ class FluxWidget(QueueActions):
                     if isinstance(outcome, BaseException):
                         raise outcome  # leaving the block cancels the rest, on the Space too
                     arrived[slot] = replace(outcome, inputs=requests[slot].images or ())  # what Reuse puts back
+                    # In the batch's order in the history, however its images arrive.
+                    place = first + sum(1 for other in arrived if other < slot)
                     with self.hold_sync():  # the last image and "idle" in one message
-                        self._arrived(slot, arrived[slot], keep_seed=not requests[slot].randomize_seed)
+                        self._arrived(slot, arrived[slot], place, keep_seed=not requests[slot].randomize_seed)
                         if len(arrived) == count:
                             self._finish("idle")
         except asyncio.CancelledError:
@@ -227,18 +232,19 @@ class FluxWidget(QueueActions):
         await self._saved_all()
         return arrived[0] if count == 1 else [arrived[slot] for slot in range(count)]
 
-    def _arrived(self, number: int, generation: Generation, *, keep_seed: bool) -> None:
-        """Record a finished image: into the history, on show, and into the batch's grid."""
-        entry = self._history.add(generation)
+    def _arrived(self, number: int, generation: Generation, place: int, *, keep_seed: bool) -> None:
+        """Record a finished image: into the history at ``place``, on show, and into the batch's grid."""
+        self._history.add(generation, run=self._runs, at=place)
+        index = min(place, len(self._history) - 1)
         self._save(generation)  # into save_to, if set, on a worker thread
-        index = len(self._history) - 1
         self._pump.arrived(number)
         # The new entry's model (a small text thumbnail) and the list of references, then the
         # image alone with its parameters: the image's message is its own bytes and an envelope.
-        self.history = [*self.history, entry]
+        self.history = self._history.entries
         with self.hold_sync():
             if self.batch_size:
-                self.batch = [*self.batch, {"slot": number + 1, "index": index}]
+                later = [{**tile, "index": tile["index"] + (tile["index"] >= index)} for tile in self.batch]
+                self.batch = [*later, {"slot": number + 1, "index": index}]
                 self.batch_done += 1
             self._show_image(generation, index)
             if not keep_seed:

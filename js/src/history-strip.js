@@ -1,5 +1,6 @@
 // @ts-check
-// The history strip: a thumbnail per generation, newest first, under a header with Download all.
+// The history strip: a thumbnail per generation, newest run first (a batch in its own order; see
+// `shownOrder`), under a header with Download all.
 // One tab stop; arrows, Home and End move inside it, Enter shows an entry again with its settings,
 // Delete (or its ×, shown on hover, on focus and always on touch screens) removes it, and a
 // "Removed · Undo" notice puts it back for a few seconds (Ctrl+Z or ⌘+Z in the strip too;
@@ -7,7 +8,7 @@
 
 import { h, listen, onAbort } from "./dom.js";
 import { createDownloadAll } from "./download-all.js";
-import { indexAfterRemoval } from "./state.js";
+import { indexAfterRemoval, shownOrder } from "./state.js";
 import { plural } from "./text.js";
 import { current, tell, watch } from "./observe.js";
 
@@ -115,7 +116,8 @@ export function createHistoryStrip({ model, entries, requests, signal, onEmpty, 
     /** @param {number | null | undefined} index */
     const valid = (index) => index != null && index >= 0 && index < resolved.length && resolved[index] != null;
     const tabStop = valid(rovingIndex) ? rovingIndex : valid(shown) ? shown : resolved.length - 1;
-    const items = resolved.flatMap((entry, index) => {
+    const items = shownOrder(resolved).flatMap((index) => {
+      const entry = resolved[index];
       if (!entry) return [];
       const from = entry.inputs?.length ? `, from ${plural(entry.inputs.length, "image")}` : "";
       const label = `${entry.prompt} (seed ${entry.seed}, ${entry.width}×${entry.height}${from})`;
@@ -129,7 +131,7 @@ export function createHistoryStrip({ model, entries, requests, signal, onEmpty, 
       return [item];
     });
     const hadFocus = node.contains(document.activeElement);
-    list.replaceChildren(...items.reverse());
+    list.replaceChildren(...items);
     const total = items.length;
     header.hidden = total === 0 && undoNotice.hidden;
     list.hidden = total === 0;

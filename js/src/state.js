@@ -55,3 +55,18 @@ export function indexAfterRemoval(indexes, at) {
   if (kept == null) return null;
   return kept > removed ? kept - 1 : kept;
 }
+
+/**
+ * The one order the history strip and the full-size view show entries in (→ is the next in it):
+ * the newest run (press of Generate) first, a batch's images in the batch's own order.
+ * @param {({ run?: number } | null | undefined)[]} entries The history, oldest first (gaps left out).
+ * @returns {number[]} Their indexes, in that order.
+ */
+export function shownOrder(entries) {
+  return entries
+    .map((entry, index) => ({ entry, index }))
+    .filter(({ entry }) => entry != null)
+    .map(({ entry, index }) => ({ index, run: typeof entry?.run === "number" && entry.run !== 0 ? entry.run : index - entries.length }))
+    .sort((a, b) => b.run - a.run || a.index - b.index)
+    .map(({ index }) => index);
+}

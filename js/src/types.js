@@ -47,7 +47,7 @@
 
 /**
  * One history entry, resolved from its model (or a plain object from an older saved notebook).
- * @typedef {Params & { thumbnail?: string, inputs?: string[] }} Entry
+ * @typedef {Params & { thumbnail?: string, inputs?: string[], run?: number }} Entry
  */
 
 /**

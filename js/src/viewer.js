@@ -2,12 +2,13 @@
 // The full-size view: a modal dialog named by the prompt, in the page's top layer (so no output
 // area clips it and the notebook does not scroll). It shows the entry's full image, asked of the
 // kernel (the image on show in the widget stays as it is); without a kernel it shows the saved
-// thumbnail and says so. ←/→ step through the history (except on the before/after slider an edit
+// thumbnail and says so. ←/→ step through the history in the strip's order (except on the before/after slider an edit
 // shows, which they move); Esc closes it and gives focus back to what opened it, or to the control
 // that now stands in its place.
 
 import { h, listen, onAbort } from "./dom.js";
 import { positiveNumber } from "./sizes.js";
+import { shownOrder } from "./state.js";
 import { describeParams, NOT_CONNECTED } from "./text.js";
 import { createCompare } from "./compare.js";
 import { createImageActions } from "./image-actions.js";
@@ -93,11 +94,13 @@ export function createViewer({ model, entries, images, requests, signal, fallbac
     image.width = width;
     image.height = height;
     if (width && height) image.style.setProperty("--flux-aspect", String(width / height));
-    const total = entries.list().length;
+    const order = shownOrder(entries.list());
+    const place = order.indexOf(index);
+    const total = order.length;
     caption.replaceChildren(h("bdi", { textContent: entry.prompt || "", dir: "auto" }), h("br"), describeParams(entry, optionalNames(model)));
-    counter.textContent = `${index + 1} of ${total} in history`;
-    previous.disabled = index <= 0;
-    next.disabled = index >= total - 1;
+    counter.textContent = `${place + 1} of ${total} in history`;
+    previous.disabled = place <= 0;
+    next.disabled = place >= total - 1;
     actions.setFile(full, entry.seed);
     actions.copy.hidden = !full;
     if (state === "thumbnail") note.textContent = NO_KERNEL;
@@ -140,8 +143,9 @@ export function createViewer({ model, entries, images, requests, signal, fallbac
   /** @param {number} by */
   const step = (by) => {
     if (index == null) return;
-    const wanted = index + by;
-    if (wanted >= 0 && wanted < entries.list().length) open(wanted);
+    const order = shownOrder(entries.list()); // the strip's order: → is the one to the right there
+    const wanted = order[order.indexOf(index) + by];
+    if (wanted != null) open(wanted);
   };
 
   listen(previous, "click", () => step(-1), signal);

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { gridColumns, grownHeight, hasAspect, positiveNumber, PRESETS, presetSize, snap, snapNote } from "../src/sizes.js";
-import { indexAfterRemoval, isBusy, reuseValues } from "../src/state.js";
+import { indexAfterRemoval, isBusy, reuseValues, shownOrder } from "../src/state.js";
 import { clock, describeJob, describeParams, describeStatus, downloadName, outcomeText, pendingLabel, reuseText, settingsSummary } from "../src/text.js";
 
 const LIMITS = { min_size: 256, max_size: 2048, size_step: 32 };
@@ -142,4 +142,14 @@ test("a typed size the backend does not take is said, one it takes is not", () =
   assert.equal(snapNote(1000, limits), "1000 is not a size the backend takes: 992 is used (multiples of 32, 256–2048).");
   assert.equal(snapNote(1024, limits), "");
   assert.equal(snapNote(9000, limits), "9000 is not a size the backend takes: 2048 is used (multiples of 32, 256–2048).");
+});
+
+test("the strip and the view show the newest run first, a batch in its own order", () => {
+  // An image (run 1), then a batch of four (run 2) whose images are kept in slot order.
+  const entries = [{ run: 1 }, { run: 2 }, { run: 2 }, { run: 2 }, { run: 2 }, null, { run: 3 }];
+  assert.deepEqual(shownOrder(entries), [6, 1, 2, 3, 4, 0]);
+  // Entries of an older saved notebook have no run: newest first, each on its own.
+  assert.deepEqual(shownOrder([{}, {}, {}]), [2, 1, 0]);
+  // A folder's images (runs below zero, newest -1) come after this widget's own.
+  assert.deepEqual(shownOrder([{ run: -2 }, { run: -1 }, { run: 1 }]), [2, 1, 0]);
 });

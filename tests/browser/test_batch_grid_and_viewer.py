@@ -105,15 +105,15 @@ def test_full_size_view_opens_steps_through_history_and_closes(opened: NotebookP
         r"a third lighthouse\nseed \d+ · 256×256 · 2 steps · \d+\.\d s",  # the parameters on a line of their own
         dialog.locator(".flux-viewer-caption").inner_text(),
     )
-    assert dialog.get_by_text("3 of 3 in history").is_visible()
+    assert dialog.get_by_text("1 of 3 in history").is_visible()  # the strip's order: the newest first
     for name in ("Download", "Copy image", "Reuse seed"):
         assert dialog.get_by_role("link" if name == "Download" else "button", name=name).is_visible()
-    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowRight")  # → as in the strip: the next to the right, older
     page.get_by_role("dialog", name="a second lighthouse").wait_for(timeout=10_000)
-    page.keyboard.press("ArrowLeft")
-    page.get_by_role("dialog", name="a first lighthouse").wait_for(timeout=10_000)
-    assert page.get_by_role("dialog").get_by_role("button", name="Previous image").is_disabled()
     page.keyboard.press("ArrowRight")
+    page.get_by_role("dialog", name="a first lighthouse").wait_for(timeout=10_000)
+    assert page.get_by_role("dialog").get_by_role("button", name="Next image").is_disabled()
+    page.keyboard.press("ArrowLeft")
     page.get_by_role("dialog", name="a second lighthouse").wait_for(timeout=10_000)
     page.locator("dialog[aria-busy=false]").wait_for(timeout=10_000)  # its full image has arrived
     if app == "lab":

@@ -89,7 +89,7 @@ def test_an_edit_keeps_its_inputs_compares_by_slider_reuses_them_and_saves_small
         assert slider.get_attribute("aria-valuetext") == "50% before, 50% after"
         assert red_at(frame, 0.25) < 100 and red_at(frame, 0.75) > 150
         # The arrows moved the slider, not the view through the history.
-        assert dialog.locator(".flux-viewer-counter").inner_text() == "2 of 2 in history"
+        assert dialog.locator(".flux-viewer-counter").inner_text() == "1 of 2 in history"
         dialog.screenshot(path=ARTIFACTS / "viewer-before-after.png")
         page.keyboard.press("Escape")
 

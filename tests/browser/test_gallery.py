@@ -335,3 +335,23 @@ def test_deleting_the_image_on_show_leaves_one_current_image_and_ctrl_z_undoes_i
     first.focus()
     opened.page.keyboard.press("Control+z")
     expect_count(history_items(widget), 3)
+
+
+def test_a_batch_reads_in_its_own_order_in_the_strip_and_the_view_and_arrows_agree(opened: NotebookPage) -> None:
+    """Issue 29, defect 6: one order (the batch's, then history's) and one meaning of ←/→ everywhere."""
+    widget, page = opened.widget(0), opened.page
+    generate_and_wait(widget, "an older kite")
+    batch_of_four(widget, "four kites")
+    strip = widget.get_by_role("list", name="History").locator(".flux-history-button")
+    labels = strip.evaluate_all("all => all.map(b => b.getAttribute('aria-label'))")
+    seeds = [int(re.search(r"seed (\d+)", label).group(1)) for label in labels[:4]]
+    assert all(label.startswith("four kites") for label in labels[:4]) and labels[4].startswith("an older kite")
+    tiles = [widget.get_by_role("button", name=re.compile(rf"^Open {slot}\/4 full size")) for slot in range(1, 5)]
+    tile_seeds = [int(re.search(r"seed (\d+)", tile.get_attribute("aria-label")).group(1)) for tile in tiles]
+    assert seeds == tile_seeds  # the strip reads as the grid: 1/4, 2/4, 3/4, 4/4
+    tiles[0].click()
+    dialog = page.get_by_role("dialog", name="four kites")
+    wait_for(lambda: dialog.locator(".flux-viewer-counter").inner_text() == "1 of 5 in history", "tile 1/4 is not 1")
+    page.keyboard.press("ArrowRight")  # → : the next to the right in the strip, tile 2/4
+    wait_for(lambda: f"seed {seeds[1]} " in dialog.locator(".flux-viewer-caption").inner_text(), "→ is not 2/4")
+    assert dialog.locator(".flux-viewer-counter").inner_text() == "2 of 5 in history"

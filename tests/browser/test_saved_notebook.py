@@ -70,7 +70,7 @@ def test_saved_notebook_reopens_with_its_history_and_no_token(textured_space: st
         whole = dialog.get_by_role("img", name="saved three")
         assert whole.evaluate("i => i.decode().then(() => i.naturalWidth)") == 1024
         assert dialog.locator(".flux-viewer-note").inner_text() == ""  # nothing to explain
-        page.keyboard.press("ArrowLeft")
+        page.keyboard.press("ArrowRight")  # the next in the strip: older
         page.get_by_role("dialog", name="saved two").wait_for(timeout=5_000)
         dialog = page.get_by_role("dialog", name="saved two")
         dialog.get_by_role("status").filter(has_text="Asking the kernel").wait_for(timeout=3_000)
