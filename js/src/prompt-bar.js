@@ -64,7 +64,7 @@ export function createPromptBar({ model, signal, onGenerate }) {
 
   listen(prompt, "input", () => {
     setTraits(model, { prompt: prompt.value });
-    examples.hidden = prompt.value.trim() !== "";
+    examples.classList.toggle("flux-gone", prompt.value.trim() !== ""); // its room kept: Generate stays put
     grow();
   }, signal);
   listen(prompt, "keydown", (event) => {
@@ -83,7 +83,7 @@ export function createPromptBar({ model, signal, onGenerate }) {
   }
   watch(model, ["prompt"], () => {
     if (prompt.value !== model.get("prompt")) prompt.value = model.get("prompt");
-    examples.hidden = model.get("prompt").trim() !== "";
+    examples.classList.toggle("flux-gone", model.get("prompt").trim() !== "");
     grow();
   }, signal);
   watch(model, ["status"], showButtons, signal);

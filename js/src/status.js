@@ -127,7 +127,7 @@ export function createStatus({ model, signal, onRetry, onDismiss, onWait }) {
       announcedIndex = shown;
     }
     lastStatus = status;
-    row.hidden = !busy;
+    row.classList.toggle("flux-gone", !busy); // its room kept: the image below never moves
     line.textContent = describeStatus({
       status,
       queue_position: model.get("queue_position"),

@@ -355,3 +355,33 @@ def test_a_batch_reads_in_its_own_order_in_the_strip_and_the_view_and_arrows_agr
     page.keyboard.press("ArrowRight")  # → : the next to the right in the strip, tile 2/4
     wait_for(lambda: f"seed {seeds[1]} " in dialog.locator(".flux-viewer-caption").inner_text(), "→ is not 2/4")
     assert dialog.locator(".flux-viewer-counter").inner_text() == "2 of 5 in history"
+
+
+def test_nothing_the_user_is_about_to_click_moves(opened: NotebookPage) -> None:
+    """Issue 29, defect 8: the first keystroke (the examples going), a job starting (the progress row)
+    and an action's note in the full-size view move neither Generate, nor the image, nor Previous/Next."""
+    widget, page = opened.widget(0), opened.page
+    generate = widget.get_by_role("button", name="Generate")
+    before = generate.bounding_box()
+    prompt = widget.get_by_label("Prompt", exact=True)
+    prompt.press("a")  # the first key: the example chips go
+    assert widget.get_by_role("group", name="Examples").is_hidden()
+    assert generate.bounding_box()["y"] == before["y"]
+    generate_and_wait(widget, "a still lantern")
+    shown = widget.locator("img.flux-image")
+    resting = shown.bounding_box()["y"]
+    prompt.fill("[slow] a second still lantern")
+    prompt.press("Enter")
+    widget.locator(".flux-status-text", has_text="Step").wait_for(timeout=20_000)  # the progress row shows
+    assert shown.bounding_box()["y"] == resting
+    expect_count(history_items(widget), 2)
+    page.set_viewport_size({"width": 1100, "height": 900})
+    widget.get_by_role("button", name=re.compile(r"^View full size")).click()
+    dialog = page.get_by_role("dialog", name="a second still lantern")
+    previous = dialog.get_by_role("button", name="Next image")
+    previous.wait_for(timeout=10_000)
+    place = previous.bounding_box()
+    dialog.get_by_role("button", name="Reuse seed").click()
+    dialog.get_by_role("status").filter(has_text="Set: seed").wait_for(timeout=5_000)
+    moved = previous.bounding_box()
+    assert moved["y"] == place["y"] and moved["y"] + moved["height"] <= 900  # still there, still on screen
