@@ -22,6 +22,7 @@ from support.notebook_page import (
     generate_and_wait,
     history_items,
     set_number,
+    wait_for,
 )
 from support.servers import next_job_on
 
@@ -166,8 +167,8 @@ def test_history_strip_shows_there_is_more_to_scroll(opened: NotebookPage) -> No
         "() => document.querySelector('.flux-history-scroller').classList.contains('flux-more-after')", timeout=5_000
     )
     assert "flux-more-before" not in strip.get_attribute("class")
-    shade = strip.evaluate("e => getComputedStyle(e, '::after').opacity")
-    assert shade == "1"
+    shade = "e => getComputedStyle(e, '::after').opacity"
+    wait_for(lambda: strip.evaluate(shade) == "1", "no shade says there is more", seconds=5)  # once faded in
     # Keys move through the strip and it scrolls along; at the end the shading is on the other side.
     widget.get_by_role("list", name="History").get_by_role("button").first.focus()
     opened.page.keyboard.press("End")
