@@ -883,6 +883,12 @@ PROMISES: tuple[Promise, ...] = (
         ),
     ),
     Promise(
+        "find",
+        "a search box, stars and a size filter find a past image",
+        (Mutation("js/src/history-filter.js", "  return words.every(", "  return true || words.every("),),
+        ("tests/browser/test_gallery.py::test_search_stars_and_size_find_a_past_image",),
+    ),
+    Promise(
         "one-table",
         "a request parameter's flag, prompt-file field and widget control come from its one table row",
         (Mutation("flux_widget/_parameters.py", 'flag="--guidance", kind=float', "kind=float"),),

@@ -9,6 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import traitlets
+
 from ..errors import FluxError
 from ._history import History
 from ._state import WidgetState
@@ -26,6 +28,17 @@ UNDO_DEPTH = 20
 
 class HistoryActions(WidgetState):
     """The widget's history: every generation, full images included, and what can be done to it."""
+
+    starred = traitlets.List(
+        traitlets.Unicode(), help="The history entries marked with a star (the view's ☆ or S), by model reference."
+    ).tag(sync=True)
+
+    @property
+    def starred_generations(self) -> list[Generation]:
+        """The generations marked with a star in the view, oldest first."""
+        marked = set(self.starred)
+        refs = [f"IPY_MODEL_{entry.model_id}" for entry in self._history.entries]
+        return [generation for generation, ref in zip(self._history, refs, strict=True) if ref in marked]
 
     _history: History
     #: Removed entries that :meth:`restore` can put back, newest last: (index, generation, batch slot, run).

@@ -10,7 +10,8 @@ import { h, listen, onAbort } from "./dom.js";
 import { createDownloadAll } from "./download-all.js";
 import { indexAfterRemoval, shownOrder } from "./state.js";
 import { plural } from "./text.js";
-import { current, tell, watch } from "./observe.js";
+import { createHistoryFilter, passes } from "./history-filter.js";
+import { current, setTraits, tell, watch } from "./observe.js";
 
 /** @typedef {import("./types.js").Model} Model */
 /** @typedef {ReturnType<typeof import("./entries.js").createEntries>} Entries */
@@ -31,10 +32,11 @@ export function createHistoryStrip({ model, entries, requests, signal, onEmpty, 
   const undo = h("button", { type: "button", className: "flux-link flux-undo", textContent: "Undo" });
   const undoNotice = h("span", { className: "flux-undo-notice", "@role": "status" }, [undoText, " · ", undo]);
   undoNotice.hidden = true;
+  const filter = createHistoryFilter({ signal, onChange: () => draw() });
   const header = h("div", { className: "flux-history-header" }, [count, undoNotice, downloadAll]);
   // Shading at either end says there is more to scroll.
   const scroller = h("div", { className: "flux-history-scroller" }, [list]);
-  const node = h("div", { className: "flux-history-strip" }, [header, scroller]);
+  const node = h("div", { className: "flux-history-strip" }, [header, filter.node, scroller]);
   /** @type {number | null} the entry that is the list's one tab stop, once the arrows chose one */
   let rovingIndex = null;
   /** @type {number | null} the entry to focus once the list is drawn again */
@@ -77,10 +79,17 @@ export function createHistoryStrip({ model, entries, requests, signal, onEmpty, 
     }, UNDO_FOR_MS);
   };
 
+  /** Star or unstar entry `index` (its reference in `history` is what the `starred` trait keeps). */
+  const toggleStar = (/** @type {number} */ index) => {
+    const ref = String((model.get("history") || [])[index] ?? "");
+    const starred = model.get("starred") || [];
+    setTraits(model, { starred: starred.includes(ref) ? starred.filter((other) => other !== ref) : [...starred, ref] });
+  };
   listen(list, "click", (event) => {
     const item = event.target.closest("[data-index]");
     if (!item) return;
-    if (event.target.closest(".flux-remove")) remove(buttons().indexOf(/** @type {Element} */ (item.querySelector(".flux-history-button"))));
+    if (event.target.closest(".flux-star")) toggleStar(indexOf(item));
+    else if (event.target.closest(".flux-remove")) remove(buttons().indexOf(/** @type {Element} */ (item.querySelector(".flux-history-button"))));
     else onSelect(indexOf(item));
   }, signal);
   listen(list, "keydown", (event) => {
@@ -98,6 +107,9 @@ export function createHistoryStrip({ model, entries, requests, signal, onEmpty, 
     } else if (event.key === "Delete") {
       event.preventDefault();
       remove(at);
+    } else if (event.key.toLowerCase() === "s" && !event.ctrlKey && !event.metaKey && !event.altKey) {
+      event.preventDefault();
+      toggleStar(indexOf(all[at])); // S stars (or unstars) the focused image
     } else if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "z" && !undoNotice.hidden) {
       event.preventDefault();
       undo.click(); // Ctrl+Z (⌘+Z) while the Undo notice shows
@@ -116,16 +128,23 @@ export function createHistoryStrip({ model, entries, requests, signal, onEmpty, 
     /** @param {number | null | undefined} index */
     const valid = (index) => index != null && index >= 0 && index < resolved.length && resolved[index] != null;
     const tabStop = valid(rovingIndex) ? rovingIndex : valid(shown) ? shown : resolved.length - 1;
-    const items = shownOrder(resolved).flatMap((index) => {
+    const refs = model.get("history") || [];
+    const starred = new Set(model.get("starred") || []);
+    const isStarred = (/** @type {number} */ index) => starred.has(String(refs[index] ?? ""));
+    filter.setSizes([...new Set(resolved.flatMap((entry) => (entry ? [`${entry.width}×${entry.height}`] : [])))]);
+    const wanted = filter.current();
+    const all = shownOrder(resolved);
+    const items = all.flatMap((index) => {
       const entry = resolved[index];
-      if (!entry) return [];
+      if (!entry || !passes(entry, { ...wanted, starred: isStarred(index) })) return [];
       const from = entry.inputs?.length ? `, from ${plural(entry.inputs.length, "image")}` : "";
       const label = `${entry.prompt} (seed ${entry.seed}, ${entry.width}×${entry.height}${from})`;
       const thumb = h("img", { className: "flux-thumb", src: entry.thumbnail || "", alt: entry.prompt });
       const button = h("button", { type: "button", className: "flux-history-button", title: label, "@aria-label": label }, [thumb]);
       button.tabIndex = index === tabStop ? 0 : -1;
       const removeButton = h("button", { type: "button", className: "flux-remove", textContent: "×", tabIndex: -1, "@aria-label": `Remove ${entry.prompt}` });
-      const item = h("li", { className: "flux-history-item", "@role": "listitem" }, [button, removeButton]);
+      const star = h("button", { type: "button", className: "flux-star", textContent: isStarred(index) ? "★" : "☆", tabIndex: -1, "@aria-label": `Star ${entry.prompt}`, "@aria-pressed": String(isStarred(index)) });
+      const item = h("li", { className: "flux-history-item", "@role": "listitem" }, [button, star, removeButton]);
       item.dataset.index = String(index);
       item.setAttribute("aria-current", String(index === shown));
       return [item];
@@ -133,10 +152,12 @@ export function createHistoryStrip({ model, entries, requests, signal, onEmpty, 
     const hadFocus = node.contains(document.activeElement);
     list.replaceChildren(...items);
     const total = items.length;
-    header.hidden = total === 0 && undoNotice.hidden;
+    header.hidden = all.length === 0 && undoNotice.hidden;
     list.hidden = total === 0;
-    count.textContent = total ? `History · ${total} image${total === 1 ? "" : "s"}` : "";
-    downloadAll.hidden = total === 0;
+    const found = filter.active() ? `${total} of ${all.length} images` : `${total} image${total === 1 ? "" : "s"}`;
+    count.textContent = all.length ? `History · ${found}` : "";
+    filter.node.hidden = all.length < 2;
+    downloadAll.hidden = all.length === 0;
     markScroll();
     if (pendingFocus != null) {
       /** @type {HTMLElement | null} */ (list.querySelector(`[data-index="${pendingFocus}"] .flux-history-button`))?.focus();
@@ -160,6 +181,7 @@ export function createHistoryStrip({ model, entries, requests, signal, onEmpty, 
     }
   }, signal);
   entries.subscribe(draw);
+  watch(model, ["starred"], draw, signal);
 
   return { node };
 }

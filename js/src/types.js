@@ -103,6 +103,7 @@
  * @property {(string | Entry)[]} history References ("IPY_MODEL_…") to entry models.
  * @property {string} save_to The folder every image is saved to as it arrives ("": not saved).
  * @property {QueuedPrompt[]} queue Prompts waiting for the running job, in order.
+ * @property {string[]} starred The history entries marked with a star, by their reference in `history`.
  */
 
 /**

@@ -385,3 +385,31 @@ def test_nothing_the_user_is_about_to_click_moves(opened: NotebookPage) -> None:
     dialog.get_by_role("status").filter(has_text="Set: seed").wait_for(timeout=5_000)
     moved = previous.bounding_box()
     assert moved["y"] == place["y"] and moved["y"] + moved["height"] <= 900  # still there, still on screen
+
+
+def test_search_stars_and_size_find_a_past_image(opened: NotebookPage) -> None:
+    """Issue 29, capability 3: a search box over prompts, a star on any entry (S or its ☆) with a
+    Starred filter, and a size filter."""
+    widget, page = opened.widget(0), opened.page
+    for prompt in ("a red fox", "a blue whale", "a red barn"):
+        generate_and_wait(widget, prompt)
+    set_number(widget, "Width", 512)
+    generate_and_wait(widget, "a green frog")
+    strip = widget.get_by_role("list", name="History")
+    shown = lambda: [label.split(" (seed")[0] for label in strip.locator(".flux-history-button").evaluate_all(  # noqa: E731
+        "all => all.map(b => b.getAttribute('aria-label'))")]  # fmt: skip
+    search = widget.get_by_role("searchbox", name="Search history")
+    search.fill("red")
+    wait_for(lambda: shown() == ["a red barn", "a red fox"], "the search does not find the red ones")
+    assert "History · 2 of 4 images" in widget.inner_text()
+    search.fill("")
+    strip.get_by_role("button", name=re.compile(r"^a blue whale")).focus()
+    page.keyboard.press("s")  # S stars the focused image
+    strip.get_by_role("button", name=re.compile(r"^a red fox")).hover()  # its ☆ shows on hover
+    strip.get_by_role("button", name="Star a red fox").click()  # and stars it too
+    starred = widget.get_by_role("button", name="★ Starred")
+    starred.click()
+    wait_for(lambda: shown() == ["a blue whale", "a red fox"], "the Starred filter is wrong")
+    starred.click()
+    widget.get_by_role("combobox", name="Size").select_option("512×256")
+    wait_for(lambda: shown() == ["a green frog"], "the size filter is wrong")

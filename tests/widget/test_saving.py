@@ -59,3 +59,15 @@ async def test_a_folder_that_cannot_be_written_is_said_and_the_history_keeps_the
     made = await widget.generate("kept anyway")
     assert widget.generations == [made] and list(read_only.iterdir()) == []
     await closed(widget)
+
+
+async def test_the_starred_generations_are_those_the_view_marked(space: str) -> None:
+    widget = FluxWidget(space, width=256, height=256, steps=1)
+    made = [await widget.generate(f"star {number}", seed=number, randomize_seed=False) for number in range(3)]
+    widget.starred = [
+        f"IPY_MODEL_{widget.history[2].model_id}",
+        f"IPY_MODEL_{widget.history[0].model_id}",
+        "IPY_MODEL_gone",
+    ]
+    assert widget.starred_generations == [made[0], made[2]]
+    await closed(widget)
