@@ -12,6 +12,7 @@ import { shownOrder } from "./state.js";
 import { describeParams, NOT_CONNECTED } from "./text.js";
 import { createCompare } from "./compare.js";
 import { createImageActions } from "./image-actions.js";
+import { createZoom } from "./zoom.js";
 import { onLost, optionalNames, watch } from "./observe.js";
 
 /** @typedef {import("./types.js").Model} Model */
@@ -46,6 +47,7 @@ export function createViewer({ model, entries, images, requests, signal, fallbac
     model, signal, picture: image, params: () => shownEntry(), say: sayInNote, editIndex: () => index,
   });
   const compare = createCompare({ image, requests, signal });
+  const zoom = createZoom({ frame: compare.frame, image, signal });
   // The notice the widget shows is behind this dialog: an action that found no kernel says so here.
   onLost(model, () => sayInNote(NOT_CONNECTED), signal);
   const node = h("dialog", { className: "flux-viewer", "@aria-labelledby": titleId }, [
@@ -57,7 +59,7 @@ export function createViewer({ model, entries, images, requests, signal, fallbac
       note,
       h("div", { className: "flux-viewer-bottom" }, [
         previous,
-        h("span", { className: "flux-viewer-middle" }, [counter, actions.node]),
+        h("span", { className: "flux-viewer-middle" }, [counter, zoom.node, actions.node]),
         next,
       ]),
     ]),
@@ -127,6 +129,7 @@ export function createViewer({ model, entries, images, requests, signal, fallbac
       if (mine === ticket && state === "waiting") note.textContent = ASKING;
     }, SAY_ASKING_AFTER_MS);
     compare.show(wanted, entry);
+    zoom.reset();
     images.get(wanted).then((full) => {
       if (mine !== ticket || index !== wanted) return;
       state = full ? "full" : "thumbnail";
@@ -152,7 +155,12 @@ export function createViewer({ model, entries, images, requests, signal, fallbac
   listen(next, "click", () => step(1), signal);
   listen(close, "click", () => node.close(), signal);
   listen(node, "keydown", (event) => {
-    if ((event.key === "ArrowLeft" || event.key === "ArrowRight") && !compare.owns(event.target)) {
+    if (compare.owns(event.target) || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (zoom.key(event)) {
+      event.preventDefault(); // the lightbox's: zoom, fit, 1:1, or a pan while zoomed
+      return;
+    }
+    if (event.key === "ArrowLeft" || event.key === "ArrowRight") {
       event.preventDefault();
       step(event.key === "ArrowLeft" ? -1 : 1);
     }

@@ -413,3 +413,40 @@ def test_search_stars_and_size_find_a_past_image(opened: NotebookPage) -> None:
     starred.click()
     widget.get_by_role("combobox", name="Size").select_option("512×256")
     wait_for(lambda: shown() == ["a green frog"], "the size filter is wrong")
+
+
+def test_the_lightbox_zooms_pans_and_shows_actual_pixels(opened: NotebookPage) -> None:
+    """Issue 29, capability 4: zoom (+/−, the wheel), 1:1 pixels, fit, and pan (arrows while zoomed, drag)."""
+    widget, page = opened.widget(0), opened.page
+    set_number(widget, "Width", 1024)
+    set_number(widget, "Height", 1024)
+    generate_and_wait(widget, "an older harbour")
+    generate_and_wait(widget, "a zoomed harbour")
+    widget.get_by_role("button", name="View full size: a zoomed harbour").click()
+    dialog = page.get_by_role("dialog", name="a zoomed harbour")
+    page.locator("dialog[open][aria-busy=false]").wait_for(timeout=10_000)  # the full image, from the kernel
+    picture = dialog.get_by_role("img", name="a zoomed harbour")
+    fitted = picture.bounding_box()["width"]
+    assert fitted < 1024
+    page.keyboard.press("1")  # actual pixels
+    wait_for(lambda: abs(picture.bounding_box()["width"] - 1024) < 2, "1 does not show the image's own pixels")
+    assert dialog.get_by_role("group", name="Zoom").inner_text().split()[1] == "100%"
+    left = picture.bounding_box()["x"]
+    page.keyboard.press("ArrowRight")  # zoomed: the arrows pan, they do not step
+    wait_for(lambda: abs(picture.bounding_box()["x"] - (left - 60)) < 2, "→ did not pan")
+    assert dialog.get_by_role("heading").inner_text() == "a zoomed harbour"
+    box = picture.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, 300)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2 + 40, 320)
+    page.mouse.up()
+    wait_for(lambda: abs(picture.bounding_box()["x"] - (box["x"] + 40)) < 2, "a drag did not pan")
+    page.keyboard.press("0")  # fit
+    wait_for(lambda: abs(picture.bounding_box()["width"] - fitted) < 2, "0 does not fit")
+    now = picture.bounding_box()
+    page.mouse.move(now["x"] + now["width"] / 2, now["y"] + now["height"] / 2)
+    page.mouse.wheel(0, -100)  # the wheel zooms in
+    wait_for(lambda: picture.bounding_box()["width"] > fitted * 1.2, "the wheel did not zoom")
+    page.keyboard.press("0")
+    page.keyboard.press("ArrowRight")  # fitted again: → steps to the next image
+    page.get_by_role("dialog", name="an older harbour").wait_for(timeout=10_000)
