@@ -450,3 +450,19 @@ def test_the_lightbox_zooms_pans_and_shows_actual_pixels(opened: NotebookPage) -
     page.keyboard.press("0")
     page.keyboard.press("ArrowRight")  # fitted again: → steps to the next image
     page.get_by_role("dialog", name="an older harbour").wait_for(timeout=10_000)
+
+
+def test_a_batch_of_four_and_the_history_fit_one_screen(opened: NotebookPage) -> None:
+    """Issue 29, defect 15: at 1280 px a batch of 4 made the widget 1081 px tall."""
+    widget, page = opened.widget(0), opened.page
+    page.set_viewport_size({"width": 1280, "height": 900})
+    set_number(widget, "Width", 1024)
+    set_number(widget, "Height", 1024)
+    batch_of_four(widget, "four tall towers")
+    tiles = widget.get_by_role("list", name="Batch").get_by_role("listitem")
+    strip = widget.get_by_role("list", name="History")
+    top = tiles.first.bounding_box()["y"]
+    bottom = strip.bounding_box()["y"] + strip.bounding_box()["height"]
+    assert bottom - top <= 900 - 40, f"the second row and the history take {bottom - top:.0f} px"
+    ARTIFACTS.mkdir(exist_ok=True)
+    widget.screenshot(path=ARTIFACTS / "widget-batch-1280.png")
