@@ -13,7 +13,7 @@ import weakref
 from typing import Unpack
 
 from .._config import DEFAULT_TIMEOUT, env_token
-from .base import REGISTRY, Backend, BackendOptions, backend_kind, make_backend
+from .base import REGISTRY, Backend, BackendOptions, backend_kind, make_backend, ready_backend
 
 __all__ = ["close_clients", "shared_client"]
 
@@ -25,6 +25,9 @@ _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[_Key, Backen
 
 def shared_client(**options: Unpack[BackendOptions]) -> Backend:
     """The running loop's backend for these options, made on first use."""
+    ready = ready_backend(options.get("backend"))
+    if ready is not None:
+        return ready  # your own backend: used as it is, never cached or closed here
     loop = asyncio.get_running_loop()
     kind = backend_kind(options.get("backend"))
     secret = env_token(options.get("token"))

@@ -12,7 +12,7 @@ import os
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol, TypedDict, Unpack
+from typing import Any, ClassVar, Protocol, TypedDict, Unpack, cast
 
 from .._config import BACKEND_ENV, DEFAULT_DEADLINE, DEFAULT_TIMEOUT, positive_seconds
 from .._parameters import FLUX_DEFAULTS, FLUX_PARAMETERS, FLUX_RANGES, MAX_SEED, Range, fitted
@@ -30,8 +30,15 @@ __all__ = [
     "ModelBackend",
     "backend_kind",
     "make_backend",
+    "ready_backend",
     "references_taken",
 ]
+
+
+#: What a ready backend object's kind is called (in manifests and reports).
+OWN = "own"
+#: The names the :class:`Backend` protocol asks of a ready backend object.
+_PROTOCOL = ("base_url", "closed", "generate", "parameter_names", "defaults", "aclose")
 
 
 class Backend(Protocol):
@@ -124,14 +131,16 @@ class ModelBackend:
 class BackendOptions(TypedDict, total=False):
     """Where images come from, as every entry point takes it: ``backend`` and the options of each backend.
 
-    ``backend`` is ``"space"`` (default, or ``FLUX_WIDGET_BACKEND``), ``"inference"`` or ``"local"``;
+    ``backend`` is ``"space"`` (default, or ``FLUX_WIDGET_BACKEND``), ``"inference"`` or ``"local"``,
+    or a ready object with the :class:`Backend` protocol (your own pipeline or service: it is used
+    as it is, and closing it stays yours);
     ``token`` defaults to ``HF_TOKEN``; ``timeout`` is how long a server may stay silent. Each
     backend's own options are in :data:`REGISTRY` (the Space's ``space``, ``proxy`` and ``auth``;
     Inference Providers' ``model`` and ``inference_provider``; the local ``model``, ``device``,
     ``dtype`` and ``offload``).
     """
 
-    backend: str | None
+    backend: str | Backend | None
     token: str | None
     timeout: float
     space: str | None
@@ -210,9 +219,26 @@ OPTIONS: tuple[BackendOption, ...] = (
 )
 
 
-def backend_kind(backend: str | None = None) -> str:
-    """``backend``, else ``FLUX_WIDGET_BACKEND``, else ``"space"``; anything else is refused."""
-    kind = (backend or os.environ.get(BACKEND_ENV) or "space").strip().lower()
+def ready_backend(backend: object) -> Backend | None:
+    """``backend`` itself when it is a ready object with the :class:`Backend` protocol (not a name);
+    ``None`` for a name or nothing. An object without the protocol is an InvalidRequestError."""
+    if backend is None or isinstance(backend, str):
+        return None
+    missing = [name for name in _PROTOCOL if not hasattr(backend, name)]
+    if missing or not callable(getattr(backend, "generate", None)):
+        raise InvalidRequestError(
+            f"backend must be a name ('space', 'inference', 'local') or an object with the Backend protocol; "
+            f"{type(backend).__name__} has no {', '.join(missing) or 'callable generate'}."
+        )
+    return cast(Backend, backend)
+
+
+def backend_kind(backend: str | Backend | None = None) -> str:
+    """``backend``, else ``FLUX_WIDGET_BACKEND``, else ``"space"``; anything else is refused. A ready
+    backend object is ``"own"``."""
+    if ready_backend(backend) is not None:
+        return OWN
+    kind = (cast("str | None", backend) or os.environ.get(BACKEND_ENV) or "space").strip().lower()
     if kind not in REGISTRY:
         *others, last = (f"'{name}'" for name in BACKENDS)
         raise InvalidRequestError(f"backend must be {', '.join(others)} or {last}, not {kind[:40]!r}.")
@@ -225,6 +251,9 @@ def make_backend(deadline: float = DEFAULT_DEADLINE, **options: Unpack[BackendOp
     Its class is imported only now (torch and diffusers for the local one, huggingface_hub for
     Inference Providers), and gets its own options from ``options``, by name.
     """
+    ready = ready_backend(options.get("backend"))
+    if ready is not None:
+        return ready  # your own: used as it is
     kind = REGISTRY[backend_kind(options.get("backend"))]
     factory = getattr(importlib.import_module(kind.module, __package__), kind.factory)
     own = {name: options.get(name) for name in kind.options}

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 from .._config import DEFAULT_DEADLINE
 from .._parameters import DRAWING, Range
 from ..backends._count import batch_outcomes, batch_requests
-from ..backends.base import Backend, BackendOptions, make_backend, references_taken
+from ..backends.base import Backend, BackendOptions, make_backend, ready_backend, references_taken
 from ..errors import FluxError, QuotaExceededError, safe_text, without_wait
 from ..types import (
     GenerationRequest,
@@ -78,7 +78,7 @@ class FluxWidget(QueueActions):
         save_to = options.pop("save_to", None)
         self._task: asyncio.Task[Generation | list[Generation]] | None = None
         self._pump = ProgressPump(self._set_traits)
-        self._owns_client = client is None
+        self._owns_client = client is None and ready_backend(options.get("backend")) is None  # yours: never closed here
         own = {name: value for name, value in options.items() if name in BackendOptions.__annotations__}
         where = cast(BackendOptions, {**own, "space": space, "token": token})
         traits = {name: value for name, value in options.items() if name not in where and value is not None}
