@@ -15,7 +15,6 @@ import os
 import re
 import stat
 import tempfile
-from collections.abc import Container
 from pathlib import Path
 
 from ..errors import FolderError
@@ -101,22 +100,30 @@ def refuse_link(path: Path) -> None:
         raise FolderError(f"{path} is a link; a job reads and writes only plain files in its folder. Remove it.")
 
 
-def scan_folder(folder: Path, named: Container[str]) -> dict[str, str]:
-    """Remove the half-written files a killed run left in ``folder``; its unrecorded images by key hash.
+def scan_folder(folder: Path, named: set[str]) -> tuple[dict[str, str], set[str], set[str]]:
+    """One pass over ``folder``: the half-written files a killed run left are removed; its unrecorded
+    images by key hash, and of ``named`` (the files of the manifest's done lines, a set this takes
+    over) those that are not there and those that are links.
 
-    An unrecorded image is a plain file named by :func:`image_name` that no name in ``named`` (the
-    files of the manifest's done lines) is: a killed run renamed it into place and never wrote its line.
+    An unrecorded image is a plain file named by :func:`image_name` that no name in ``named`` is: a
+    killed run renamed it into place and never wrote its line.
     """
     orphans: dict[str, str] = {}
+    links: set[str] = set()
     with os.scandir(folder) as entries:
         for entry in entries:
             if entry.name.startswith(PARTIAL_PREFIX):
                 with contextlib.suppress(OSError):
                     os.unlink(entry.path)  # a link is removed, never followed
-            elif (hashed := key_of_name(entry.name)) and entry.name not in named:
-                if entry.is_file(follow_symlinks=False):
-                    orphans[hashed] = entry.name
-    return orphans
+            elif entry.name in named:
+                named.discard(entry.name)  # there: what stays in ``named`` is missing
+                if entry.is_symlink():
+                    links.add(entry.name)
+                elif not entry.is_file(follow_symlinks=False):
+                    named.add(entry.name)  # a folder or a FIFO under that name: no image there
+            elif (hashed := key_of_name(entry.name)) and entry.is_file(follow_symlinks=False):
+                orphans[hashed] = entry.name
+    return orphans, named, links
 
 
 def key_hash(key: str) -> str:

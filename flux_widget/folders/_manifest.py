@@ -9,7 +9,8 @@ image is written to a temporary name in the folder and renamed, so a file the ma
 always complete; the temporary files a killed run left are removed, and an image it renamed into
 place without its line is found again by its name. A later line for the same key wins: a failed
 image that a resumed run made is ``done``. The manifest is never opened through a link. The folder
-is read once, when a run opens it.
+is read once, when a run opens it, a line at a time, into a compact index (each done key's file), so
+memory holds no line but the one being read.
 """
 
 from __future__ import annotations
@@ -101,23 +102,39 @@ class Manifest:
     def __init__(self, out: object) -> None:
         self.folder = open_folder(out)
         self.path = self.folder / MANIFEST
-        self.entries: dict[str, ManifestLine] = {}
+        #: The compact index a run needs, read in one pass: each done key's file (a later line for a
+        #: key wins; a failed one takes it out). Full lines are read again only when asked (:meth:`lines`).
+        self.files: dict[str, str] = {}
+        #: How many lines the manifest holds.
+        self.count = 0
         #: Line numbers of done lines whose file is not a plain name in the folder: not trusted, made again.
         self.untrusted: list[int] = []
         for number, entry in self._read():
+            self.count = number
             if entry.status == "done" and not self._inside(entry.file):
                 self.untrusted.append(number)
                 entry = replace(entry, status="failed", file="", error="its file is not in the folder")
-            self.entries[entry.key] = entry
+            self._index(entry)
         if self.untrusted:
             shown = ", ".join(map(str, self.untrusted[:10]))
             warnings.warn(
                 f"{self.path}: line(s) {shown} name a file outside the folder; those images are made again.",
                 stacklevel=2,
             )
-        named = {entry.file for entry in self.entries.values() if entry.status == "done"}
-        #: Images a killed run renamed into place without writing their line, by key hash.
-        self.unrecorded = scan_folder(self.folder, named)
+        #: Images a killed run renamed into place without writing their line, by key hash; of the done
+        #: lines' files, those missing and those that are links (one pass over the folder, not a stat each).
+        self.unrecorded, self._missing, self._links = scan_folder(self.folder, set(self.files.values()))
+
+    def _index(self, entry: ManifestLine) -> None:
+        if entry.status == "done":
+            self.files[entry.key] = entry.file
+        else:
+            self.files.pop(entry.key, None)
+
+    def lines(self) -> Iterator[ManifestLine]:
+        """Every line of the manifest, read again from the file, in order (the widget's gallery)."""
+        for _number, entry in self._read():
+            yield entry
 
     def _inside(self, name: str) -> bool:
         """Whether ``name`` is a plain file name in the folder (no ``..``, not absolute)."""
@@ -135,42 +152,46 @@ class Manifest:
             raise FolderError(f"cannot open {self.path}: {reason(exc)}.") from None
 
     def _read(self) -> Iterator[tuple[int, ManifestLine]]:
+        """The lines that parse, with their numbers, a line at a time (memory stays one line's).
+
+        Lines end at "\\n" alone: a prompt may hold U+2028 or U+0085, which ``str.splitlines`` would
+        split at. A last line without its newline (a crash) is ended if whole, else cut off.
+        """
         if not os.path.lexists(self.path):
             return
         descriptor = self._open(os.O_RDONLY | os.O_NONBLOCK)  # a FIFO does not block the open
         with os.fdopen(descriptor, "rb") as file:
             if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
                 raise FolderError(f"{self.path} is not a file: remove it, or choose another folder.")
-            data = file.read()
-        whole = data[: data.rfind(b"\n") + 1]
-        if len(whole) != len(data):
-            self._mend(data, whole)
-            whole = data + b"\n" if self._parses(data[len(whole) :]) else whole
-        # Lines end at "\n" alone: a prompt may hold U+2028 or U+0085, which str.splitlines would split at.
-        for number, text in enumerate(whole.decode("utf-8", errors="replace").split("\n")[:-1], start=1):
-            try:
-                entry = ManifestLine.from_json(json.loads(text))
-            except (ValueError, RecursionError):
-                continue
-            if entry is not None:
-                yield number, entry
+            whole = 0  # bytes of complete lines so far
+            for number, raw in enumerate(file, start=1):
+                if not raw.endswith(b"\n"):  # the last line, cut short by a crash
+                    self._mend(raw, whole)
+                    entry = self._parsed(raw)
+                    if entry is not None:
+                        yield number, entry
+                    return
+                whole += len(raw)
+                entry = self._parsed(raw)
+                if entry is not None:
+                    yield number, entry
 
     @staticmethod
-    def _parses(tail: bytes) -> bool:
+    def _parsed(raw: bytes) -> ManifestLine | None:
         try:
-            return ManifestLine.from_json(json.loads(tail)) is not None
+            return ManifestLine.from_json(json.loads(raw.decode("utf-8", errors="replace")))
         except (ValueError, RecursionError):
-            return False
+            return None
 
-    def _mend(self, data: bytes, whole: bytes) -> None:
+    def _mend(self, tail: bytes, whole: int) -> None:
         """A last line without its newline: ended if it is a whole line, else dropped (its image is made again)."""
         descriptor = self._open(os.O_WRONLY)
         try:
-            if self._parses(data[len(whole) :]):
+            if self._parsed(tail) is not None:
                 os.lseek(descriptor, 0, os.SEEK_END)
                 _write_all(descriptor, b"\n")
             else:
-                os.ftruncate(descriptor, len(whole))
+                os.ftruncate(descriptor, whole)
         except OSError as exc:
             raise FolderError(f"cannot mend the last line of {self.path}: {reason(exc)}.") from None
         finally:
@@ -178,12 +199,12 @@ class Manifest:
 
     def is_done(self, key: str) -> bool:
         """Whether ``key``'s image was made and its file is still there (a link there is refused)."""
-        entry = self.entries.get(key)
-        if not (entry and entry.status == "done"):
+        file = self.files.get(key)
+        if not file or file in self._missing:
             return False
-        path = self.folder / entry.file
-        refuse_link(path)
-        return path.is_file()
+        if file in self._links:
+            refuse_link(self.folder / file)
+        return True
 
     def unrecorded_for(self, key: str) -> str | None:
         """The file of ``key``'s image if a killed run made it but never recorded it."""
@@ -208,7 +229,9 @@ class Manifest:
                 ) from None
         finally:
             os.close(descriptor)
-        self.entries[entry.key] = entry
+        self.count += 1
+        self._index(entry)
+        self._missing.discard(entry.file)  # written just now: there
 
     def write_file(self, name: str, data: bytes) -> None:
         """Write ``data`` as ``name`` in the folder: to a temporary name first, then renamed over.

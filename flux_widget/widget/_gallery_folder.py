@@ -49,7 +49,7 @@ class GalleryFolder:
         key = f"{_WIDGET}-{secrets.token_hex(8)}"
         suffix = images.suffix_for(generation.mime_type)
         with self._lock:
-            ordinal = len(self._manifest.entries) + 1
+            ordinal = self._manifest.count + 1
             name = image_name(ordinal, slug(generation.prompt), generation.seed, key, suffix)
             self._manifest.write_file(name, generation.file_bytes)
             line = ManifestLine(
@@ -61,7 +61,10 @@ class GalleryFolder:
 
     def generations(self, most: int = SHOWN_AT_MOST) -> list[Generation]:
         """The newest ``most`` images the folder's manifest names, oldest first (a missing or broken file left out)."""
-        done = [entry for entry in self._manifest.entries.values() if entry.status == "done"]
+        files = self._manifest.files  # each key's latest done file
+        done = [
+            entry for entry in self._manifest.lines() if entry.status == "done" and files.get(entry.key) == entry.file
+        ]
         found = (self._generation(entry) for entry in reversed(done))
         kept: list[Generation] = []
         for generation in found:

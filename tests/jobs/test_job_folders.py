@@ -146,7 +146,7 @@ def test_a_short_write_of_a_line_is_undone_and_is_an_error(tmpfs: Callable[..., 
     assert (folder / "manifest.jsonl").read_bytes() == before  # no half line for the next one to join
     filler.unlink()
     manifest.record(long)
-    assert [entry.key for entry in Manifest(folder).entries.values()] == ["first", "second"]
+    assert [entry.key for entry in Manifest(folder).lines()] == ["first", "second"]
 
 
 def test_a_disk_that_fills_during_a_run_stops_it_loudly_and_keeps_what_was_made(
