@@ -48,15 +48,7 @@ export function createHistoryStrip({ model, entries, requests, signal, onEmpty, 
   let removedAt = null;
   onAbort(signal, () => clearTimeout(undoTimer));
 
-  const markScroll = () => {
-    const { scrollLeft, scrollWidth, clientWidth } = list;
-    scroller.classList.toggle("flux-more-before", scrollLeft > 1);
-    scroller.classList.toggle("flux-more-after", scrollLeft + clientWidth < scrollWidth - 1);
-  };
-  listen(list, "scroll", markScroll, signal);
-  const resizes = typeof ResizeObserver === "undefined" ? null : new ResizeObserver(markScroll);
-  resizes?.observe(list);
-  onAbort(signal, () => resizes?.disconnect());
+  const markScroll = shadeWhenMore(list, scroller, signal);
 
   /** @param {Element} element */
   const indexOf = (element) => Number(/** @type {HTMLElement} */ (element.closest("[data-index]")).dataset.index);
@@ -137,17 +129,7 @@ export function createHistoryStrip({ model, entries, requests, signal, onEmpty, 
     const items = all.flatMap((index) => {
       const entry = resolved[index];
       if (!entry || !passes(entry, { ...wanted, starred: isStarred(index) })) return [];
-      const from = entry.inputs?.length ? `, from ${plural(entry.inputs.length, "image")}` : "";
-      const label = `${entry.prompt} (seed ${entry.seed}, ${entry.width}×${entry.height}${from})`;
-      const thumb = h("img", { className: "flux-thumb", src: entry.thumbnail || "", alt: entry.prompt });
-      const button = h("button", { type: "button", className: "flux-history-button", title: label, "@aria-label": label }, [thumb]);
-      button.tabIndex = index === tabStop ? 0 : -1;
-      const removeButton = h("button", { type: "button", className: "flux-remove", textContent: "×", tabIndex: -1, "@aria-label": `Remove ${entry.prompt}` });
-      const star = h("button", { type: "button", className: "flux-star", textContent: isStarred(index) ? "★" : "☆", tabIndex: -1, "@aria-label": `Star ${entry.prompt}`, "@aria-pressed": String(isStarred(index)) });
-      const item = h("li", { className: "flux-history-item", "@role": "listitem" }, [button, star, removeButton]);
-      item.dataset.index = String(index);
-      item.setAttribute("aria-current", String(index === shown));
-      return [item];
+      return [historyItem(entry, index, { tabStop: index === tabStop, shown: index === shown, starred: isStarred(index) })];
     });
     const hadFocus = node.contains(document.activeElement);
     list.replaceChildren(...items);
@@ -184,4 +166,44 @@ export function createHistoryStrip({ model, entries, requests, signal, onEmpty, 
   watch(model, ["starred"], draw, signal);
 
   return { node };
+}
+
+/**
+ * One thumbnail of the strip: its button (the roving tab stop when `tabStop`), its star and its ×.
+ * @param {import("./types.js").Entry} entry
+ * @param {number} index Its place in the history.
+ * @param {{ tabStop: boolean, shown: boolean, starred: boolean }} state
+ */
+function historyItem(entry, index, { tabStop, shown, starred }) {
+  const from = entry.inputs?.length ? `, from ${plural(entry.inputs.length, "image")}` : "";
+  const label = `${entry.prompt} (seed ${entry.seed}, ${entry.width}×${entry.height}${from})`;
+  const thumb = h("img", { className: "flux-thumb", src: entry.thumbnail || "", alt: entry.prompt });
+  const button = h("button", { type: "button", className: "flux-history-button", title: label, "@aria-label": label }, [thumb]);
+  button.tabIndex = tabStop ? 0 : -1;
+  const removeButton = h("button", { type: "button", className: "flux-remove", textContent: "×", tabIndex: -1, "@aria-label": `Remove ${entry.prompt}` });
+  const star = h("button", { type: "button", className: "flux-star", textContent: starred ? "★" : "☆", tabIndex: -1, "@aria-label": `Star ${entry.prompt}`, "@aria-pressed": String(starred) });
+  const item = h("li", { className: "flux-history-item", "@role": "listitem" }, [button, star, removeButton]);
+  item.dataset.index = String(index);
+  item.setAttribute("aria-current", String(shown));
+  return item;
+}
+
+/**
+ * Shading at either end of `scroller` while `list` has more to scroll that way; the function that
+ * marks it again (after a redraw).
+ * @param {HTMLElement} list
+ * @param {HTMLElement} scroller
+ * @param {AbortSignal} signal
+ */
+function shadeWhenMore(list, scroller, signal) {
+  const mark = () => {
+    const { scrollLeft, scrollWidth, clientWidth } = list;
+    scroller.classList.toggle("flux-more-before", scrollLeft > 1);
+    scroller.classList.toggle("flux-more-after", scrollLeft + clientWidth < scrollWidth - 1);
+  };
+  listen(list, "scroll", mark, signal);
+  const resizes = typeof ResizeObserver === "undefined" ? null : new ResizeObserver(mark);
+  resizes?.observe(list);
+  onAbort(signal, () => resizes?.disconnect());
+  return mark;
 }

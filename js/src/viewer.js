@@ -25,19 +25,27 @@ const ASKING = "Asking the kernel for the full-size image…";
 /** A live kernel answers within milliseconds: only a slower answer is worth a word. */
 const SAY_ASKING_AFTER_MS = 700;
 
+/** The view's own parts, made once: its title, image, caption, note, counter and buttons. */
+function viewerParts() {
+  const titleId = `flux-viewer-title-${Math.random().toString(36).slice(2)}`;
+  return {
+    titleId,
+    title: h("h2", { className: "flux-viewer-title", id: titleId, dir: "auto" }),
+    image: h("img", { className: "flux-viewer-image", alt: "" }),
+    caption: h("p", { className: "flux-viewer-caption" }),
+    note: h("p", { className: "flux-viewer-note", "@role": "status", "@aria-live": "polite" }),
+    counter: h("span", { className: "flux-viewer-counter" }),
+    previous: h("button", { type: "button", className: "flux-button flux-viewer-nav", textContent: "‹ Previous", "@aria-label": "Previous image" }),
+    next: h("button", { type: "button", className: "flux-button flux-viewer-nav", textContent: "Next ›", "@aria-label": "Next image" }),
+    close: h("button", { type: "button", className: "flux-button flux-viewer-close", textContent: "Close" }),
+  };
+}
+
 /**
  * @param {{ model: Model, entries: Entries, images: FullImages, requests: Requests, signal: AbortSignal, fallbackFocus: () => HTMLElement }} props
  */
 export function createViewer({ model, entries, images, requests, signal, fallbackFocus }) {
-  const titleId = `flux-viewer-title-${Math.random().toString(36).slice(2)}`;
-  const title = h("h2", { className: "flux-viewer-title", id: titleId, dir: "auto" });
-  const image = h("img", { className: "flux-viewer-image", alt: "" });
-  const caption = h("p", { className: "flux-viewer-caption" });
-  const note = h("p", { className: "flux-viewer-note", "@role": "status", "@aria-live": "polite" });
-  const counter = h("span", { className: "flux-viewer-counter" });
-  const previous = h("button", { type: "button", className: "flux-button flux-viewer-nav", textContent: "‹ Previous", "@aria-label": "Previous image" });
-  const next = h("button", { type: "button", className: "flux-button flux-viewer-nav", textContent: "Next ›", "@aria-label": "Next image" });
-  const close = h("button", { type: "button", className: "flux-button flux-viewer-close", textContent: "Close" });
+  const { titleId, title, image, caption, note, counter, previous, next, close } = viewerParts();
   // Reuse is said here, in the note: the controls it changed are behind the dialog.
   /** @param {string} text */
   const sayInNote = (text) => {
@@ -154,21 +162,9 @@ export function createViewer({ model, entries, images, requests, signal, fallbac
   listen(previous, "click", () => step(-1), signal);
   listen(next, "click", () => step(1), signal);
   listen(close, "click", () => node.close(), signal);
-  listen(node, "keydown", (event) => {
-    if (compare.owns(event.target) || event.ctrlKey || event.metaKey || event.altKey) return;
-    if (zoom.key(event)) {
-      event.preventDefault(); // the lightbox's: zoom, fit, 1:1, or a pan while zoomed
-      return;
-    }
-    if (event.key === "ArrowLeft" || event.key === "ArrowRight") {
-      event.preventDefault();
-      step(event.key === "ArrowLeft" ? -1 : 1);
-    }
-  }, signal);
+  listen(node, "keydown", (event) => viewerKey(event, { compare, zoom, step }), signal);
   // A click on the shade around the panel closes the view, as Esc does.
-  listen(node, "click", (event) => {
-    if (event.target === node) node.close();
-  }, signal);
+  listen(node, "click", (event) => event.target === node && node.close(), signal);
   listen(node, "close", () => {
     index = null;
     compare.hide();
@@ -189,4 +185,20 @@ export function createViewer({ model, entries, images, requests, signal, fallbac
       return node.open;
     },
   };
+}
+
+/**
+ * A key pressed in the view: the slider's own, the lightbox's (zoom, fit, 1:1, a pan while zoomed),
+ * else ←/→ step through the history.
+ * @param {KeyboardEvent} event
+ * @param {{ compare: { owns: (target: EventTarget | null) => boolean }, zoom: { key: (event: KeyboardEvent) => boolean }, step: (by: number) => void }} parts
+ */
+function viewerKey(event, { compare, zoom, step }) {
+  if (compare.owns(event.target) || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (zoom.key(event)) {
+    event.preventDefault();
+  } else if (event.key === "ArrowLeft" || event.key === "ArrowRight") {
+    event.preventDefault();
+    step(event.key === "ArrowLeft" ? -1 : 1);
+  }
 }

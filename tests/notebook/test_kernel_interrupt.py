@@ -27,18 +27,8 @@ def kernel() -> Iterator[tuple[Any, Any]]:
 
 def reply_and_stdout(client: Any, msg_id: str, timeout: float = 60) -> tuple[dict[str, Any], str]:
     """Wait for the cell's reply and collect what it printed."""
-    reply = client.get_shell_msg(timeout=timeout)
-    while reply["parent_header"].get("msg_id") != msg_id:
-        reply = client.get_shell_msg(timeout=timeout)
-    printed = []
-    while True:
-        message = client.get_iopub_msg(timeout=timeout)
-        if message["parent_header"].get("msg_id") != msg_id:
-            continue
-        if message["msg_type"] == "stream" and message["content"]["name"] == "stdout":
-            printed.append(message["content"]["text"])
-        if message["msg_type"] == "status" and message["content"]["execution_state"] == "idle":
-            return reply["content"], "".join(printed)
+    reply, streams, _ = reply_streams_and_result(client, msg_id, timeout)
+    return reply, streams["stdout"]
 
 
 @pytest.mark.parametrize(
@@ -88,8 +78,9 @@ def test_stop_during_run_batch_returns_its_report_with_no_traceback(
         assert time.monotonic() < deadline, "the job never started"
         time.sleep(0.05)
     manager.interrupt_kernel()
-    reply, stderr, shown = reply_streams_and_result(client, msg_id)
+    reply, streams, shown = reply_streams_and_result(client, msg_id)
     assert reply["status"] == "ok", reply  # no KeyboardInterrupt traceback
+    stderr = streams["stderr"]
     assert "Stopped: 0 done, 0 failed, 0 skipped" in stderr and "Run the same call again" in stderr
     assert "<strong>Large job stopped</strong>" in shown["text/html"]
     assert shown["text/plain"].startswith("<JobReport 0 done, 0 failed, 0 skipped in ")
@@ -97,19 +88,19 @@ def test_stop_during_run_batch_returns_its_report_with_no_traceback(
 
 def reply_streams_and_result(
     client: Any, msg_id: str, timeout: float = 60
-) -> tuple[dict[str, Any], str, dict[str, str]]:
-    """The cell's reply, what it wrote to stderr, and its result's data (empty when none)."""
+) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
+    """The cell's reply, what it wrote to stdout and stderr, and its result's data (empty when none)."""
     reply = client.get_shell_msg(timeout=timeout)
     while reply["parent_header"].get("msg_id") != msg_id:
         reply = client.get_shell_msg(timeout=timeout)
-    stderr, shown = [], {}
+    streams, shown = {"stdout": "", "stderr": ""}, {}
     while True:
         message = client.get_iopub_msg(timeout=timeout)
         if message["parent_header"].get("msg_id") != msg_id:
             continue
-        if message["msg_type"] == "stream" and message["content"]["name"] == "stderr":
-            stderr.append(message["content"]["text"])
+        if message["msg_type"] == "stream":
+            streams[message["content"]["name"]] += message["content"]["text"]
         if message["msg_type"] == "execute_result":
             shown = message["content"]["data"]
         if message["msg_type"] == "status" and message["content"]["execution_state"] == "idle":
-            return reply["content"], "".join(stderr), shown
+            return reply["content"], streams, shown

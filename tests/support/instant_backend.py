@@ -9,7 +9,6 @@ import time
 from PIL import Image
 
 from flux_widget import Generation, GenerationRequest
-from flux_widget.types import ProgressCallback
 
 #: One 64×64 PNG for every call (made once): the backend's cost is nothing.
 _PICTURE = io.BytesIO()
@@ -31,14 +30,8 @@ class InstantBackend:
     def closed(self) -> bool:
         return self._closed
 
-    async def generate(
-        self,
-        request: GenerationRequest,
-        /,
-        *,
-        deadline: float | None = None,
-        on_progress: ProgressCallback | None = None,
-    ) -> Generation:
+    async def generate(self, request: GenerationRequest, /, **_options: object) -> Generation:
+        """The picture, at once (``deadline`` and ``on_progress`` are taken and not needed)."""
         self.calls += 1
         started = time.perf_counter()
         return Generation(
