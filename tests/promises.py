@@ -332,7 +332,7 @@ PROMISES: tuple[Promise, ...] = (
     Promise(
         "jobs-lost-file",
         "an image whose file is gone is made again",
-        (Mutation("flux_widget/folders/_manifest.py", "        return path.is_file()", "        return True"),),
+        (Mutation("flux_widget/folders/_manifest.py", "if not file or file in self._missing:", "if not file:"),),
         ("tests/jobs/test_large_jobs.py::test_a_line_a_crash_cut_short_is_dropped_and_made_again",),
     ),
     Promise(
@@ -374,7 +374,13 @@ PROMISES: tuple[Promise, ...] = (
     Promise(
         "manifest-lines",
         "a prompt holding U+2028 or U+0085 reads back from the manifest as written (made once)",
-        (Mutation("flux_widget/folders/_manifest.py", '.split("\\n")[:-1]', ".splitlines()"),),
+        (
+            Mutation(
+                "flux_widget/folders/_manifest.py",
+                "for number, raw in enumerate(file, start=1):",
+                'for number, raw in enumerate((t.encode() + b"\\n" for t in file.read().decode().splitlines()), 1):',
+            ),
+        ),
         ("tests/jobs/test_large_jobs.py::test_a_prompt_with_line_separators_reads_back_as_written",),
     ),
     Promise(

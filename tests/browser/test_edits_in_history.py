@@ -7,16 +7,18 @@ inverted, so a pixel says which image is on screen), Debian's Chromium, the keys
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import random
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image
 from support.jupyter import ARTIFACTS, BROWSER_TESTS, browser, jupyter_server, write_notebook
-from support.notebook_page import NotebookPage, expect_count, generate_and_wait, history_items, wait_for
+from support.notebook_page import NotebookPage, expect_count, generate_and_wait, history_items, set_number, wait_for
 from support.saved_state import save_and_wait, saved_flux_state
 
 pytestmark = [*BROWSER_TESTS, pytest.mark.editing]
@@ -103,3 +105,37 @@ def test_an_edit_keeps_its_inputs_compares_by_slider_reuses_them_and_saves_small
         assert any("its 1 input image in the tray" in text for text in said), said
         expect_count(history_items(widget), 2)
         page.close()
+
+
+def test_edit_this_from_a_batch_tile_and_from_an_older_entry_in_the_full_size_view(opened: NotebookPage) -> None:
+    """Issue 28: Edit this on any grid tile, and on any history entry (through the full-size view)."""
+    widget, page = opened.widget(0), opened.page
+    source = widget.get_by_role("button", name="Add image…")
+    wait_for(lambda: widget.locator(".flux-tray-count").inner_text() == "0 of 1", "the limit is not shown", seconds=10)
+    give = "([element, encoded]) => { const bytes = Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0));"
+    give += " const files = new DataTransfer(); files.items.add(new File([bytes], 'start.png', { type: 'image/png' }));"
+    give += " element.dispatchEvent(new DragEvent('drop', { dataTransfer: files, bubbles: true, cancelable: true })); }"
+    start = io.BytesIO()
+    Image.new("RGB", (64, 48), GREEN).save(start, format="PNG")
+    page.evaluate(give, [widget.element_handle(), base64.b64encode(start.getvalue()).decode("ascii")])
+    expect_count(tray(widget), 1, timeout=10)
+    assert source.is_disabled()  # full: Kontext takes one
+    set_number(widget, "Images", 2)
+    widget.get_by_label("Prompt", exact=True).fill("two edits")
+    widget.get_by_role("button", name="Generate").click()
+    expect_count(history_items(widget), 2)
+    widget.get_by_role("button", name="Remove reference 1 · start.png").press("Enter")
+    expect_count(tray(widget), 0, timeout=10)
+    widget.get_by_role("button", name="Edit this 2/2").press("Enter")  # a tile's
+    expect_count(tray(widget), 1, timeout=10)
+    assert tray(widget).first.get_by_role("img").get_attribute("alt") == "image 2"
+    widget.get_by_role("button", name=re.compile(r"^Remove reference 1")).press("Enter")
+    expect_count(tray(widget), 0, timeout=10)
+    widget.get_by_role("button", name="Open 1/2 full size", exact=False).click()
+    dialog = page.get_by_role("dialog", name="two edits")
+    dialog.wait_for(timeout=10_000)
+    page.keyboard.press("ArrowRight")  # the other entry, in the strip's order
+    wait_for(lambda: dialog.locator(".flux-viewer-counter").inner_text() == "2 of 2 in history", "not the other one")
+    dialog.get_by_role("button", name="Edit this").press("Enter")  # that history entry's
+    expect_count(tray(widget), 1, timeout=10)
+    assert tray(widget).first.get_by_role("img").get_attribute("alt") == "image 2"
