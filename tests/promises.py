@@ -814,17 +814,16 @@ PROMISES: tuple[Promise, ...] = (
     Promise(
         "tray",
         "the reference tray takes a pasted image and Generate sends the tray's images",
-        (
-            Mutation("js/src/widget.js", 'listen(promptBar.prompt, "paste"', 'listen(promptBar.prompt, "pasted"'),
-            Mutation(
-                "flux_widget/widget/_widget.py",
-                "images=self.reference_images or None",
-                "images=None",
-            ),
-        ),
+        (Mutation("js/src/widget.js", 'listen(promptBar.prompt, "paste"', 'listen(promptBar.prompt, "pasted"'),),
         (
             "tests/browser/test_reference_tray.py::test_pick_remove_drop_paste_the_limit_and_an_edit_of_exactly_those_pixels",
         ),
+    ),
+    Promise(
+        "tray-sent",
+        "Generate sends the tray's images",
+        (Mutation("flux_widget/widget/_widget.py", "images=self.reference_images or None", "images=None"),),
+        ("tests/editing/test_edit_history.py::test_an_edit_keeps_its_inputs_and_select_and_reuse_put_them_back",),
     ),
     Promise(
         "edit-this",

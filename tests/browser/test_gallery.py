@@ -299,29 +299,24 @@ def test_focus_returns_to_its_tile_even_when_the_tile_was_redrawn_while_the_view
     assert focused_name(opened).startswith("Open 2/4 full size: four gulls"), focused_name(opened)
 
 
-def test_showing_a_history_entry_offers_back_the_prompt_being_typed(opened: NotebookPage) -> None:
-    """Issue 29, defect 4: a thumbnail's click sets its prompt; what was typed and not sent comes back."""
-    widget = opened.widget(0)
-    generate_and_wait(widget, "a first lighthouse")
-    generate_and_wait(widget, "a second lighthouse")
-    prompt = widget.get_by_label("Prompt", exact=True)
-    prompt.fill("a long prompt I was still writing")
-    older = history_items(widget).nth(1).get_by_role("button", name=re.compile(r"^a first lighthouse"))
-    older.focus()
-    opened.page.keyboard.press("Enter")
-    wait_for(lambda: prompt.input_value() == "a first lighthouse", "the entry's prompt was not restored")
-    widget.get_by_role("button", name="Put back what you typed").press("Enter")
-    wait_for(lambda: prompt.input_value() == "a long prompt I was still writing", "the typed prompt was lost")
-    assert prompt.evaluate("box => box === document.activeElement")  # back where the typing was
-
-
-def test_deleting_the_image_on_show_leaves_one_current_image_and_ctrl_z_undoes_it(opened: NotebookPage) -> None:
+def test_a_typed_prompt_comes_back_and_delete_leaves_one_current_image_and_ctrl_z_undoes_it(
+    opened: NotebookPage,
+) -> None:
     """Issue 29, defect 9: after Delete the image shown, the thumbnail focused and the settings are one
     entry's (the next older, as the strip focuses it), and Undo has a key."""
     widget = opened.widget(0)
     for prompt in ("a first fern", "a second fern", "a third fern"):
         generate_and_wait(widget, prompt)
     strip = widget.get_by_role("list", name="History")
+    # Defect 4: showing an entry sets its prompt; what was typed and not sent is offered back.
+    prompt = widget.get_by_label("Prompt", exact=True)
+    prompt.fill("a long prompt I was still writing")
+    strip.get_by_role("button", name=re.compile(r"^a first fern")).focus()
+    opened.page.keyboard.press("Enter")
+    wait_for(lambda: prompt.input_value() == "a first fern", "the entry's prompt was not restored")
+    widget.get_by_role("button", name="Put back what you typed").press("Enter")
+    wait_for(lambda: prompt.input_value() == "a long prompt I was still writing", "the typed prompt was lost")
+    assert prompt.evaluate("box => box === document.activeElement")  # back where the typing was
     strip.get_by_role("button", name=re.compile(r"^a second fern")).click()
     wait_for(lambda: widget.locator(".flux-caption-prompt").inner_text() == "a second fern", "not shown")
     opened.page.keyboard.press("Delete")
@@ -338,10 +333,19 @@ def test_deleting_the_image_on_show_leaves_one_current_image_and_ctrl_z_undoes_i
 
 
 def test_a_batch_reads_in_its_own_order_in_the_strip_and_the_view_and_arrows_agree(opened: NotebookPage) -> None:
-    """Issue 29, defect 6: one order (the batch's, then history's) and one meaning of ←/→ everywhere."""
+    """Issue 29, defect 6: one order (the batch's, then history's) and one meaning of ←/→ everywhere;
+    and defect 15: at 1280 px a batch of 4 made the widget 1081 px tall, now two rows and the history fit."""
     widget, page = opened.widget(0), opened.page
+    page.set_viewport_size({"width": 1280, "height": 900})
+    set_number(widget, "Width", 1024)
+    set_number(widget, "Height", 1024)
     generate_and_wait(widget, "an older kite")
     batch_of_four(widget, "four kites")
+    top = widget.get_by_role("list", name="Batch").get_by_role("listitem").first.bounding_box()["y"]
+    history = widget.get_by_role("list", name="History").bounding_box()
+    assert history["y"] + history["height"] - top <= 900 - 40, "the second row and the history do not fit"
+    ARTIFACTS.mkdir(exist_ok=True)
+    widget.screenshot(path=ARTIFACTS / "widget-batch-1280.png")
     strip = widget.get_by_role("list", name="History").locator(".flux-history-button")
     labels = strip.evaluate_all("all => all.map(b => b.getAttribute('aria-label'))")
     seeds = [int(re.search(r"seed (\d+)", label).group(1)) for label in labels[:4]]
@@ -450,19 +454,3 @@ def test_the_lightbox_zooms_pans_and_shows_actual_pixels(opened: NotebookPage) -
     page.keyboard.press("0")
     page.keyboard.press("ArrowRight")  # fitted again: → steps to the next image
     page.get_by_role("dialog", name="an older harbour").wait_for(timeout=10_000)
-
-
-def test_a_batch_of_four_and_the_history_fit_one_screen(opened: NotebookPage) -> None:
-    """Issue 29, defect 15: at 1280 px a batch of 4 made the widget 1081 px tall."""
-    widget, page = opened.widget(0), opened.page
-    page.set_viewport_size({"width": 1280, "height": 900})
-    set_number(widget, "Width", 1024)
-    set_number(widget, "Height", 1024)
-    batch_of_four(widget, "four tall towers")
-    tiles = widget.get_by_role("list", name="Batch").get_by_role("listitem")
-    strip = widget.get_by_role("list", name="History")
-    top = tiles.first.bounding_box()["y"]
-    bottom = strip.bounding_box()["y"] + strip.bounding_box()["height"]
-    assert bottom - top <= 900 - 40, f"the second row and the history take {bottom - top:.0f} px"
-    ARTIFACTS.mkdir(exist_ok=True)
-    widget.screenshot(path=ARTIFACTS / "widget-batch-1280.png")
