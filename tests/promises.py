@@ -894,6 +894,12 @@ PROMISES: tuple[Promise, ...] = (
         ("tests/browser/test_gallery.py::test_search_stars_and_size_find_a_past_image",),
     ),
     Promise(
+        "starred",
+        "w.starred_generations holds the images starred in the view",
+        (Mutation("flux_widget/widget/_actions.py", "if ref in marked]", "if ref not in marked]"),),
+        ("tests/widget/test_saving.py::test_the_starred_generations_are_those_the_view_marked",),
+    ),
+    Promise(
         "one-table",
         "a request parameter's flag, prompt-file field and widget control come from its one table row",
         (Mutation("flux_widget/_parameters.py", 'flag="--guidance", kind=float', "kind=float"),),

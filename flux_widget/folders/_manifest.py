@@ -166,8 +166,8 @@ class Manifest:
             whole = 0  # bytes of complete lines so far
             for number, raw in enumerate(file, start=1):
                 if not raw.endswith(b"\n"):  # the last line, cut short by a crash
-                    self._mend(raw, whole)
                     entry = self._parsed(raw)
+                    self._mend(whole, ended=entry is not None)
                     if entry is not None:
                         yield number, entry
                     return
@@ -183,11 +183,12 @@ class Manifest:
         except (ValueError, RecursionError):
             return None
 
-    def _mend(self, tail: bytes, whole: int) -> None:
-        """A last line without its newline: ended if it is a whole line, else dropped (its image is made again)."""
+    def _mend(self, whole: int, *, ended: bool) -> None:
+        """A last line without its newline: ended if it is a whole line (``ended``), else cut off at
+        ``whole`` bytes (its image is made again)."""
         descriptor = self._open(os.O_WRONLY)
         try:
-            if self._parsed(tail) is not None:
+            if ended:
                 os.lseek(descriptor, 0, os.SEEK_END)
                 _write_all(descriptor, b"\n")
             else:

@@ -167,6 +167,7 @@ def _run(
     with holding(open_folder(out)):
         manifest = Manifest(out)  # opened once: checked, cleaned up, read, then handed to the engine
         bar = _ProgressBar(sum(not manifest.is_done(job.key) for job in jobs), enabled=progress)
+        stopped = False
         try:
             if engine == "ray":
                 from ._ray import run_on_ray  # ray, imported only when chosen
@@ -182,10 +183,10 @@ def _run(
 
             return run_sync(go)
         except KeyboardInterrupt:
-            bar.close(stopped=True)
+            stopped = True
             raise
         finally:
-            bar.close()
+            bar.close(stopped=stopped)
 
 
 class _ProgressBar:

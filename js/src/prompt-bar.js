@@ -98,10 +98,9 @@ export function createPromptBar({ model, signal, onGenerate }) {
      */
     putBack(text) {
       prompt.value = text;
-      setTraits(model, { prompt: text });
       prompt.focus();
       prompt.setSelectionRange(text.length, text.length);
-      prompt.dispatchEvent(new Event("input", { bubbles: true })); // the box's height and the examples follow
+      prompt.dispatchEvent(new Event("input", { bubbles: true })); // the trait, the box's height and the examples follow
     },
     focusPrompt: () => prompt.focus(),
     /** The prompt box (files pasted into it go to the reference tray). */

@@ -4,8 +4,8 @@ torch and diffusers are imported only when this backend is chosen. Loading the p
 denoising step run on a worker thread, so the kernel's event loop stays free; progress comes back
 to the loop as events, never as trait changes from the worker. Stopping (a cancelled task, the
 deadline) ends the run inside the running step (see ``_drawing``) and the worker runs nothing
-more; a call waiting for another's drawing leaves at once. One pipeline per (model, device, dtype) per process,
-shared by every widget and call; :func:`unload` frees it.
+more; a call waiting for another's drawing leaves at once. One pipeline per (model, device, dtype)
+per process, shared by every widget and call; :func:`unload` frees it.
 """
 
 from __future__ import annotations
@@ -279,8 +279,9 @@ class LocalBackend(ModelBackend):
         def post(event: ProgressEvent) -> None:
             loop.call_soon_threadsafe(events.put_nowait, event)
 
-        loaded = any(key[0] == self.model and key[1] == self.device for key in _PIPELINES)
-        post(Loading(f"Waiting for the {self.processor}" if loaded else "Loading model"))  # never "the Space"
+        post(
+            Loading(f"Waiting for the {self.processor}" if self._key in _PIPELINES else "Loading model")
+        )  # not "the Space"
         work = asyncio.ensure_future(asyncio.to_thread(self._draw_now, requests, stop, post))
         try:
             async with asyncio.timeout(seconds):
@@ -342,9 +343,14 @@ class LocalBackend(ModelBackend):
             for request, seed, picture in zip(requests, seeds, pictures, strict=True)
         ]
 
+    @property
+    def _key(self) -> tuple[str, str, str, str]:
+        """Which loaded pipeline is this backend's: placed as asked (device, dtype, offload), or loaded again."""
+        return (self.model, self.device, str(self.dtype), str(self._offload))
+
     def _pipeline(self, post: Any) -> Any:
         """The loaded pipeline for this backend's (model, device, dtype), loading it once per process."""
-        key = (self.model, self.device, str(self.dtype), str(self._offload))  # placed as asked, or loaded again
+        key = self._key
         with _LOADING:
             if key not in _PIPELINES:
                 _PIPELINES[key] = load_pipeline(self.model, self.device, self.dtype, self._token, self._offload, post)
