@@ -1,9 +1,12 @@
 // @ts-check
-// The before/after slider of the full-size view: an edit shown over the first reference image it
-// was made from. The frame holds the edit and, clipped from the left to the slider's value, its
-// input (asked of the kernel, which keeps it); the slider is a native range input, so it is named
-// for screen readers and moved by dragging or with ←/→, Home and End while focused. An image made
-// from text, or one whose input the kernel no longer has, shows no slider.
+// Two images of the full-size view against each other: an edit and the first reference image it
+// was made from, or any history entry and one pinned with "Compare" (the view's ←/→ then choose the
+// other). The frame holds the image on show and the other (asked of the kernel, which keeps both);
+// by default the other is clipped from the left to a slider's value (an edit's before/after), and
+// "Side by side" puts the two next to each other (a pinned entry's default). The slider is a native
+// range input, so it is named for screen readers and moved by dragging or with ←/→, Home and End
+// while focused. An image made from text with nothing pinned, or one whose input the kernel no
+// longer has, shows neither.
 
 import { h, listen, onAbort } from "./dom.js";
 import { plural } from "./text.js";
@@ -15,9 +18,23 @@ import { plural } from "./text.js";
 export const START_AT = 50;
 
 /**
- * @param {{ image: HTMLImageElement, requests: Requests, signal: AbortSignal }} props `image` is the edit on show.
+ * An entry's full image as an object URL of its own, asked of the kernel (`null` without one, or if
+ * the history changed since).
+ * @param {Requests} requests @param {number} index @param {Entry} entry
  */
-export function createCompare({ image, requests, signal }) {
+async function fullImageOf(requests, index, entry) {
+  const answer = await requests.ask({ type: "image", index });
+  const bytes = answer?.buffers[0];
+  const content = answer?.content;
+  if (!content || content.missing || !bytes || content.seed !== entry.seed || content.prompt !== entry.prompt) return null;
+  return URL.createObjectURL(new Blob([bytes], { type: String(content.mime || "image/webp") }));
+}
+
+/**
+ * @param {{ image: HTMLImageElement, requests: Requests, signal: AbortSignal, say: (text: string) => void }} props
+ *   `image` is the image on show; `say` tells, in the view's note, what pinning did.
+ */
+export function createCompare({ image, requests, signal, say }) {
   const before = h("img", { className: "flux-compare-before", alt: "" });
   before.hidden = true;
   const line = h("span", { className: "flux-compare-line", "@aria-hidden": "true" });
@@ -35,11 +52,20 @@ export function createCompare({ image, requests, signal }) {
     h("span", { className: "flux-compare-end", textContent: "After" }),
   ]);
   sliding.hidden = true;
-  // One row under the image: the slider (once the input is here) and the inputs' thumbnails.
-  const control = h("div", { className: "flux-compare" }, [sliding, made]);
+  const side = h("button", { type: "button", className: "flux-link flux-compare-side-by-side", textContent: "Side by side", "@aria-pressed": "false" });
+  side.hidden = true;
+  const pinnedText = h("span", { className: "flux-compare-pinned" });
+  pinnedText.hidden = true;
+  const pin = h("button", { type: "button", className: "flux-link flux-compare-pin", textContent: "Compare", "@aria-pressed": "false" });
+  // One row under the image: the slider (once the other image is here), its layout, and the inputs' thumbnails.
+  const control = h("div", { className: "flux-compare" }, [pinnedText, sliding, side, made]);
   control.hidden = true;
-  /** @type {string | null} */
+  /** @type {string | null} the edit's input, while shown */
   let url = null;
+  /** @type {{ entry: Entry, url: string | null } | null} the entry pinned with Compare, and its full image */
+  let pinned = null;
+  /** @type {{ index: number, entry: Entry } | null} */
+  let shown = null;
   let ticket = 0;
 
   const place = () => {
@@ -51,47 +77,113 @@ export function createCompare({ image, requests, signal }) {
     if (url) URL.revokeObjectURL(url);
     url = null;
     before.removeAttribute("src");
-    before.hidden = line.hidden = sliding.hidden = true;
+    before.hidden = line.hidden = sliding.hidden = side.hidden = pinnedText.hidden = true;
+    frame.classList.remove("flux-compare-side");
+  };
+  /** Show `src` as the other image (before, or left when side by side). @param {string} src */
+  const showOther = (src) => {
+    before.src = src;
+    const apart = side.getAttribute("aria-pressed") === "true";
+    frame.classList.toggle("flux-compare-side", apart);
+    before.hidden = side.hidden = false;
+    line.hidden = sliding.hidden = apart;
+    control.hidden = false;
+  };
+  const unpin = () => {
+    if (pinned?.url) URL.revokeObjectURL(pinned.url);
+    pinned = null;
+    pin.setAttribute("aria-pressed", "false");
+  };
+  /** The pinned entry against `entry`, if it is another: whether it is shown. @param {Entry} entry */
+  const showPinned = (entry) => {
+    if (!pinned || pinned.entry === entry) return false;
+    const other = pinned.entry;
+    before.alt = `Pinned: ${other.prompt || ""}`;
+    frame.style.setProperty("--flux-other-aspect", String((Number(other.width) || 1) / (Number(other.height) || 1)));
+    pinnedText.textContent = `Left: pinned, seed ${other.seed}`;
+    pinnedText.hidden = side.getAttribute("aria-pressed") !== "true";
+    showOther(pinned.url || other.thumbnail || "");
+    return true;
   };
   listen(slider, "input", place, signal);
-  onAbort(signal, forget);
+  listen(side, "click", () => {
+    side.setAttribute("aria-pressed", String(side.getAttribute("aria-pressed") !== "true"));
+    if (shown) api.show(shown.index, shown.entry);
+  }, signal);
+  listen(pin, "click", () => {
+    if (!shown) return;
+    if (pinned) {
+      unpin();
+      side.setAttribute("aria-pressed", "false");
+      say("");
+    } else {
+      /** @type {{ entry: Entry, url: string | null }} */
+      const mine = { entry: shown.entry, url: null };
+      pinned = mine;
+      pin.setAttribute("aria-pressed", "true");
+      side.setAttribute("aria-pressed", "true");
+      say("Pinned. Press ← or → to choose the image to compare it with.");
+      fullImageOf(requests, shown.index, shown.entry).then((full) => {
+        if (pinned !== mine) {
+          if (full) URL.revokeObjectURL(full);
+          return;
+        }
+        mine.url = full;
+        if (full && shown && mine.entry !== shown.entry) before.src = full;
+      });
+    }
+    api.show(shown.index, shown.entry);
+  }, signal);
+  onAbort(signal, () => {
+    forget();
+    unpin();
+  });
   place();
 
-  return {
+  const api = {
     frame,
     control,
+    /** The Compare button (pins the image on show), for the view's bottom row. */
+    pin,
     /**
-     * Show entry `index`'s edit against its first input, if it has one the kernel still holds.
+     * Show entry `index` against the pinned entry, or an edit against its first input if the kernel still holds it.
      * @param {number} index
      * @param {Entry} entry
      */
     show(index, entry) {
       const wanted = entry.images?.[0]?.sha256;
       const mine = ++ticket;
+      shown = { index, entry };
       forget();
       // Its inputs' thumbnails, saved with the notebook, say what it was made from even without a kernel.
       inputs.replaceChildren(...(entry.inputs || []).map((src, at) => h("img", { className: "flux-compare-thumb", src, alt: `input ${at + 1}` })));
       inputs.setAttribute("aria-label", `Made from ${plural(entry.inputs?.length || 0, "image")}`);
-      made.hidden = control.hidden = !entry.inputs?.length;
-      if (!wanted) return;
+      made.hidden = !entry.inputs?.length;
+      control.hidden = made.hidden;
+      if (showPinned(entry) || !wanted) return;
       requests.ask({ type: "input", index }).then((answer) => {
         const bytes = answer?.buffers[0];
         if (mine !== ticket || signal.aborted || !bytes || answer?.content.sha256 !== wanted) return;
         url = URL.createObjectURL(new Blob([bytes], { type: String(answer.content.mime || "image/png") }));
-        before.src = url;
+        before.alt = "";
+        frame.style.setProperty("--flux-other-aspect", String((Number(entry.width) || 1) / (Number(entry.height) || 1)));
         slider.value = String(START_AT);
         place();
-        before.hidden = line.hidden = sliding.hidden = false;
+        showOther(url);
       });
     },
-    /** The view closed: nothing to compare. */
+    /** The view closed: nothing to compare, nothing pinned. */
     hide() {
       ticket++;
+      shown = null;
       forget();
+      unpin();
+      side.setAttribute("aria-pressed", "false");
     },
     /** @param {EventTarget | null} target Whether a key pressed on `target` is the slider's own. */
     owns(target) {
       return target === slider;
     },
   };
+  return api;
 }

@@ -54,7 +54,7 @@ export function createViewer({ model, entries, images, requests, signal, fallbac
   const actions = createImageActions({
     model, signal, picture: image, params: () => shownEntry(), say: sayInNote, editIndex: () => index,
   });
-  const compare = createCompare({ image, requests, signal });
+  const compare = createCompare({ image, requests, signal, say: sayInNote });
   const zoom = createZoom({ frame: compare.frame, image, signal });
   // The notice the widget shows is behind this dialog: an action that found no kernel says so here.
   onLost(model, () => sayInNote(NOT_CONNECTED), signal);
@@ -67,7 +67,7 @@ export function createViewer({ model, entries, images, requests, signal, fallbac
       note,
       h("div", { className: "flux-viewer-bottom" }, [
         previous,
-        h("span", { className: "flux-viewer-middle" }, [counter, zoom.node, actions.node]),
+        h("span", { className: "flux-viewer-middle" }, [counter, zoom.node, compare.pin, actions.node]),
         next,
       ]),
     ]),

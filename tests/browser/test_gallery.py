@@ -454,3 +454,22 @@ def test_the_lightbox_zooms_pans_and_shows_actual_pixels(opened: NotebookPage) -
     page.keyboard.press("0")
     page.keyboard.press("ArrowRight")  # fitted again: → steps to the next image
     page.get_by_role("dialog", name="an older harbour").wait_for(timeout=10_000)
+    # Side-by-side compare of two history entries: pin this one, step to the other.
+    compare = page.get_by_role("dialog", name="an older harbour").get_by_role("button", name="Compare")
+    page.locator("dialog[open][aria-busy=false]").wait_for(timeout=10_000)
+    compare.click()
+    assert compare.get_attribute("aria-pressed") == "true"
+    page.keyboard.press("ArrowLeft")  # ← chooses the other image; the pinned one stays on the left
+    dialog = page.get_by_role("dialog", name="a zoomed harbour")
+    pinned = dialog.get_by_role("img", name="Pinned: an older harbour")
+    shown = dialog.get_by_role("img", name="a zoomed harbour")
+    wait_for(lambda: pinned.evaluate("i => i.complete && i.naturalWidth") == 1024, "the pinned entry's full image is not shown")
+    left, right = pinned.bounding_box(), shown.bounding_box()
+    assert left["x"] + left["width"] <= right["x"] and abs(left["y"] - right["y"]) < 2  # next to each other
+    assert dialog.get_by_text("Left: pinned, seed").is_visible()
+    dialog.screenshot(path=ARTIFACTS / "viewer-side-by-side.png")
+    dialog.get_by_role("button", name="Side by side").click()  # the same two on the before/after slider
+    dialog.get_by_role("slider", name="Before and after").wait_for(timeout=5_000)
+    assert pinned.bounding_box()["x"] == shown.bounding_box()["x"]
+    dialog.get_by_role("button", name="Compare").click()  # unpinned: the image alone
+    pinned.wait_for(state="hidden", timeout=5_000)
