@@ -891,7 +891,7 @@ PROMISES: tuple[Promise, ...] = (
         "find",
         "a search box, stars and a size filter find a past image",
         (Mutation("js/src/history-filter.js", "  return words.every(", "  return true || words.every("),),
-        ("tests/browser/test_gallery.py::test_search_stars_and_size_find_a_past_image",),
+        ("tests/browser/test_gallery.py::test_search_stars_size_and_model_find_a_past_image",),
     ),
     Promise(
         "starred",

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import traitlets
 
 from ..errors import FluxError
+from ._archive import zip_of
 from ._history import History
 from ._state import WidgetState
 
@@ -159,3 +160,19 @@ class HistoryActions(WidgetState):
                 for tile in self.batch
                 if tile["index"] != position
             ]
+
+    def _send_image(self, index: int, ticket: object) -> None:
+        """Answer a view's request for the full image of entry ``index`` (a batch tile, the full-size view)."""
+        if not 0 <= index < len(self._history):
+            self.send({"type": "image", "index": index, "ticket": ticket, "missing": True})
+            return
+        generation = self._history[index]
+        reply = {"type": "image", "index": index, "ticket": ticket, "mime": generation.mime_type}
+        self.send({**reply, **generation.parameters}, buffers=[generation.file_bytes])
+
+    def _send_zip(self, ticket: object) -> None:
+        """Answer Download all: every image of the history in one zip, made here in the kernel."""
+        self.send(
+            {"type": "zip", "ticket": ticket, "name": "flux-images.zip", "count": len(self._history)},
+            buffers=[zip_of(list(self._history))],
+        )

@@ -4,13 +4,16 @@ The folder is a large job's folder (``flux_widget.folders``): each image is writ
 parameters inside, under a name that is never reused, and recorded in ``manifest.jsonl``, so the
 same folder can be read by a large job, a script or another widget. A widget made with the same
 ``save_to`` (after a kernel restart, or in another notebook) shows the newest
-:data:`SHOWN_AT_MOST` images of it in its history.
+:data:`SHOWN_AT_MOST` images of it in its history; the history's search finds the older ones
+(:meth:`GalleryFolder.find`, with the filters of :class:`FolderFilter`).
 """
 
 from __future__ import annotations
 
 import secrets
 import threading
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from .. import _images as images
@@ -19,7 +22,7 @@ from ..folders._folder import image_name, slug
 from ..folders._manifest import Manifest, ManifestLine, parameters_of
 from ..types import Generation
 
-__all__ = ["SHOWN_AT_MOST", "GalleryFolder"]
+__all__ = ["SHOWN_AT_MOST", "FolderFilter", "GalleryFolder"]
 
 #: How many of a folder's images a new widget shows in its history (the newest).
 SHOWN_AT_MOST = 100
@@ -27,6 +30,41 @@ SHOWN_AT_MOST = 100
 _LARGEST_FILE = 32 * 1024 * 1024
 #: What the manifest says made the widget's images (a large job says its engine).
 _WIDGET = "widget"
+#: The longest search a view may send (longer is cut): a bound on a browser's message.
+_LONGEST_QUERY = 1000
+
+
+@dataclass(frozen=True)
+class FolderFilter:
+    """The history's filters, as ``js/src/history-filter.js`` applies them to the entries it holds:
+    every word of ``query`` in the prompt (any case), the size ``"W×H"`` and the ``model`` ('' for any)."""
+
+    query: str = ""
+    size: str = ""
+    model: str = ""
+
+    @classmethod
+    def of(cls, content: Mapping[str, object]) -> FolderFilter:
+        """The filter a view's message asks for (anything but text is no filter)."""
+        text = {
+            name: value if isinstance(value := content.get(name), str) else "" for name in ("query", "size", "model")
+        }
+        return cls(text["query"][:_LONGEST_QUERY], text["size"][:40], text["model"][:_LONGEST_QUERY])
+
+    @property
+    def active(self) -> bool:
+        """Whether it narrows anything down."""
+        return bool(self.query.strip() or self.size or self.model)
+
+    def passes(self, line: ManifestLine) -> bool:
+        """Whether the folder's image of ``line`` passes."""
+        values = line.parameters
+        prompt = line.prompt.lower()
+        return (
+            all(word in prompt for word in self.query.lower().split())
+            and (not self.size or f"{values.get('width')}×{values.get('height')}" == self.size)
+            and (not self.model or (line.backend if line.backend != _WIDGET else "") == self.model)
+        )
 
 
 class GalleryFolder:
@@ -61,11 +99,22 @@ class GalleryFolder:
 
     def generations(self, most: int = SHOWN_AT_MOST) -> list[Generation]:
         """The newest ``most`` images the folder's manifest names, oldest first (a missing or broken file left out)."""
+        return self.generations_of(self._done()[::-1], most)
+
+    def find(self, wanted: FolderFilter, shown: Collection[str] = ()) -> list[ManifestLine]:
+        """The folder's images that pass ``wanted``, newest first, but those whose file is in ``shown``."""
+        return [entry for entry in reversed(self._done()) if entry.file not in shown and wanted.passes(entry)]
+
+    def _done(self) -> list[ManifestLine]:
+        """Each image's line, as the manifest names them (oldest first)."""
         files = self._manifest.files  # each key's latest done file
-        done = [
+        return [
             entry for entry in self._manifest.lines() if entry.status == "done" and files.get(entry.key) == entry.file
         ]
-        found = (self._generation(entry) for entry in reversed(done))
+
+    def generations_of(self, newest_first: list[ManifestLine], most: int = SHOWN_AT_MOST) -> list[Generation]:
+        """The images of the first ``most`` of ``newest_first`` that can be read, oldest first."""
+        found = (self._generation(entry) for entry in newest_first)
         kept: list[Generation] = []
         for generation in found:
             if generation is not None:

@@ -26,8 +26,8 @@ from ._archive import file_name
 __all__ = ["ENTRY_FIELDS", "INPUT_THUMBNAIL_SIDE", "History", "HistoryEntry"]
 
 #: What each entry tells the browser (the frontend reads exactly these): the recorded parameters,
-#: time, thumbnail, and a thumbnail of each reference image it was made from.
-ENTRY_FIELDS = (*(parameter.name for parameter in RECORDED), "elapsed", "thumbnail", "inputs", "run")
+#: model that made it, time, thumbnail, and a thumbnail of each reference image it was made from.
+ENTRY_FIELDS = (*(parameter.name for parameter in RECORDED), "model", "elapsed", "thumbnail", "inputs", "run")
 #: An input's thumbnail in a history entry: its shorter side, in pixels (about a kilobyte each).
 INPUT_THUMBNAIL_SIDE = 48
 
@@ -57,6 +57,9 @@ class HistoryEntry(_Recorded):  # type: ignore[misc, valid-type]
     dict too: ``entry["seed"]``. Its parameters are the recorded ones of the parameter table.
     """
 
+    model = traitlets.Unicode("", help="What made it: the Space, the inference model or the local model.").tag(
+        sync=True
+    )
     elapsed = traitlets.Float(0.0, help="Seconds the generation took.").tag(sync=True)
     thumbnail = traitlets.Unicode("", help="A data: URL of a WebP at most 128 px a side.").tag(sync=True)
     inputs = traitlets.List(
@@ -71,6 +74,7 @@ class HistoryEntry(_Recorded):  # type: ignore[misc, valid-type]
         """The entry for ``generation`` of run ``run``; its ``thumbnail`` is made here unless given."""
         return cls(
             **generation.parameters,
+            model=generation.model,
             run=run,
             elapsed=round(generation.elapsed, 3),
             thumbnail=thumbnail or images.thumbnail_data_url(generation.image_bytes),

@@ -1,7 +1,7 @@
 """The custom messages between a view and the kernel, declared once.
 
 :data:`TO_KERNEL` names each message a view sends and the fields it carries; :data:`TO_VIEW` the
-kernel's answers (each with a binary buffer). ``js/src/types.js`` declares the same messages as
+kernel's answers (each but ``found`` with a binary buffer). ``js/src/types.js`` declares the same messages as
 typed unions (``ToKernel``, ``ToView``), and ``tests/widget/test_frontend_contract.py`` holds the
 two to each other and to every message the JS actually sends.
 """
@@ -28,12 +28,20 @@ TO_KERNEL: dict[str, tuple[str, ...]] = {
     "unqueue": ("index",),  # a waiting prompt out of the queue
     "move": ("index", "by"),  # a waiting prompt one place earlier (-1) or later (1)
     "cancel_all": (),  # the running job and every waiting prompt
+    "find": (
+        "query",
+        "size",
+        "model",
+        "ticket",
+    ),  # how many of save_to's images beyond the history pass, answered with "found"
+    "show_found": ("query", "size", "model"),  # those images, into the history (the oldest end)
 }
 #: The kernel's answers to a view: type → the fields it carries besides ``type`` (the bytes travel as a buffer).
 TO_VIEW: dict[str, tuple[str, ...]] = {
     "image": ("index", "ticket", "mime", "missing"),  # and the entry's recorded parameters
     "zip": ("ticket", "name", "count"),
     "input": ("index", "ticket", "mime", "missing", "sha256"),  # the before of the before/after slider
+    "found": ("ticket", "count"),  # no bytes
 }
 
 

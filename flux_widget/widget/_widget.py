@@ -19,7 +19,6 @@ from ..types import (
     GenerationRequest,
     RequestParameters,
 )
-from ._archive import zip_of
 from ._history import History
 from ._messages import TO_KERNEL, index_of
 from ._progress import ProgressPump
@@ -30,7 +29,7 @@ if TYPE_CHECKING:
 from .._home_loop import HomeLoop
 from ._queue import QueueActions
 from ._references import REFERENCE_MESSAGES
-from ._saving import SAVE_TO_ENV
+from ._saving import FOLDER_MESSAGES, SAVE_TO_ENV
 from ._state import CONTROL_TYPES, control_values, frontend_contract
 
 __all__ = ["FluxWidget"]
@@ -74,7 +73,7 @@ class FluxWidget(QueueActions):
         self._removed: list[tuple[int, Generation, int | None, int]] = []
         self._runs = 0  # the runs started: each image's entry names its run
         self._tray_images = {}
-        self._gallery, self._saving, self._waiting = None, set(), {}
+        self._gallery, self._saving, self._waiting, self._files, self._asked = None, set(), {}, {}, set()
         save_to = options.pop("save_to", None)
         self._task: asyncio.Task[Generation | list[Generation]] | None = None
         self._pump = ProgressPump(self._set_traits)
@@ -285,6 +284,8 @@ class FluxWidget(QueueActions):
             self._home.call(lambda: self._queue_message(kind, index, content.get("by")))
         elif kind in REFERENCE_MESSAGES:
             self._home.call(lambda: self._reference_message(kind, content, list(_buffers or [])))
+        elif kind in FOLDER_MESSAGES:
+            self._home.call(lambda: self._folder_message(kind, content))
         elif kind == "image" and index is not None:
             self._home.call(lambda: self._send_image(index, content.get("ticket")))
         elif index is not None:  # select, remove
@@ -295,22 +296,6 @@ class FluxWidget(QueueActions):
     def _restore_if_any(self) -> None:
         if self._removed:
             self.restore()
-
-    def _send_image(self, index: int, ticket: object) -> None:
-        """Answer a view's request for the full image of entry ``index`` (a batch tile, the full-size view)."""
-        if not 0 <= index < len(self._history):
-            self.send({"type": "image", "index": index, "ticket": ticket, "missing": True})
-            return
-        generation = self._history[index]
-        reply = {"type": "image", "index": index, "ticket": ticket, "mime": generation.mime_type}
-        self.send({**reply, **generation.parameters}, buffers=[generation.file_bytes])
-
-    def _send_zip(self, ticket: object) -> None:
-        """Answer Download all: every image of the history in one zip, made here in the kernel."""
-        self.send(
-            {"type": "zip", "ticket": ticket, "name": "flux-images.zip", "count": len(self._history)},
-            buffers=[zip_of(list(self._history))],
-        )
 
     def _start_from_frontend(self, overrides: dict[str, Any]) -> None:
         if self.busy:  # pressed while a job runs: it waits its turn

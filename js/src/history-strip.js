@@ -32,7 +32,7 @@ export function createHistoryStrip({ model, entries, requests, signal, onEmpty, 
   const undo = h("button", { type: "button", className: "flux-link flux-undo", textContent: "Undo" });
   const undoNotice = h("span", { className: "flux-undo-notice", "@role": "status" }, [undoText, " · ", undo]);
   undoNotice.hidden = true;
-  const filter = createHistoryFilter({ signal, onChange: () => draw() });
+  const filter = createHistoryFilter({ model, requests, signal, onChange: () => draw() });
   const header = h("div", { className: "flux-history-header" }, [count, undoNotice, downloadAll]);
   // Shading at either end says there is more to scroll.
   const scroller = h("div", { className: "flux-history-scroller" }, [list]);
@@ -123,7 +123,7 @@ export function createHistoryStrip({ model, entries, requests, signal, onEmpty, 
     const refs = model.get("history") || [];
     const starred = new Set(model.get("starred") || []);
     const isStarred = (/** @type {number} */ index) => starred.has(String(refs[index] ?? ""));
-    filter.setSizes([...new Set(resolved.flatMap((entry) => (entry ? [`${entry.width}×${entry.height}`] : [])))]);
+    filter.offer(resolved.flatMap((entry) => (entry ? [entry] : [])));
     const wanted = filter.current();
     const all = shownOrder(resolved);
     const items = all.flatMap((index) => {

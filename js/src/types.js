@@ -34,6 +34,7 @@
  * parameter's value, when it was used, under its name.
  * @typedef {object} Params
  * @property {string} [prompt]
+ * @property {string} [model] What made it (a history entry's): the Space, the inference model or the local model.
  * @property {number} [seed]
  * @property {number} [width]
  * @property {number} [height]
@@ -108,7 +109,7 @@
 
 /**
  * A view's message to the kernel (`flux_widget.widget._messages.TO_KERNEL`; a contract test holds
- * the two lists to each other). `image` and `zip` also carry the ticket `createRequests` adds.
+ * the two lists to each other). `image`, `zip`, `input` and `find` also carry the ticket `createRequests` adds.
  * @typedef {{ type: "generate", params: Record<string, unknown> }
  *   | { type: "cancel" }
  *   | { type: "dismiss" }
@@ -124,14 +125,17 @@
  *   | { type: "input", index: number }
  *   | { type: "unqueue", index: number }
  *   | { type: "move", index: number, by: number }
- *   | { type: "cancel_all" }} ToKernel
+ *   | { type: "cancel_all" }
+ *   | { type: "find", query: string, size: string, model: string }
+ *   | { type: "show_found", query: string, size: string, model: string }} ToKernel
  */
 
 /**
  * The kernel's answer to a question (`flux_widget.widget._messages.TO_VIEW`), its bytes in a buffer.
  * @typedef {{ type: "image", ticket: string, index: number, mime?: string, missing?: boolean } & Params
  *   | { type: "zip", ticket: string, name: string, count: number }
- *   | { type: "input", ticket: string, index: number, mime?: string, missing?: boolean, sha256?: string }} ToView
+ *   | { type: "input", ticket: string, index: number, mime?: string, missing?: boolean, sha256?: string }
+ *   | { type: "found", ticket: string, count: number }} ToView
  */
 
 /** @typedef {import("@anywidget/types").AnyModel<Traits>} Model */

@@ -391,10 +391,27 @@ def test_nothing_the_user_is_about_to_click_moves(opened: NotebookPage) -> None:
     assert moved["y"] == place["y"] and moved["y"] + moved["height"] <= 900  # still there, still on screen
 
 
-def test_search_stars_and_size_find_a_past_image(opened: NotebookPage) -> None:
+#: Two images another model made, in a folder the widget then shows (save_to): the history holds two models.
+TWO_MODELS = """import io, tempfile
+from PIL import Image
+from flux_widget.types import Generation
+from flux_widget.widget._gallery_folder import GalleryFolder
+folder = tempfile.mkdtemp()
+for prompt, colour in (("a dev owl", "brown"), ("a dev otter", "grey")):
+    png = io.BytesIO()
+    Image.new("RGB", (64, 64), colour).save(png, "PNG")
+    GalleryFolder(folder).save(Generation(prompt=prompt, seed=7, width=64, height=64, steps=28, url="",
+        image_bytes=png.getvalue(), mime_type="image/png", elapsed=1.0, model="black-forest-labs/FLUX.1-dev"))
+w.save_to = folder"""
+
+
+@pytest.mark.cells(TWO_MODELS)
+def test_search_stars_size_and_model_find_a_past_image(opened: NotebookPage) -> None:
     """Issue 29, capability 3: a search box over prompts, a star on any entry (S or its ☆) with a
-    Starred filter, and a size filter."""
+    Starred filter, and size and model filters."""
     widget, page = opened.widget(0), opened.page
+    opened.run_cell(1)
+    expect_count(history_items(widget), 2)  # the other model's two, from the folder
     for prompt in ("a red fox", "a blue whale", "a red barn"):
         generate_and_wait(widget, prompt)
     set_number(widget, "Width", 512)
@@ -405,7 +422,7 @@ def test_search_stars_and_size_find_a_past_image(opened: NotebookPage) -> None:
     search = widget.get_by_role("searchbox", name="Search history")
     search.fill("red")
     wait_for(lambda: shown() == ["a red barn", "a red fox"], "the search does not find the red ones")
-    assert "History · 2 of 4 images" in widget.inner_text()
+    assert "History · 2 of 6 images" in widget.inner_text()
     search.fill("")
     strip.get_by_role("button", name=re.compile(r"^a blue whale")).focus()
     page.keyboard.press("s")  # S stars the focused image
@@ -417,6 +434,9 @@ def test_search_stars_and_size_find_a_past_image(opened: NotebookPage) -> None:
     starred.click()
     widget.get_by_role("combobox", name="Size").select_option("512×256")
     wait_for(lambda: shown() == ["a green frog"], "the size filter is wrong")
+    widget.get_by_role("combobox", name="Size").select_option("")
+    widget.get_by_role("combobox", name="Model").select_option("black-forest-labs/FLUX.1-dev")
+    wait_for(lambda: shown() == ["a dev otter", "a dev owl"], "the model filter is wrong")
 
 
 def test_the_lightbox_zooms_pans_and_shows_actual_pixels(opened: NotebookPage) -> None:
@@ -463,7 +483,10 @@ def test_the_lightbox_zooms_pans_and_shows_actual_pixels(opened: NotebookPage) -
     dialog = page.get_by_role("dialog", name="a zoomed harbour")
     pinned = dialog.get_by_role("img", name="Pinned: an older harbour")
     shown = dialog.get_by_role("img", name="a zoomed harbour")
-    wait_for(lambda: pinned.evaluate("i => i.complete && i.naturalWidth") == 1024, "the pinned entry's full image is not shown")
+    wait_for(
+        lambda: pinned.evaluate("i => i.complete && i.naturalWidth") == 1024,
+        "the pinned entry's full image is not shown",
+    )
     left, right = pinned.bounding_box(), shown.bounding_box()
     assert left["x"] + left["width"] <= right["x"] and abs(left["y"] - right["y"]) < 2  # next to each other
     assert dialog.get_by_text("Left: pinned, seed").is_visible()

@@ -162,6 +162,11 @@ def test_a_widget_whose_kernel_restarted_says_so_from_every_control(opened: Note
     dialog = page.get_by_role("dialog", name="before a restart")
     dialog.get_by_role("button", name="Reuse seed").click()
     dialog.get_by_text("not connected to a running kernel").wait_for(timeout=10_000)
+    # As the notice says: the cell run again makes a widget that works.
+    page.keyboard.press("Escape")
+    opened.run_cell(0)
+    again = opened.widget(0)
+    generate_and_wait(again, "after the cell ran again")
 
 
 def test_examples_fill_an_empty_prompt_and_escape_cancels(opened: NotebookPage, journal: Journal) -> None:

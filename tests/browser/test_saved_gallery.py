@@ -5,14 +5,29 @@ parameters. Real JupyterLab, real files, Debian's Chromium, the keys a person pr
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from support.jupyter import ARTIFACTS, BROWSER_TESTS, write_notebook
 from support.notebook_page import NotebookPage, expect_count, history_items, set_number, show_settings
 
 pytestmark = BROWSER_TESTS
+
+#: A cell that writes 100 newer images into the widget's folder, as another widget or a large job would.
+NEWER = """import io
+from PIL import Image
+from flux_widget.types import Generation
+from flux_widget.widget._gallery_folder import GalleryFolder
+png = io.BytesIO()
+Image.new("RGB", (8, 8), "blue").save(png, "PNG")
+gallery = GalleryFolder(w.save_to)
+for number in range(100):
+    gallery.save(Generation(f"filler {number}", number, 8, 8, 4, "", png.getvalue(), "image/png", 1.0))"""
+#: A new widget on the same folder: it shows the newest 100.
+NEWEST = "newest = FluxWidget(save_to=w.save_to)\nnewest"
 
 
 def labels(widget: object) -> list[str]:
@@ -21,6 +36,7 @@ def labels(widget: object) -> list[str]:
     return sorted(name for name in buttons.evaluate_all("all => all.map(b => b.getAttribute('aria-label'))") if name)
 
 
+@pytest.mark.cells(NEWER, NEWEST)
 def test_images_saved_to_a_folder_come_back_in_another_notebook_and_after_a_restart(
     opened: NotebookPage, server: tuple[str, Path], chromium: Any
 ) -> None:
@@ -60,3 +76,14 @@ def test_images_saved_to_a_folder_come_back_in_another_notebook_and_after_a_rest
     ARTIFACTS.mkdir(exist_ok=True)
     restarted.screenshot(path=ARTIFACTS / "saved-gallery.png")
     other.page.close()
+
+    # 100 newer images in the folder: a new widget shows those, and the search finds the older 20 too.
+    opened.run_cell(1)
+    opened.run_cell(2)
+    newest = opened.widget(2)
+    newest.get_by_role("list", name="History").get_by_role("button", name=re.compile(r"^filler 99 ")).wait_for()
+    newest.get_by_role("searchbox", name="Search history").fill("saved gallery 3")
+    found = newest.get_by_role("status").filter(has_text="4 more images in the folder")
+    found.get_by_role("button", name="Show them").click()
+    expect_count(history_items(newest), 4)
+    assert labels(newest) == [label for label in made if label.startswith("saved gallery 3 ")]
