@@ -33,9 +33,15 @@ export function createPromptBar({ model, signal, onGenerate }) {
     h("span", { className: "flux-label", textContent: "Try" }),
     ...exampleButtons,
   ]);
+  // Once the prompt holds text, the examples' room (kept, so Generate stays put) says the keys instead.
+  const keysHint = h("p", { className: "flux-keys-hint flux-gone", textContent: "Enter generates · Shift+Enter starts a new line" });
+  const suggest = (/** @type {boolean} */ typed) => {
+    examples.classList.toggle("flux-gone", typed);
+    keysHint.classList.toggle("flux-gone", !typed);
+  };
   const node = h("div", { className: "flux-compose" }, [
     h("label", { className: "flux-field flux-prompt-field" }, [h("span", { className: "flux-label", textContent: "Prompt" }), prompt]),
-    examples,
+    h("div", { className: "flux-suggest" }, [examples, keysHint]),
     h("div", { className: "flux-actions" }, [generateButton, cancelButton, waitNote]),
   ]);
   /** Seconds left of a quota wait (Generate is disabled meanwhile, in step with Retry). */
@@ -64,7 +70,7 @@ export function createPromptBar({ model, signal, onGenerate }) {
 
   listen(prompt, "input", () => {
     setTraits(model, { prompt: prompt.value });
-    examples.classList.toggle("flux-gone", prompt.value.trim() !== ""); // its room kept: Generate stays put
+    suggest(prompt.value.trim() !== "");
     grow();
   }, signal);
   listen(prompt, "keydown", (event) => {
@@ -83,7 +89,7 @@ export function createPromptBar({ model, signal, onGenerate }) {
   }
   watch(model, ["prompt"], () => {
     if (prompt.value !== model.get("prompt")) prompt.value = model.get("prompt");
-    examples.classList.toggle("flux-gone", model.get("prompt").trim() !== "");
+    suggest(model.get("prompt").trim() !== "");
     grow();
   }, signal);
   watch(model, ["status"], showButtons, signal);

@@ -35,8 +35,14 @@ export function createResult({ model, signal, root, onOpen, onSay }) {
     if (index != null) onOpen(index);
   }, signal);
 
+  // The placeholder is the size the image will show at (its pixels, within the column and the
+  // image's height limit), so the first image takes its place without a jump.
   watch(model, ["width", "height"], () => {
-    empty.style.aspectRatio = `${positiveNumber(model.get("width"), 1)} / ${positiveNumber(model.get("height"), 1)}`;
+    const width = positiveNumber(model.get("width"), 1);
+    const height = positiveNumber(model.get("height"), 1);
+    empty.style.aspectRatio = `${width} / ${height}`;
+    empty.style.setProperty("--flux-want-width", `${width}px`);
+    empty.style.setProperty("--flux-want-aspect", String(width / height));
   }, signal);
   watch(model, ["image", "image_type", "current", "batch_size"], () => {
     const bytes = model.get("image");

@@ -133,11 +133,14 @@ def test_a_cancelled_batch_says_so_and_leaves_no_stale_label(opened: NotebookPag
 
 def test_the_quota_box_shows_one_wait_and_generate_waits_with_retry(opened: NotebookPage) -> None:
     widget = opened.widget(0)
+    room = widget.get_by_text("Your image appears here").locator("..")
+    resting = room.bounding_box()["y"]
     widget.get_by_label("Prompt", exact=True).fill("[quota-for=4] a short quota")
     widget.get_by_role("button", name="Generate").click()
     alert = widget.get_by_role("alert").filter(has_text="quota")
     alert.wait_for(timeout=20_000)
     text = alert.inner_text()
+    assert room.bounding_box()["y"] == resting  # issue 29, defect 8: the box is over the image's place, not above it
     assert len(re.findall(r"(?i)try again in", text)) == 1, text  # the live countdown only
     generate = widget.get_by_role("button", name="Generate")
     retry = alert.get_by_role("button", name="Retry")
@@ -371,9 +374,13 @@ def test_nothing_the_user_is_about_to_click_moves(opened: NotebookPage) -> None:
     prompt.press("a")  # the first key: the example chips go
     assert widget.get_by_role("group", name="Examples").is_hidden()
     assert generate.bounding_box()["y"] == before["y"]
+    assert widget.get_by_text("Enter generates · Shift+Enter starts a new line").is_visible()  # the room says the keys
+    room = widget.get_by_text("Your image appears here").locator("..").bounding_box()
     generate_and_wait(widget, "a still lantern")
     shown = widget.locator("img.flux-image")
-    resting = shown.bounding_box()["y"]
+    first = shown.bounding_box()  # the first image takes the placeholder's place, at its size
+    assert all(abs(first[side] - room[side]) <= 1 for side in ("x", "y", "width", "height")), (room, first)
+    resting = first["y"]
     prompt.fill("[slow] a second still lantern")
     prompt.press("Enter")
     widget.locator(".flux-status-text", has_text="Step").wait_for(timeout=20_000)  # the progress row shows
