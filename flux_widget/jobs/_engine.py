@@ -14,7 +14,7 @@ import asyncio
 import html
 import signal
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -130,7 +130,7 @@ def retry_wait(error: FluxError, attempt: int) -> float | None:
 
 async def run_jobs(
     backend: Backend,
-    jobs: Sequence[Job],
+    jobs: Iterable[Job],
     out: str | Path | Manifest,
     *,
     backend_name: str,
@@ -141,7 +141,7 @@ async def run_jobs(
     report: JobReport | None = None,
 ) -> JobReport:
     """Make every job of ``jobs`` not yet done in ``out`` (a folder, or its opened manifest), ``concurrency``
-    at a time; the report.
+    at a time; the report. The jobs are taken as the workers are free (a stream of them is never held).
 
     ``report``, when given, is filled in as images finish (the caller still has it after Ctrl-C).
     Cancelling (Ctrl-C, a kernel interrupt) cancels the running jobs on the backend, marks the
@@ -151,13 +151,9 @@ async def run_jobs(
     report = report or JobReport(manifest.folder)
     pending = pending_jobs(manifest, jobs, backend_name, report)
     started = time.perf_counter()
-    queue: asyncio.Queue[Job] = asyncio.Queue()
-    for job in pending:
-        queue.put_nowait(job)
 
     async def worker() -> None:
-        while not queue.empty():
-            job = queue.get_nowait()
+        for job in pending:  # one stream shared by the workers: each takes the next job when it is free
             entry, generation = await _make(backend, job, manifest, backend_name, retries, deadline)
             report.count(job, entry)
             if on_finished is not None:
@@ -165,7 +161,7 @@ async def run_jobs(
                 if outcome is not None:
                     await outcome
 
-    workers = [asyncio.ensure_future(worker()) for _ in range(max(1, min(concurrency, len(pending) or 1)))]
+    workers = [asyncio.ensure_future(worker()) for _ in range(max(1, concurrency))]
     try:
         await asyncio.gather(*workers)
     except BaseException as exc:
@@ -179,24 +175,23 @@ async def run_jobs(
     return report
 
 
-def pending_jobs(manifest: Manifest, jobs: Sequence[Job], backend_name: str, report: JobReport) -> list[Job]:
-    """The jobs of ``jobs`` still to make; the rest counted as skipped in ``report``.
+def pending_jobs(manifest: Manifest, jobs: Iterable[Job], backend_name: str, report: JobReport) -> Iterator[Job]:
+    """The jobs of ``jobs`` still to make, as they are reached; the rest counted as skipped in ``report``.
 
     An image a killed run renamed into place without its line is recorded now and skipped.
     """
     report.out, report.started = manifest.folder, True
-    pending = []
     for job in jobs:
         if manifest.is_done(job.key):
+            report.skipped += 1
             continue
         found = manifest.unrecorded_for(job.key)
         if found is None:
-            pending.append(job)
+            yield job
             continue
         asked = parameters_of({**vars(job.request), "seed": seed_of_name(found)})
-        manifest.record(ManifestLine(job.key, "done", job.line, job.request.prompt, asked, backend_name, found))
-    report.skipped = len(jobs) - len(pending)
-    return pending
+        manifest.record(ManifestLine(job.key, "done", job.line, job.prompt, asked, backend_name, found))
+        report.skipped += 1
 
 
 async def _make(

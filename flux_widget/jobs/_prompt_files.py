@@ -10,14 +10,19 @@ Each image's key is its prompt, which occurrence of that prompt in the file it i
 line's ``count`` images: a resumed job matches what it already made by content, so inserting or
 removing other lines never makes an image twice. With a starting seed ``S`` the images take
 ``S, S+1, …`` in file order (a line's own ``seed`` starts its own run).
+
+A million-line file is never held: :class:`JobSource` makes its jobs as they are read, as often as
+a run goes over them (checked once before the run, counted, then run), and a job's request is made
+only when the job runs.
 """
 
 from __future__ import annotations
 
 import codecs
+import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -25,9 +30,18 @@ from .._parameters import BY_NAME, DRAWING, MAX_PROMPT_CHARS, PARAMETERS
 from .._parameters import next_seed as next_seed_of
 from ..backends._count import check_count
 from ..errors import InvalidRequestError
-from ..types import GenerationRequest, RequestParameters
+from ..types import GenerationRequest
 
-__all__ = ["MAX_LINE_BYTES", "Job", "PromptLine", "jobs_from", "parse_prompts", "read_lines"]
+__all__ = [
+    "MAX_LINE_BYTES",
+    "Job",
+    "JobSource",
+    "PromptLine",
+    "iter_prompts",
+    "jobs_from",
+    "parse_prompts",
+    "read_lines",
+]
 
 #: What a JSON line may set besides its prompt.
 LINE_FIELDS = (*(parameter.name for parameter in PARAMETERS if parameter.in_file), "count")
@@ -48,20 +62,30 @@ class PromptLine:
     overrides: Mapping[str, Any]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Job:
-    """One image of a large job: its request and the key that finds it again on a resumed run."""
+    """One image of a large job: where it comes from, the key that finds it again on a resumed run,
+    and (made when asked, from the line's checked settings) its request."""
 
     ordinal: int
     line: int
     occurrence: int
     image: int
-    request: GenerationRequest
+    prompt: str
+    #: The image's seed; ``None``: the backend picks one.
+    seed: int | None
+    #: The line's request, checked once for all its images (its prompt and seed are the job's).
+    settings: GenerationRequest
 
     @property
     def key(self) -> str:
         """``prompt`` ⟂ occurrence ⟂ image: what a manifest line is matched by."""
-        return f"{self.request.prompt}\x1f{self.occurrence}\x1f{self.image}"
+        return f"{self.prompt}\x1f{self.occurrence}\x1f{self.image}"
+
+    @property
+    def request(self) -> GenerationRequest:
+        """What the backend is asked for this image."""
+        return replace(self.settings, prompt=self.prompt, seed=self.seed or 0, randomize_seed=self.seed is None)
 
 
 def parse_prompts(lines: Iterable[str | Mapping[str, Any]], folder: Path | None = None) -> list[PromptLine]:
@@ -70,10 +94,14 @@ def parse_prompts(lines: Iterable[str | Mapping[str, Any]], folder: Path | None 
     A line's ``images`` are paths relative to ``folder`` (the prompt file's; the current one if None).
     A line that cannot be read is an :class:`InvalidRequestError` naming its number.
     """
-    found: list[PromptLine] = []
+    return list(iter_prompts(lines, folder))
+
+
+def iter_prompts(lines: Iterable[str | Mapping[str, Any]], folder: Path | None = None) -> Iterator[PromptLine]:
+    """:func:`parse_prompts`, a line at a time."""
     for number, raw in enumerate(lines, start=1):
         if isinstance(raw, Mapping):
-            found.append(_object_line(number, raw, folder))
+            yield _object_line(number, raw, folder)
             continue
         if not isinstance(raw, str):  # from Python: None, a number, bytes
             raise InvalidRequestError(f"line {number} must be a prompt (text) or a dict, not {type(raw).__name__}.")
@@ -81,10 +109,9 @@ def parse_prompts(lines: Iterable[str | Mapping[str, Any]], folder: Path | None 
         if not text or text.startswith("#"):
             continue
         if not text.startswith("{"):
-            found.append(PromptLine(number, text, {}))
+            yield PromptLine(number, text, {})
             continue
-        found.append(_object_line(number, _json_line(number, text), folder))
-    return found
+        yield _object_line(number, _json_line(number, text), folder)
 
 
 def read_lines(stream: BinaryIO) -> Iterator[str]:
@@ -162,27 +189,64 @@ def jobs_from(lines: Iterable[PromptLine], *, count: int = 1, seed: int | None =
     ``parameters`` (the drawing parameters: ``width``, ``height``, ``steps``, …) are the command line's; without a
     ``seed`` anywhere, each image gets a random one from the backend.
     """
-    jobs: list[Job] = []
-    seen: dict[str, int] = {}
+    return list(iter_jobs(lines, count=count, seed=seed, **parameters))
+
+
+def iter_jobs(
+    lines: Iterable[PromptLine], *, count: int = 1, seed: int | None = None, **parameters: Any
+) -> Iterator[Job]:
+    """:func:`jobs_from`, a line at a time: every line checked (its number named), nothing held but a
+    count of each prompt seen (by a 16-byte hash of it), for the keys' occurrences."""
+    seen: dict[bytes, int] = {}
     next_seed = seed
+    plain: GenerationRequest | None = None  # the command line's settings, checked once for every plain line
+    ordinal = 0
     for line in lines:
-        occurrence = seen[line.prompt] = seen.get(line.prompt, -1) + 1
-        where = f"line {line.number}: "
+        digest = hashlib.blake2b(line.prompt.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        occurrence = seen[digest] = seen.get(digest, -1) + 1
         try:
             images = check_count(line.overrides.get("count", count))
             own = {name: line.overrides[name] for name in _PARAMETERS if name in line.overrides}
             line_seed = line.overrides.get("seed", next_seed)
+            prompt = BY_NAME["prompt"].checked(line.prompt)
+            if own or plain is None:
+                settings = GenerationRequest.build(prompt, **{**parameters, **own})
+                plain = settings if not own else plain
+            else:
+                settings = plain
             for image in range(images):
-                chosen = _seed(line_seed, image)
-                settings: RequestParameters = {**parameters, **own}  # type: ignore[typeddict-item]
-                settings["seed"], settings["randomize_seed"] = chosen or 0, chosen is None
-                request = GenerationRequest.build(line.prompt, **settings)
-                jobs.append(Job(len(jobs) + 1, line.number, occurrence, image, request))
+                ordinal += 1
+                yield Job(ordinal, line.number, occurrence, image, prompt, _seed(line_seed, image), settings)
         except InvalidRequestError as exc:
-            raise InvalidRequestError(where + str(exc)) from None
+            raise InvalidRequestError(f"line {line.number}: {exc}") from None
         if next_seed is not None and "seed" not in line.overrides:
             next_seed = next_seed_of(next_seed, images)
-    return jobs
+
+
+class JobSource:
+    """The jobs of a prompt file, or of a list of prompts, made as they are read, as many times as asked.
+
+    ``open_lines`` gives the lines afresh each time; the other arguments are :func:`jobs_from`'s.
+    Iterating it again makes the same jobs (their seeds and keys are decided by the lines alone).
+    """
+
+    def __init__(
+        self,
+        open_lines: Callable[[], Iterable[PromptLine]],
+        *,
+        count: int = 1,
+        seed: int | None = None,
+        **parameters: Any,
+    ) -> None:
+        self._open_lines = open_lines
+        self._count, self._seed, self._parameters = count, seed, parameters
+
+    def __iter__(self) -> Iterator[Job]:
+        return iter_jobs(self._open_lines(), count=self._count, seed=self._seed, **self._parameters)
+
+    def check(self) -> int:
+        """Go over every line once (a bad one is an :class:`InvalidRequestError` naming it); how many images."""
+        return sum(1 for _ in self)
 
 
 def _seed(start: object, image: int) -> int | None:

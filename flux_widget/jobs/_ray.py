@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +67,7 @@ class Painter:
 
 
 def run_on_ray(
-    jobs: Sequence[Job],
+    jobs: Iterable[Job],
     out: str | Path | Manifest,
     options: BackendOptions,
     *,
@@ -83,7 +83,7 @@ def run_on_ray(
     if not ray.is_initialized():
         ray.init(address=os.environ.get("RAY_ADDRESS") or None, log_to_driver=False)
     manifest = out if isinstance(out, Manifest) else Manifest(out)
-    pending = pending_jobs(manifest, jobs, "local", report)
+    pending = list(pending_jobs(manifest, jobs, "local", report))  # a GPU job's images, held (see docs: large jobs)
     if not pending:
         return report
     on_cpu = (options.get("device") or os.environ.get("FLUX_WIDGET_DEVICE") or "").lower() == "cpu"

@@ -11,10 +11,12 @@ from __future__ import annotations
 import base64
 import contextlib
 import html
+import pickle
 import signal
 import sys
+import tempfile
 from argparse import Namespace
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Unpack
 
@@ -30,7 +32,7 @@ from ..folders._lock import holding
 from ..folders._manifest import Manifest, ManifestLine
 from ..types import DrawingParameters, Generation
 from ._engine import JobReport, run_jobs
-from ._prompt_files import Job, jobs_from, parse_prompts, read_lines
+from ._prompt_files import JobSource, PromptLine, iter_prompts, read_lines
 
 __all__ = ["ENGINES", "run_batch", "run_prompt_file"]
 
@@ -71,7 +73,8 @@ def run_batch(
     report so far is returned (``report.interrupted``) and every image made is kept in ``out``.
     """
     drawing, where = split_options(options, DrawingParameters)
-    jobs = jobs_from(parse_prompts(prompts), count=count, seed=seed, **drawing)
+    jobs = JobSource(_reopenable(prompts), count=count, seed=seed, **drawing)
+    jobs.check()  # every line, before the folder is made or anything is sent
     report = JobReport(Path(out))
     try:
         return _run(jobs, out, engine, concurrency, retries, deadline, workers, progress, where, report)
@@ -92,11 +95,11 @@ def run_prompt_file(args: Namespace) -> int:
     """
     try:
         if args.prompts == "-":
-            lines = parse_prompts(read_lines(sys.stdin.buffer))
+            lines = _spooled(iter_prompts(read_lines(sys.stdin.buffer)))
         else:
-            with open(args.prompts, "rb") as file:
-                lines = parse_prompts(read_lines(file), Path(args.prompts).parent)
-        jobs = jobs_from(lines, count=args.count, seed=args.seed, **drawing_from(args))
+            lines = _file_lines(Path(args.prompts))
+        jobs = JobSource(lines, count=args.count, seed=args.seed, **drawing_from(args))
+        jobs.check()  # every line, before the folder is made or anything is sent
     except OSError as exc:
         print(f"error: cannot read {args.prompts}: {exc.strerror or exc}", file=sys.stderr)
         return 2
@@ -142,8 +145,41 @@ def _sigterm_as_interrupt(report: JobReport) -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _reopenable(prompts: Iterable[str | Mapping[str, Any]]) -> Callable[[], Iterable[PromptLine]]:
+    """The prompts' lines as often as asked: a list's read again, any other stream's kept on disk (not in memory)."""
+    if isinstance(prompts, Sequence) and not isinstance(prompts, str):
+        return lambda: iter_prompts(prompts)
+    return _spooled(iter_prompts(prompts))
+
+
+def _spooled(lines: Iterable[PromptLine]) -> Callable[[], Iterator[PromptLine]]:
+    """``lines`` (a stream read once: standard input, a generator) written to a private temporary file as
+    they come (a bad line stops it, naming its number), read back from there for each pass."""
+    spool = tempfile.TemporaryFile()  # open while the run lasts; gone when collected
+    for line in lines:
+        pickle.dump(line, spool, protocol=pickle.HIGHEST_PROTOCOL)
+    size = spool.tell()
+
+    def read() -> Iterator[PromptLine]:
+        spool.seek(0)
+        while spool.tell() < size:
+            yield pickle.load(spool)  # our own private file, written just above
+
+    return read
+
+
+def _file_lines(path: Path) -> Callable[[], Iterator[PromptLine]]:
+    """A prompt file's lines, read from the file afresh for each pass (its ``images`` relative to its folder)."""
+
+    def read() -> Iterator[PromptLine]:
+        with open(path, "rb") as file:
+            yield from iter_prompts(read_lines(file), path.parent)
+
+    return read
+
+
 def _run(
-    jobs: list[Job],
+    jobs: JobSource,
     out: str | Path,
     engine: str,
     concurrency: int | None,
