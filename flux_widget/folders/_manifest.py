@@ -23,7 +23,7 @@ import stat
 import tempfile
 import warnings
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -109,12 +109,18 @@ class Manifest:
         self.count = 0
         #: Line numbers of done lines whose file is not a plain name in the folder: not trusted, made again.
         self.untrusted: list[int] = []
-        for number, entry in self._read():
+        for number, data in self._read_json():  # only the key, status and file of each line are looked at
             self.count = number
-            if entry.status == "done" and not self._inside(entry.file):
+            key, file = data.get("key"), data.get("file")
+            if not isinstance(key, str):
+                continue
+            if data.get("status") != "done":
+                self.files.pop(key, None)
+            elif isinstance(file, str) and self._inside(file):
+                self.files[key] = file
+            else:
                 self.untrusted.append(number)
-                entry = replace(entry, status="failed", file="", error="its file is not in the folder")
-            self._index(entry)
+                self.files.pop(key, None)
         if self.untrusted:
             shown = ", ".join(map(str, self.untrusted[:10]))
             warnings.warn(
@@ -136,10 +142,17 @@ class Manifest:
         for _number, entry in self._read():
             yield entry
 
-    def _inside(self, name: str) -> bool:
-        """Whether ``name`` is a plain file name in the folder (no ``..``, not absolute)."""
-        path = Path(name)
-        return bool(name) and not path.is_absolute() and len(path.parts) == 1 and path.name not in (".", "..")
+    @staticmethod
+    def _inside(name: str) -> bool:
+        """Whether ``name`` is a plain file name in the folder (no separator, so neither ``..`` nor absolute)."""
+        return (
+            bool(name)
+            and name not in (".", "..")
+            and "/" not in name
+            and "\0" not in name
+            and (os.altsep is None or os.altsep not in name)
+            and os.sep not in name
+        )
 
     def _open(self, flags: int) -> int:
         """``manifest.jsonl`` opened with ``flags``, never through a link."""
@@ -152,7 +165,14 @@ class Manifest:
             raise FolderError(f"cannot open {self.path}: {reason(exc)}.") from None
 
     def _read(self) -> Iterator[tuple[int, ManifestLine]]:
-        """The lines that parse, with their numbers, a line at a time (memory stays one line's).
+        """The lines that parse, with their numbers, a line at a time (memory stays one line's)."""
+        for number, data in self._read_json():
+            entry = ManifestLine.from_json(data)
+            if entry is not None:
+                yield number, entry
+
+    def _read_json(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        """Each line that is a JSON object, parsed, with its number.
 
         Lines end at "\\n" alone: a prompt may hold U+2028 or U+0085, which ``str.splitlines`` would
         split at. A last line without its newline (a crash) is ended if whole, else cut off.
@@ -165,23 +185,24 @@ class Manifest:
                 raise FolderError(f"{self.path} is not a file: remove it, or choose another folder.")
             whole = 0  # bytes of complete lines so far
             for number, raw in enumerate(file, start=1):
+                data = self._parsed(raw)
                 if not raw.endswith(b"\n"):  # the last line, cut short by a crash
-                    entry = self._parsed(raw)
-                    self._mend(whole, ended=entry is not None)
-                    if entry is not None:
-                        yield number, entry
+                    self._mend(whole, ended=data is not None)
+                    if data is not None:
+                        yield number, data
                     return
                 whole += len(raw)
-                entry = self._parsed(raw)
-                if entry is not None:
-                    yield number, entry
+                if data is not None:
+                    yield number, data
 
     @staticmethod
-    def _parsed(raw: bytes) -> ManifestLine | None:
+    def _parsed(raw: bytes) -> dict[str, Any] | None:
+        """The JSON object ``raw`` holds with a text ``key``; ``None`` for anything else."""
         try:
-            return ManifestLine.from_json(json.loads(raw.decode("utf-8", errors="replace")))
+            data = json.loads(raw.decode("utf-8", errors="replace"))
         except (ValueError, RecursionError):
             return None
+        return data if isinstance(data, dict) and isinstance(data.get("key"), str) else None
 
     def _mend(self, whole: int, *, ended: bool) -> None:
         """A last line without its newline: ended if it is a whole line (``ended``), else cut off at

@@ -200,26 +200,30 @@ def iter_jobs(
     seen: dict[bytes, int] = {}
     next_seed = seed
     plain: GenerationRequest | None = None  # the command line's settings, checked once for every plain line
+    check_prompt, check_seed = BY_NAME["prompt"].checked, BY_NAME["seed"].check
     ordinal = 0
     for line in lines:
         digest = hashlib.blake2b(line.prompt.encode("utf-8", "surrogatepass"), digest_size=16).digest()
         occurrence = seen[digest] = seen.get(digest, -1) + 1
+        overrides = line.overrides
         try:
-            images = check_count(line.overrides.get("count", count))
-            own = {name: line.overrides[name] for name in _PARAMETERS if name in line.overrides}
-            line_seed = line.overrides.get("seed", next_seed)
-            prompt = BY_NAME["prompt"].checked(line.prompt)
+            images = check_count(overrides.get("count", count))
+            own = {name: overrides[name] for name in _PARAMETERS if name in overrides} if overrides else {}
+            start = overrides.get("seed", next_seed)
+            start = None if start is None else check_seed("seed", start)
+            prompt = check_prompt(line.prompt)
             if own or plain is None:
                 settings = GenerationRequest.build(prompt, **{**parameters, **own})
                 plain = settings if not own else plain
             else:
                 settings = plain
-            for image in range(images):
-                ordinal += 1
-                yield Job(ordinal, line.number, occurrence, image, prompt, _seed(line_seed, image), settings)
         except InvalidRequestError as exc:
             raise InvalidRequestError(f"line {line.number}: {exc}") from None
-        if next_seed is not None and "seed" not in line.overrides:
+        for image in range(images):
+            ordinal += 1
+            chosen = start if start is None or image == 0 else next_seed_of(start, image)
+            yield Job(ordinal, line.number, occurrence, image, prompt, chosen, settings)
+        if next_seed is not None and "seed" not in overrides:
             next_seed = next_seed_of(next_seed, images)
 
 
@@ -247,9 +251,3 @@ class JobSource:
     def check(self) -> int:
         """Go over every line once (a bad one is an :class:`InvalidRequestError` naming it); how many images."""
         return sum(1 for _ in self)
-
-
-def _seed(start: object, image: int) -> int | None:
-    if start is None:
-        return None
-    return next_seed_of(BY_NAME["seed"].check("seed", start), image)

@@ -152,18 +152,27 @@ def _reopenable(prompts: Iterable[str | Mapping[str, Any]]) -> Callable[[], Iter
     return _spooled(iter_prompts(prompts))
 
 
+#: Lines pickled together in a spool: one load each, not one a line.
+_SPOOLED_TOGETHER = 4096
+
+
 def _spooled(lines: Iterable[PromptLine]) -> Callable[[], Iterator[PromptLine]]:
     """``lines`` (a stream read once: standard input, a generator) written to a private temporary file as
     they come (a bad line stops it, naming its number), read back from there for each pass."""
     spool = tempfile.TemporaryFile()  # open while the run lasts; gone when collected
+    chunk: list[PromptLine] = []
     for line in lines:
-        pickle.dump(line, spool, protocol=pickle.HIGHEST_PROTOCOL)
+        chunk.append(line)
+        if len(chunk) == _SPOOLED_TOGETHER:
+            pickle.dump(chunk, spool, protocol=pickle.HIGHEST_PROTOCOL)
+            chunk = []
+    pickle.dump(chunk, spool, protocol=pickle.HIGHEST_PROTOCOL)
     size = spool.tell()
 
     def read() -> Iterator[PromptLine]:
         spool.seek(0)
         while spool.tell() < size:
-            yield pickle.load(spool)  # our own private file, written just above
+            yield from pickle.load(spool)  # our own private file, written just above
 
     return read
 
@@ -202,7 +211,13 @@ def _run(
     # One run per folder: a second stops here, naming this one, before it touches anything.
     with holding(open_folder(out)):
         manifest = Manifest(out)  # opened once: checked, cleaned up, read, then handed to the engine
-        bar = _ProgressBar(sum(not manifest.is_done(job.key) for job in jobs), enabled=progress)
+        total = left = 0
+        for job in jobs:  # one pass to count what is left (the jobs are made again for the run)
+            total, left = total + 1, left + (not manifest.is_done(job.key))
+        if not left:  # all done already: skipped, and no backend started
+            report.out, report.started, report.skipped = manifest.folder, True, total
+            return report
+        bar = _ProgressBar(left, enabled=progress)
         stopped = False
         try:
             if engine == "ray":
