@@ -198,9 +198,9 @@ def iter_jobs(
     """:func:`jobs_from`, a line at a time: every line checked (its number named), nothing held but a
     count of each prompt seen (by a 16-byte hash of it), for the keys' occurrences."""
     seen: dict[bytes, int] = {}
-    next_seed = seed
-    plain: GenerationRequest | None = None  # the command line's settings, checked once for every plain line
     check_prompt, check_seed = BY_NAME["prompt"].checked, BY_NAME["seed"].check
+    next_seed = None if seed is None else check_seed("seed", seed)  # the seeds after it are made, not given
+    plain: GenerationRequest | None = None  # the command line's settings, checked once for every plain line
     ordinal = 0
     for line in lines:
         digest = hashlib.blake2b(line.prompt.encode("utf-8", "surrogatepass"), digest_size=16).digest()
@@ -209,8 +209,7 @@ def iter_jobs(
         try:
             images = check_count(overrides.get("count", count))
             own = {name: overrides[name] for name in _PARAMETERS if name in overrides} if overrides else {}
-            start = overrides.get("seed", next_seed)
-            start = None if start is None else check_seed("seed", start)
+            start = check_seed("seed", overrides["seed"]) if "seed" in overrides else next_seed
             prompt = check_prompt(line.prompt)
             if own or plain is None:
                 settings = GenerationRequest.build(prompt, **{**parameters, **own})

@@ -74,7 +74,6 @@ def run_batch(
     """
     drawing, where = split_options(options, DrawingParameters)
     jobs = JobSource(_reopenable(prompts), count=count, seed=seed, **drawing)
-    jobs.check()  # every line, before the folder is made or anything is sent
     report = JobReport(Path(out))
     try:
         return _run(jobs, out, engine, concurrency, retries, deadline, workers, progress, where, report)
@@ -99,7 +98,6 @@ def run_prompt_file(args: Namespace) -> int:
         else:
             lines = _file_lines(Path(args.prompts))
         jobs = JobSource(lines, count=args.count, seed=args.seed, **drawing_from(args))
-        jobs.check()  # every line, before the folder is made or anything is sent
     except OSError as exc:
         print(f"error: cannot read {args.prompts}: {exc.strerror or exc}", file=sys.stderr)
         return 2
@@ -208,11 +206,14 @@ def _run(
             "engine='ray' runs the local backend on many GPUs; a Space or Inference Providers job "
             "runs its images concurrently in one process (engine='asyncio', the default)."
         )
+    # Every line is checked before anything is sent: a new folder is not even made for a bad one.
+    if not Path(str(out)).expanduser().is_dir():
+        jobs.check()
     # One run per folder: a second stops here, naming this one, before it touches anything.
     with holding(open_folder(out)):
         manifest = Manifest(out)  # opened once: checked, cleaned up, read, then handed to the engine
         total = left = 0
-        for job in jobs:  # one pass to count what is left (the jobs are made again for the run)
+        for job in jobs:  # one pass to check (if not done above) and count what is left
             total, left = total + 1, left + (not manifest.is_done(job.key))
         if not left:  # all done already: skipped, and no backend started
             report.out, report.started, report.skipped = manifest.folder, True, total
