@@ -51,6 +51,14 @@ def shoot(out: Path, space: str, theme: str, width: int, batch: bool) -> Path:
             path = out / f"widget-{theme}-{width}{'-batch' if batch else ''}.png"
             widget.screenshot(path=path)
             if theme == "light" and width >= 1280:
+                # The gallery: one image starred (S), the history searched.
+                strip = widget.get_by_role("list", name="History")
+                strip.get_by_role("button", name=f"{PROMPTS[1]} ", exact=False).first.focus()
+                page.keyboard.press("s")
+                widget.get_by_role("searchbox", name="Search history").fill("fox")
+                page.wait_for_timeout(500)
+                widget.screenshot(path=out / "widget-gallery.png")
+                widget.get_by_role("searchbox", name="Search history").fill("")
                 # The full-size view of the image on show, over the page.
                 widget.get_by_role("button", name=f"View full size: {PROMPTS[-1]}").click()
                 page.locator("dialog[open][aria-busy=false]").wait_for(timeout=10_000)

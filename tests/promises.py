@@ -323,8 +323,8 @@ PROMISES: tuple[Promise, ...] = (
         (
             Mutation(
                 "flux_widget/jobs/_engine.py",
-                "        if manifest.is_done(job.key):\n            continue",
-                "        if False:\n            continue",
+                "        if manifest.is_done(job.key):\n            report.skipped += 1",
+                "        if False:\n            report.skipped += 1",
             ),
         ),
         ("tests/jobs/test_large_jobs.py::test_running_again_redoes_only_what_failed",),
@@ -389,8 +389,8 @@ PROMISES: tuple[Promise, ...] = (
         (
             Mutation(
                 "flux_widget/folders/_manifest.py",
-                'if entry.status == "done" and not self._inside(entry.file):',
-                "if False:",
+                "            elif isinstance(file, str) and self._inside(file):",
+                "            elif isinstance(file, str):",
             ),
         ),
         ("tests/jobs/test_large_jobs.py::test_a_done_line_whose_file_leaves_the_folder_is_not_trusted",),
@@ -892,6 +892,18 @@ PROMISES: tuple[Promise, ...] = (
         "a search box, stars and a size filter find a past image",
         (Mutation("js/src/history-filter.js", "  return words.every(", "  return true || words.every("),),
         ("tests/browser/test_gallery.py::test_search_stars_size_and_model_find_a_past_image",),
+    ),
+    Promise(
+        "folder-search",
+        "with save_to, the search reaches the folder's images the history does not show",
+        (
+            Mutation(
+                "flux_widget/widget/_gallery_folder.py",
+                "if entry.file not in shown and wanted.passes(entry)]",
+                "if entry.file not in shown and not wanted.passes(entry)]",
+            ),
+        ),
+        ("tests/widget/test_saving.py::test_the_search_finds_the_folders_older_images_and_brings_them_into_the_history",),
     ),
     Promise(
         "starred",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import json
 import os
 import stat
@@ -102,9 +103,10 @@ class Manifest:
     def __init__(self, out: object) -> None:
         self.folder = open_folder(out)
         self.path = self.folder / MANIFEST
-        #: The compact index a run needs, read in one pass: each done key's file (a later line for a
-        #: key wins; a failed one takes it out). Full lines are read again only when asked (:meth:`lines`).
-        self.files: dict[str, str] = {}
+        #: The compact index a run needs, read in one pass: each done key's file, by a 16-byte hash of
+        #: the key (a later line for a key wins; a failed one takes it out). Full lines are read again
+        #: only when asked (:meth:`lines`).
+        self._files: dict[bytes, str] = {}
         #: How many lines the manifest holds.
         self.count = 0
         #: Line numbers of done lines whose file is not a plain name in the folder: not trusted, made again.
@@ -115,12 +117,12 @@ class Manifest:
             if not isinstance(key, str):
                 continue
             if data.get("status") != "done":
-                self.files.pop(key, None)
+                self._files.pop(_digest(key), None)
             elif isinstance(file, str) and self._inside(file):
-                self.files[key] = file
+                self._files[_digest(key)] = file
             else:
                 self.untrusted.append(number)
-                self.files.pop(key, None)
+                self._files.pop(_digest(key), None)
         if self.untrusted:
             shown = ", ".join(map(str, self.untrusted[:10]))
             warnings.warn(
@@ -129,13 +131,17 @@ class Manifest:
             )
         #: Images a killed run renamed into place without writing their line, by key hash; of the done
         #: lines' files, those missing and those that are links (one pass over the folder, not a stat each).
-        self.unrecorded, self._missing, self._links = scan_folder(self.folder, set(self.files.values()))
+        self.unrecorded, self._missing, self._links = scan_folder(self.folder, set(self._files.values()))
 
     def _index(self, entry: ManifestLine) -> None:
         if entry.status == "done":
-            self.files[entry.key] = entry.file
+            self._files[_digest(entry.key)] = entry.file
         else:
-            self.files.pop(entry.key, None)
+            self._files.pop(_digest(entry.key), None)
+
+    def file_of(self, key: str) -> str | None:
+        """The file of ``key``'s latest done line, if its latest line is done."""
+        return self._files.get(_digest(key))
 
     def lines(self) -> Iterator[ManifestLine]:
         """Every line of the manifest, read again from the file, in order (the widget's gallery)."""
@@ -221,7 +227,7 @@ class Manifest:
 
     def is_done(self, key: str) -> bool:
         """Whether ``key``'s image was made and its file is still there (a link there is refused)."""
-        file = self.files.get(key)
+        file = self._files.get(_digest(key))
         if not file or file in self._missing:
             return False
         if file in self._links:
@@ -278,6 +284,11 @@ class Manifest:
                 raise FolderError(f"could not write {target}: {reason(exc)}. The run stopped; make room and "
                                   "run it again to resume.") from None  # fmt: skip
             raise
+
+
+def _digest(key: str) -> bytes:
+    """What the index holds of a key: 16 bytes of its BLAKE2 hash (a key itself may be a long prompt)."""
+    return hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 def _write_all(descriptor: int, data: bytes) -> None:

@@ -107,9 +107,9 @@ class GalleryFolder:
 
     def _done(self) -> list[ManifestLine]:
         """Each image's line, as the manifest names them (oldest first)."""
-        files = self._manifest.files  # each key's latest done file
+        manifest = self._manifest  # each key's latest done file
         return [
-            entry for entry in self._manifest.lines() if entry.status == "done" and files.get(entry.key) == entry.file
+            entry for entry in manifest.lines() if entry.status == "done" and manifest.file_of(entry.key) == entry.file
         ]
 
     def generations_of(self, newest_first: list[ManifestLine], most: int = SHOWN_AT_MOST) -> list[Generation]:
