@@ -37,7 +37,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "backends._count",
         "backends._cache",
     ),
-    ("folders._folder", "folders._manifest", "folders._lock"),  # output folders: images and their manifest
+    ("folders._folder", "folders._manifest", "folders._lock", "folders._remote"),  # output: folders, addresses
     (  # on top of any backend: the parts' own pieces
         "jobs._prompt_files",
         "jobs._engine",

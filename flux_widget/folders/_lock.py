@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..errors import FolderError
 
-__all__ = ["LOCK_FILE", "holding"]
+__all__ = ["LOCK_FILE", "described", "holding"]
 
 LOCK_FILE = ".flux-job.lock"
 
@@ -48,10 +48,17 @@ def holding(folder: Path) -> Iterator[None]:
 
 
 def _holder(descriptor: int) -> str:
-    """Who holds the lock, as its file says: "process 4242 on node-3, since 10:02"."""
+    """Who holds the lock, as its file says."""
     try:
-        holder = json.loads(os.pread(descriptor, 4096, 0) or b"{}")
-        since = time.strftime("%H:%M", time.localtime(float(holder["since"])))
-        return f"process {int(holder['pid'])} on {str(holder['host'])[:64]}, since {since}"
-    except (OSError, ValueError, KeyError, TypeError):
+        return described(json.loads(os.pread(descriptor, 4096, 0) or b"{}"))
+    except (OSError, ValueError):
+        return described({})
+
+
+def described(holder: object) -> str:
+    """A lock's holder as its file says, in words: "process 4242 on node-3, since 10:02"."""
+    try:
+        since = time.strftime("%H:%M", time.localtime(float(holder["since"])))  # type: ignore[index]
+        return f"process {int(holder['pid'])} on {str(holder['host'])[:64]}, since {since}"  # type: ignore[index]
+    except (ValueError, KeyError, TypeError):
         return "a process that has not said which"

@@ -131,13 +131,25 @@ class Manifest:
             )
         #: Images a killed run renamed into place without writing their line, by key hash; of the done
         #: lines' files, those missing and those that are links (one pass over the folder, not a stat each).
-        self.unrecorded, self._missing, self._links = scan_folder(self.folder, set(self._files.values()))
+        self.unrecorded, self._missing, self._links = self._scan(set(self._files.values()))
 
     def _index(self, entry: ManifestLine) -> None:
         if entry.status == "done":
             self._files[_digest(entry.key)] = entry.file
         else:
             self._files.pop(_digest(entry.key), None)
+
+    def _scan(self, named: set[str]) -> tuple[dict[str, str], set[str], set[str]]:
+        """Unrecorded images by key hash; of ``named``, the missing files and the links (see :func:`scan_folder`)."""
+        return scan_folder(self.folder, named)
+
+    @property
+    def location(self) -> str:
+        """Where the images are, as a person would give it: the folder (an address for a remote run)."""
+        return str(self.folder)
+
+    def close(self) -> None:
+        """The run ends (a local manifest is on disk already)."""
 
     def file_of(self, key: str) -> str | None:
         """The file of ``key``'s latest done line, if its latest line is done."""

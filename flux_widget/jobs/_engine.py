@@ -57,7 +57,8 @@ Finished = Callable[[ManifestLine, Generation | None], "Awaitable[None] | None"]
 class JobReport:
     """What a large job did: images done, failed and skipped (already done), and how long it took."""
 
-    out: Path
+    #: Where the images go: the folder, or the address (``s3://bucket/run``).
+    out: Path | str
     done: int = 0
     failed: int = 0
     skipped: int = 0
@@ -79,6 +80,15 @@ class JobReport:
         """0 all done, :data:`EXIT_FAILED` when some failed; 128 + the signal when stopped (130 Ctrl-C, 143 SIGTERM)."""
         return 128 + self.stopped_by if self.interrupted else EXIT_FAILED if self.failed else 0
 
+    @property
+    def manifest(self) -> str:
+        """Where the manifest is: ``manifest.jsonl`` in the folder or at the address."""
+        return (
+            f"{str(self.out).rstrip('/')}/manifest.jsonl"
+            if isinstance(self.out, str)
+            else str(self.out / "manifest.jsonl")
+        )
+
     def count(self, job: Job, entry: ManifestLine) -> None:
         """Count one finished image by its manifest line (its error kept when it failed)."""
         if entry.status == "done":
@@ -99,7 +109,7 @@ class JobReport:
             for name, value in (
                 ("done", self.done), ("failed", self.failed), ("skipped (already done)", self.skipped),
                 ("time", f"{self.seconds:.1f} s ({self.images_per_minute:.1f} images a minute)"),
-                ("manifest", html.escape(str(self.out / "manifest.jsonl"))),
+                ("manifest", html.escape(self.manifest)),
             )
         )  # fmt: skip
         errors = "".join(f"<li>{html.escape(error)}</li>" for error in self.errors[:10])
@@ -114,7 +124,7 @@ class JobReport:
             stopped = ", stopped (SIGTERM)" if self.stopped_by == signal.SIGTERM else ", interrupted"
         return (
             f"{self.done} done, {self.failed} failed, {self.skipped} skipped in {self.seconds:.1f} s "
-            f"({self.images_per_minute:.1f} images a minute){stopped}; manifest: {self.out / 'manifest.jsonl'}"
+            f"({self.images_per_minute:.1f} images a minute){stopped}; manifest: {self.manifest}"
         )
 
 
@@ -148,7 +158,7 @@ async def run_jobs(
     report interrupted and goes on as a cancellation; everything already written stays.
     """
     manifest = out if isinstance(out, Manifest) else Manifest(out)
-    report = report or JobReport(manifest.folder)
+    report = report or JobReport(manifest.location)
     pending = pending_jobs(manifest, jobs, backend_name, report)
     started = time.perf_counter()
 
@@ -180,7 +190,7 @@ def pending_jobs(manifest: Manifest, jobs: Iterable[Job], backend_name: str, rep
 
     An image a killed run renamed into place without its line is recorded now and skipped.
     """
-    report.out, report.started = manifest.folder, True
+    report.out, report.started = manifest.location, True
     for job in jobs:
         if manifest.is_done(job.key):
             report.skipped += 1

@@ -27,9 +27,8 @@ from ..backends._cache import shared_client
 from ..backends._count import BATCH_CONCURRENCY
 from ..backends.base import BackendOptions, backend_kind
 from ..errors import FluxError, InvalidRequestError
-from ..folders._folder import open_folder
-from ..folders._lock import holding
-from ..folders._manifest import Manifest, ManifestLine
+from ..folders._manifest import ManifestLine
+from ..folders._remote import job_folder
 from ..types import DrawingParameters, Generation
 from ._engine import JobReport, run_jobs
 from ._prompt_files import JobSource, PromptLine, iter_prompts, read_lines
@@ -210,13 +209,12 @@ def _run(
     if not Path(str(out)).expanduser().is_dir():
         jobs.check()
     # One run per folder: a second stops here, naming this one, before it touches anything.
-    with holding(open_folder(out)):
-        manifest = Manifest(out)  # opened once: checked, cleaned up, read, then handed to the engine
+    with job_folder(out) as manifest:
         total = left = 0
         for job in jobs:  # one pass to check (if not done above) and count what is left
             total, left = total + 1, left + (not manifest.is_done(job.key))
         if not left:  # all done already: skipped, and no backend started
-            report.out, report.started, report.skipped = manifest.folder, True, total
+            report.out, report.started, report.skipped = manifest.location, True, total
             return report
         bar = _ProgressBar(left, enabled=progress)
         stopped = False
