@@ -894,6 +894,22 @@ PROMISES: tuple[Promise, ...] = (
         ("tests/browser/test_gallery.py::test_search_stars_size_and_model_find_a_past_image",),
     ),
     Promise(
+        "s3-output",
+        "a large job writes to s3://bucket/run, and running it again makes only what is missing",
+        (
+            Mutation(
+                "flux_widget/folders/_remote.py",
+                "            elif hashed := key_of_name(name):",
+                "            elif False and (hashed := key_of_name(name)):",
+            ),
+            Mutation("flux_widget/folders/_remote.py", "        self._dirty = True\n", "        self._dirty = False\n"),
+        ),
+        (
+            "tests/jobs/test_s3_output.py::test_a_job_writes_to_s3_and_running_it_again_makes_nothing_twice",
+            "tests/jobs/test_s3_output.py::test_ctrl_c_and_a_lost_store_never_leave_a_manifest_line_without_its_object",
+        ),
+    ),
+    Promise(
         "folder-search",
         "with save_to, the search reaches the folder's images the history does not show",
         (
