@@ -332,7 +332,7 @@ PROMISES: tuple[Promise, ...] = (
     Promise(
         "jobs-lost-file",
         "an image whose file is gone is made again",
-        (Mutation("flux_widget/folders/_manifest.py", "if not file or file in self._missing:", "if not file:"),),
+        (Mutation("flux_widget/folders/_manifest.py", "if file is None or file in self._missing:", "if file is None:"),),
         ("tests/jobs/test_large_jobs.py::test_a_line_a_crash_cut_short_is_dropped_and_made_again",),
     ),
     Promise(

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import json
 import os
 import stat
@@ -30,7 +29,7 @@ from typing import Any, Literal
 
 from .._parameters import RECORDED, recorded
 from ..errors import FolderError
-from ._folder import PARTIAL_PREFIX, key_hash, open_folder, reason, refuse_link, scan_folder
+from ._folder import PARTIAL_PREFIX, digest, key_hash, open_folder, reason, refuse_link, scan_folder
 
 __all__ = ["MANIFEST", "VERSION", "Manifest", "ManifestLine", "parameters_of"]
 
@@ -103,10 +102,10 @@ class Manifest:
     def __init__(self, out: object) -> None:
         self.folder = open_folder(out)
         self.path = self.folder / MANIFEST
-        #: The compact index a run needs, read in one pass: each done key's file, by a 16-byte hash of
-        #: the key (a later line for a key wins; a failed one takes it out). Full lines are read again
-        #: only when asked (:meth:`lines`).
-        self._files: dict[bytes, str] = {}
+        #: The compact index a run needs, read in one pass: each done key's file, both as their
+        #: :func:`digest` (a later line for a key wins; a failed one takes it out). Full lines are read
+        #: again only when asked (:meth:`lines`).
+        self._done: dict[int, int] = {}
         #: How many lines the manifest holds.
         self.count = 0
         #: Line numbers of done lines whose file is not a plain name in the folder: not trusted, made again.
@@ -117,12 +116,12 @@ class Manifest:
             if not isinstance(key, str):
                 continue
             if data.get("status") != "done":
-                self._files.pop(_digest(key), None)
+                self._done.pop(digest(key), None)
             elif isinstance(file, str) and self._inside(file):
-                self._files[_digest(key)] = file
+                self._done[digest(key)] = digest(file)
             else:
                 self.untrusted.append(number)
-                self._files.pop(_digest(key), None)
+                self._done.pop(digest(key), None)
         if self.untrusted:
             shown = ", ".join(map(str, self.untrusted[:10]))
             warnings.warn(
@@ -131,15 +130,15 @@ class Manifest:
             )
         #: Images a killed run renamed into place without writing their line, by key hash; of the done
         #: lines' files, those missing and those that are links (one pass over the folder, not a stat each).
-        self.unrecorded, self._missing, self._links = self._scan(set(self._files.values()))
+        self.unrecorded, self._missing, self._links = self._scan(set(self._done.values()))
 
     def _index(self, entry: ManifestLine) -> None:
         if entry.status == "done":
-            self._files[_digest(entry.key)] = entry.file
+            self._done[digest(entry.key)] = digest(entry.file)
         else:
-            self._files.pop(_digest(entry.key), None)
+            self._done.pop(digest(entry.key), None)
 
-    def _scan(self, named: set[str]) -> tuple[dict[str, str], set[str], set[str]]:
+    def _scan(self, named: set[int]) -> tuple[dict[str, str], set[int], dict[int, str]]:
         """Unrecorded images by key hash; of ``named``, the missing files and the links (see :func:`scan_folder`)."""
         return scan_folder(self.folder, named)
 
@@ -150,10 +149,6 @@ class Manifest:
 
     def close(self) -> None:
         """The run ends (a local manifest is on disk already)."""
-
-    def file_of(self, key: str) -> str | None:
-        """The file of ``key``'s latest done line, if its latest line is done."""
-        return self._files.get(_digest(key))
 
     def lines(self) -> Iterator[ManifestLine]:
         """Every line of the manifest, read again from the file, in order (the widget's gallery)."""
@@ -239,11 +234,12 @@ class Manifest:
 
     def is_done(self, key: str) -> bool:
         """Whether ``key``'s image was made and its file is still there (a link there is refused)."""
-        file = self._files.get(_digest(key))
-        if not file or file in self._missing:
+        file = self._done.get(digest(key))
+        if file is None or file in self._missing:
             return False
-        if file in self._links:
-            refuse_link(self.folder / file)
+        link = self._links.get(file)
+        if link is not None:
+            refuse_link(self.folder / link)
         return True
 
     def unrecorded_for(self, key: str) -> str | None:
@@ -271,7 +267,7 @@ class Manifest:
             os.close(descriptor)
         self.count += 1
         self._index(entry)
-        self._missing.discard(entry.file)  # written just now: there
+        self._missing.discard(digest(entry.file))  # written just now: there
 
     def write_file(self, name: str, data: bytes) -> None:
         """Write ``data`` as ``name`` in the folder: to a temporary name first, then renamed over.
@@ -296,11 +292,6 @@ class Manifest:
                 raise FolderError(f"could not write {target}: {reason(exc)}. The run stopped; make room and "
                                   "run it again to resume.") from None  # fmt: skip
             raise
-
-
-def _digest(key: str) -> bytes:
-    """What the index holds of a key: 16 bytes of its BLAKE2 hash (a key itself may be a long prompt)."""
-    return hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 def _write_all(descriptor: int, data: bytes) -> None:

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import FolderError
-from ._folder import key_of_name, open_folder
+from ._folder import digest, key_of_name, open_folder
 from ._lock import LOCK_FILE, described, holding
 from ._manifest import MANIFEST, Manifest, ManifestLine
 
@@ -116,7 +116,7 @@ class RemoteManifest(Manifest):
         """The address of the file ``name``."""
         return f"{self.address}/{name}"
 
-    def _scan(self, named: set[str]) -> tuple[dict[str, str], set[str], set[str]]:
+    def _scan(self, named: set[int]) -> tuple[dict[str, str], set[int], dict[int, str]]:
         """The address's listing, as :func:`~._folder.scan_folder` reads a folder (an object store has no links)."""
         orphans: dict[str, str] = {}
         try:
@@ -125,11 +125,11 @@ class RemoteManifest(Manifest):
             raise FolderError(f"cannot list {self.address}: {_said(exc)}.") from None
         for path in listed:
             name = str(path).rstrip("/").rsplit("/", 1)[-1]
-            if name in named:
-                named.discard(name)  # there: what stays in ``named`` is missing
+            if digest(name) in named:
+                named.discard(digest(name))  # there: what stays in ``named`` is missing
             elif hashed := key_of_name(name):
                 orphans[hashed] = name
-        return orphans, named, set()
+        return orphans, named, {}
 
     def write_file(self, name: str, data: bytes) -> None:
         """Put ``data`` as ``name`` at the address, whole (an object store shows it whole or not at all)."""

@@ -19,7 +19,6 @@ only when the job runs.
 from __future__ import annotations
 
 import codecs
-import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -30,6 +29,7 @@ from .._parameters import BY_NAME, DRAWING, MAX_PROMPT_CHARS, PARAMETERS
 from .._parameters import next_seed as next_seed_of
 from ..backends._count import check_count
 from ..errors import InvalidRequestError
+from ..folders._folder import digest
 from ..types import GenerationRequest
 
 __all__ = [
@@ -195,16 +195,21 @@ def jobs_from(lines: Iterable[PromptLine], *, count: int = 1, seed: int | None =
 def iter_jobs(
     lines: Iterable[PromptLine], *, count: int = 1, seed: int | None = None, **parameters: Any
 ) -> Iterator[Job]:
-    """:func:`jobs_from`, a line at a time: every line checked (its number named), nothing held but a
-    count of each prompt seen (by a 16-byte hash of it), for the keys' occurrences."""
-    seen: dict[bytes, int] = {}
+    """:func:`jobs_from`, a line at a time: every line checked (its number named), nothing held but each
+    prompt's :func:`~flux_widget.folders._folder.digest` and a count of those seen again, for the keys' occurrences."""
+    seen: set[int] = set()  # each prompt's digest once; ``repeats`` counts a prompt seen again
+    repeats: dict[int, int] = {}
     check_prompt, check_seed = BY_NAME["prompt"].checked, BY_NAME["seed"].check
     next_seed = None if seed is None else check_seed("seed", seed)  # the seeds after it are made, not given
     plain: GenerationRequest | None = None  # the command line's settings, checked once for every plain line
     ordinal = 0
     for line in lines:
-        digest = hashlib.blake2b(line.prompt.encode("utf-8", "surrogatepass"), digest_size=16).digest()
-        occurrence = seen[digest] = seen.get(digest, -1) + 1
+        hashed = digest(line.prompt)
+        if hashed in seen:
+            occurrence = repeats[hashed] = repeats.get(hashed, 0) + 1
+        else:
+            seen.add(hashed)
+            occurrence = 0
         overrides = line.overrides
         try:
             images = check_count(overrides.get("count", count))

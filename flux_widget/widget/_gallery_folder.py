@@ -106,11 +106,13 @@ class GalleryFolder:
         return [entry for entry in reversed(self._done()) if entry.file not in shown and wanted.passes(entry)]
 
     def _done(self) -> list[ManifestLine]:
-        """Each image's line, as the manifest names them (oldest first)."""
-        manifest = self._manifest  # each key's latest done file
-        return [
-            entry for entry in manifest.lines() if entry.status == "done" and manifest.file_of(entry.key) == entry.file
-        ]
+        """Each image's line, as the manifest names them (its latest line, if done; oldest first)."""
+        latest: dict[str, ManifestLine] = {}
+        for entry in self._manifest.lines():
+            latest.pop(entry.key, None)  # a later line of a key takes the place of the earlier one
+            if entry.status == "done":
+                latest[entry.key] = entry
+        return list(latest.values())
 
     def generations_of(self, newest_first: list[ManifestLine], most: int = SHOWN_AT_MOST) -> list[Generation]:
         """The images of the first ``most`` of ``newest_first`` that can be read, oldest first."""
