@@ -5,8 +5,7 @@
    and each against concurrency 2 (the default) on the same Space.
 2. The tests' tiny random-weight pipeline on the CPU (no GPU here: the GPU measurement is skipped),
    ``--images`` images in-process (one pipeline) against Ray with 2 local actors, once Ray has
-   started; how long Ray takes to start is printed on its own. Worker-side writing (issue 30) is not
-   built yet: the line that would compare it says so.
+   started; how long Ray takes to start is printed on its own. The actors write their own files.
 3. The engine alone (issue 30): ``run_batch`` with the instant backend (``backend=`` a ready object,
    a 64×64 PNG per call, concurrency 4) at ``--scale`` prompt counts (1k, 10k, 100k by default; add
    1000000 for the full figure), each in its own process on a tmpfs folder: the engine's cost per
@@ -86,7 +85,8 @@ def ray_rows(count: int) -> None:
     print(f"  Ray, 2 local actors            {on_ray:6.2f} s  {60 * count / on_ray:7.1f} images a minute"
           f"  ({on_ray / in_process:4.2f}× the in-process time)")  # fmt: skip
     print(f"  Ray's start (ray.init)         {started:6.2f} s, and the actors' first load in the warm-up run")
-    print("  Ray, actors writing their own files: not built yet (issue 30): every image passes the driver")
+    print("  (the actors write their own files; the driver gets names and parameters only: no driver-side writing to"
+          " compare with, it was replaced)")  # fmt: skip
 
 
 SCALE_RUN = """

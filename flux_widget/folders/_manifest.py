@@ -274,24 +274,30 @@ class Manifest:
 
         A failure is a :class:`~flux_widget.FolderError` and leaves no file behind.
         """
-        target = self.folder / name
-        refuse_link(target)
-        try:
-            descriptor, temporary = tempfile.mkstemp(dir=self.folder, prefix=PARTIAL_PREFIX, suffix=Path(name).suffix)
-        except OSError as exc:
-            raise FolderError(f"could not write {target}: {reason(exc)}. The run stopped.") from None
-        try:
-            with os.fdopen(descriptor, "wb") as file:
-                file.write(data)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temporary, target)
-        except BaseException as exc:
-            Path(temporary).unlink(missing_ok=True)
-            if isinstance(exc, OSError):
-                raise FolderError(f"could not write {target}: {reason(exc)}. The run stopped; make room and "
-                                  "run it again to resume.") from None  # fmt: skip
-            raise
+        write_whole(self.folder, name, data)
+
+
+def write_whole(folder: Path, name: str, data: bytes) -> None:
+    """Write ``data`` as ``name`` in ``folder``, whole: to a temporary name first, then renamed over
+    (never through a link). A failure is a :class:`~flux_widget.FolderError` and leaves no file behind."""
+    target = folder / name
+    refuse_link(target)
+    try:
+        descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=PARTIAL_PREFIX, suffix=Path(name).suffix)
+    except OSError as exc:
+        raise FolderError(f"could not write {target}: {reason(exc)}. The run stopped.") from None
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, target)
+    except BaseException as exc:
+        Path(temporary).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise FolderError(f"could not write {target}: {reason(exc)}. The run stopped; make room and "
+                              "run it again to resume.") from None  # fmt: skip
+        raise
 
 
 def _write_all(descriptor: int, data: bytes) -> None:

@@ -26,16 +26,16 @@ import re
 import socket
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from ..errors import FolderError
 from ._folder import digest, key_of_name, open_folder
 from ._lock import LOCK_FILE, described, holding
-from ._manifest import MANIFEST, Manifest, ManifestLine
+from ._manifest import MANIFEST, Manifest, ManifestLine, write_whole
 
-__all__ = ["RemoteManifest", "job_folder", "local_path_of"]
+__all__ = ["RemoteManifest", "file_writer", "job_folder", "local_path_of"]
 
 #: The manifest is put at the address at most this often while a run lasts (and always at its end).
 PUSH_EVERY = 5.0
@@ -65,6 +65,23 @@ def job_folder(out: object) -> Iterator[Manifest]:
         out = local
     with holding(open_folder(out)):
         yield Manifest(out)  # opened once: checked, cleaned up, read, then handed to the engine
+
+
+def file_writer(location: str) -> Callable[[str, bytes], None]:
+    """What writes a whole file into a run's output ``location`` (its folder's path, or its address)
+    from any process that reaches it: a Ray worker writes its own images with it."""
+    if _ADDRESS.match(location) and local_path_of(location) is None:
+        filesystem, root = _filesystem(location)
+
+        def put(name: str, data: bytes) -> None:
+            try:
+                filesystem.pipe_file(f"{root}/{name}", data)
+            except Exception as exc:  # the store's own errors too (botocore's are not OSErrors)
+                raise FolderError(f"could not write {location.rstrip('/')}/{name}: {_said(exc)}.") from None
+
+        return put
+    folder = Path(local_path_of(location) or location)
+    return lambda name, data: write_whole(folder, name, data)
 
 
 def local_path_of(address: str) -> str | None:

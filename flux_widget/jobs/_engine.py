@@ -14,10 +14,10 @@ import asyncio
 import html
 import signal
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .._images import check_image, suffix_for
 from .._metadata import with_metadata
@@ -35,9 +35,11 @@ __all__ = [
     "EXIT_INTERRUPTED",
     "JobReport",
     "failure_text",
+    "image_file",
     "pending_jobs",
     "record_done",
     "record_failed",
+    "record_written",
     "retry_wait",
     "run_jobs",
 ]
@@ -64,6 +66,8 @@ class JobReport:
     skipped: int = 0
     seconds: float = 0.0
     interrupted: bool = False
+    #: Ray workers that died during the run and were started again (their images made again).
+    restarts: int = 0
     #: The signal that stopped the run when ``interrupted``: SIGINT (Ctrl-C) or SIGTERM.
     stopped_by: int = signal.SIGINT
     #: Whether the folder was opened and the images counted (a usage error comes before).
@@ -119,9 +123,9 @@ class JobReport:
         return f"<div><strong>Large job {state}</strong><table>{rows}</table>{listed}{again}</div>"
 
     def __str__(self) -> str:
-        stopped = ""
+        stopped = f", {self.restarts} worker restart{'s' if self.restarts != 1 else ''}" if self.restarts else ""
         if self.interrupted:
-            stopped = ", stopped (SIGTERM)" if self.stopped_by == signal.SIGTERM else ", interrupted"
+            stopped += ", stopped (SIGTERM)" if self.stopped_by == signal.SIGTERM else ", interrupted"
         return (
             f"{self.done} done, {self.failed} failed, {self.skipped} skipped in {self.seconds:.1f} s "
             f"({self.images_per_minute:.1f} images a minute){stopped}; manifest: {self.manifest}"
@@ -229,18 +233,29 @@ def record_done(
     manifest: Manifest, job: Job, generation: Generation, backend_name: str, seconds: float
 ) -> ManifestLine:
     """Write ``generation``'s image (its parameters inside) and then its manifest line; the line."""
+    name, data = image_file(job, generation)
+    manifest.write_file(name, data)
+    return record_written(manifest, job, name, generation.parameters, backend_name, seconds)
+
+
+def image_file(job: Job, generation: Generation) -> tuple[str, bytes]:
+    """The name and bytes of ``job``'s image file: its parameters inside (where its format takes them)."""
     data = generation.image_bytes
     try:
         _, size = check_image(data)
         data = with_metadata(data, generation.metadata, size)
     except ValueError:
         pass  # a format metadata cannot be added to: the bytes as the backend gave them
-    name = image_name(job.ordinal, slug(job.request.prompt), generation.seed, job.key, suffix_for(generation.mime_type))
-    manifest.write_file(name, data)
+    return image_name(job.ordinal, slug(job.prompt), generation.seed, job.key, suffix_for(generation.mime_type)), data
+
+
+def record_written(
+    manifest: Manifest, job: Job, name: str, parameters: Mapping[str, Any], backend_name: str, seconds: float
+) -> ManifestLine:
+    """Record ``job``'s image, written as ``name`` (here or by a worker); its manifest line."""
     entry = ManifestLine(
-        job.key, "done", job.line, job.request.prompt, parameters_of(generation.parameters), backend_name, name,
-        seconds=seconds,
-    )  # fmt: skip
+        job.key, "done", job.line, job.prompt, parameters_of(parameters), backend_name, name, seconds=seconds
+    )
     manifest.record(entry)
     return entry
 

@@ -1,12 +1,15 @@
-"""Large local-backend jobs on a Ray cluster: one pipeline per GPU, in Ray actors; the driver writes everything.
+"""Large local-backend jobs on a Ray cluster: one pipeline per GPU, in Ray actors that write their own images.
 
 Each actor (``num_gpus=1``; on the CPU ``num_cpus=1``) loads the pipeline once and makes one image
 per call with the same :class:`~flux_widget.local.LocalBackend` as an in-process run, so an image
-is the same pixels for the same (prompt, seed) wherever it was made. The driver keeps two calls in
-flight per actor (the next image is ready to start when one ends, and no more bytes wait in the
-object store than that), writes each file and manifest line as its result arrives, and resumes
-as :func:`~flux_widget.jobs.run_jobs` does. Ctrl-C kills the actors (the running images stop) and
-keeps everything already written.
+is the same pixels for the same (prompt, seed) wherever it was made. It writes the image itself,
+whole, to the run's output (a folder every node mounts, or an address such as ``s3://…``), and
+answers with its name and parameters only: no image's bytes pass through the driver, which writes
+the manifest lines. The driver keeps two calls in flight per actor (the next image is ready to
+start when one ends) and resumes as :func:`~flux_widget.jobs.run_jobs` does. An actor that dies
+(killed, out of memory) is started again by Ray (up to :data:`RESTARTS` times) and its unfinished
+images are asked again; the report counts the restarts. Ctrl-C kills the actors (the running images
+stop) and keeps everything already written.
 
 Why actors rather than Ray Data's ``map_batches``: Ray Data shines at reading and writing sharded
 data sets; here the input is a few kilobytes of prompts, and every result must reach the driver
@@ -26,8 +29,8 @@ from typing import Any
 from ..backends.base import BackendOptions
 from ..errors import FluxError, GenerationError
 from ..folders._manifest import Manifest
-from ..types import Generation, GenerationRequest
-from ._engine import Finished, JobReport, failure_text, pending_jobs, record_done, record_failed
+from ..folders._remote import file_writer
+from ._engine import Finished, JobReport, failure_text, image_file, pending_jobs, record_failed, record_written
 from ._prompt_files import Job
 
 __all__ = ["Painter", "run_on_ray"]
@@ -36,34 +39,46 @@ __all__ = ["Painter", "run_on_ray"]
 IN_FLIGHT = 2
 #: The longest wait for the workers to load their pipelines.
 READY_TIMEOUT = 600.0
+#: How many times Ray starts a dead actor again (a pipeline that crashes its process each time stops there).
+RESTARTS = 3
 
 
 class Painter:
-    """One pipeline in one Ray actor: :meth:`make` draws one image with the local backend."""
+    """One pipeline in one Ray actor: :meth:`make` draws one image with the local backend and writes it
+    to the run's output ``location`` (its folder's path, or its address)."""
 
-    def __init__(self, model: str | None, device: str | None, dtype: str | None, offload: str | None) -> None:
+    def __init__(self, model: str | None, device: str | None, dtype: str | None, offload: str | None, location: str):
         self.model, self.device, self.dtype, self.offload = model, device, dtype, offload
+        self.location = location
         self.backend: Any = None
+        self.write: Any = None
 
     def ready(self) -> str:
-        """Load the pipeline; an empty string, or what went wrong."""
+        """Load the pipeline and reach the output; an empty string, or what went wrong."""
         from ..backends.local._backend import LocalBackend
 
         try:
             self.backend = LocalBackend(self.model, device=self.device, dtype=self.dtype, offload=self.offload)
             self.backend.load()
+            self.write = file_writer(self.location)
         except FluxError as exc:
             return str(exc)
         return ""
 
-    def make(self, request: GenerationRequest) -> Generation | str:
-        """The generation, or the error's message (any error of the pipeline fails this image alone)."""
+    def make(self, job: Job) -> tuple[str, dict[str, Any]] | str:
+        """Draw and write ``job``'s image: its file's name and parameters, or the error's message (any
+        error of the pipeline fails this image alone). An actor started again loads its pipeline here."""
+        if self.backend is None and (problem := self.ready()):
+            return problem
         try:
-            return self.backend.generate_here(request)  # on the actor's own thread: no loop, no thread hop
+            generation = self.backend.generate_here(job.request)  # on the actor's own thread: no loop, no thread hop
+            name, data = image_file(job, generation)
+            self.write(name, data)
         except FluxError as exc:
             return str(exc)
         except Exception as exc:
             return failure_text(exc)
+        return name, generation.parameters
 
 
 def run_on_ray(
@@ -88,10 +103,11 @@ def run_on_ray(
         return report
     on_cpu = (options.get("device") or os.environ.get("FLUX_WIDGET_DEVICE") or "").lower() == "cpu"
     count = _workers_that_fit(ray, workers, on_cpu, len(pending))
-    actor: Any = ray.remote(num_gpus=0 if on_cpu else 1, num_cpus=1)(Painter)
+    actor: Any = ray.remote(num_gpus=0 if on_cpu else 1, num_cpus=1, max_restarts=RESTARTS)(Painter)
+    settings = (options.get("model"), options.get("device"), options.get("dtype"), options.get("offload"))
     painters: list[Any] = [
-        actor.remote(options.get("model"), options.get("device"), options.get("dtype"), options.get("offload"))
-        for _ in range(count)
+        actor.options(name=f"flux-painter-{os.getpid()}-{number}").remote(*settings, manifest.location)
+        for number in range(count)
     ]
     started = time.perf_counter()
     try:
@@ -143,28 +159,42 @@ def _drive(
     report: JobReport,
     on_finished: Finished | None,
 ) -> None:
-    """Keep :data:`IN_FLIGHT` calls per actor running; write each result as it arrives."""
-    waiting = list(reversed(pending))
-    flying: dict[Any, tuple[Job, Any, float]] = {}
+    """Keep :data:`IN_FLIGHT` calls per actor running; record each image as its actor answers.
 
-    def submit(painter: Any) -> None:
+    A call whose actor died is asked again (of the same actor, which Ray starts again); the calls
+    of one death count as one restart.
+    """
+    waiting = list(reversed(pending))
+    flying: dict[Any, tuple[Job, Any, float, int]] = {}
+    lives = dict.fromkeys(range(len(painters)), 0)  # each actor's deaths so far
+
+    def submit(number: int) -> None:
         if waiting:
             job = waiting.pop()
-            flying[painter.make.remote(job.request)] = (job, painter, time.perf_counter())
+            flying[painters[number].make.remote(job)] = (job, number, time.perf_counter(), lives[number])
 
     for _ in range(IN_FLIGHT):
-        for painter in painters:
-            submit(painter)
+        for number in range(len(painters)):
+            submit(number)
     while flying:
         [ready], _ = ray.wait(list(flying), num_returns=1)
-        job, painter, began = flying.pop(ready)
-        submit(painter)
-        outcome = ray.get(ready)
+        job, number, began, life = flying.pop(ready)
+        try:
+            outcome = ray.get(ready)
+        except ray.exceptions.RayActorError:
+            if life == lives[number]:  # the first of this death's calls to come back
+                lives[number] += 1
+                report.restarts += 1
+            waiting.append(job)  # made again, by the actor Ray starts again
+            submit(number)
+            continue
+        submit(number)
         seconds = time.perf_counter() - began
-        if isinstance(outcome, Generation):
-            entry = record_done(manifest, job, outcome, "local", seconds)
+        if isinstance(outcome, tuple):
+            name, parameters = outcome
+            entry = record_written(manifest, job, name, parameters, "local", seconds)
         else:
             entry = record_failed(manifest, job, outcome, "local", seconds)
         report.count(job, entry)
         if on_finished is not None:
-            on_finished(entry, outcome if isinstance(outcome, Generation) else None)
+            on_finished(entry, None)  # no image's bytes at the driver: the bar counts it

@@ -103,3 +103,42 @@ def test_more_workers_than_the_cluster_holds_run_with_what_fits(tiny: Path, clus
             PROMPTS[:3], tmp_path / "w", model=str(tiny), engine="ray", workers=3, progress=False, **OPTIONS
         )
     assert (report.done, report.failed) == (4, 0)
+
+
+def test_a_killed_actor_is_started_again_and_every_image_is_made_once_by_the_workers(
+    tiny: Path, cluster: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 30: the workers write their own images (the driver cannot write one here), and an actor
+    killed in the middle of a 40-image job is started again; nothing is lost or made twice."""
+    import threading
+    import time
+
+    from flux_widget.folders._manifest import Manifest
+
+    def no_image_here(self: Manifest, name: str, data: bytes) -> None:
+        raise AssertionError(f"the driver was given {name}'s bytes to write")
+
+    monkeypatch.setattr(Manifest, "write_file", no_image_here)
+    out = tmp_path / "killed"
+    killed: list[str] = []
+
+    def kill_one_actor() -> None:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if (out / "manifest.jsonl").exists() and len((out / "manifest.jsonl").read_text().splitlines()) >= 8:
+                name = f"flux-painter-{os.getpid()}-0"
+                ray.kill(ray.get_actor(name), no_restart=False)  # as an out-of-memory kill would
+                killed.append(name)
+                return
+            time.sleep(0.01)
+
+    killer = threading.Thread(target=kill_one_actor)
+    killer.start()
+    prompts = [f"a numbered fox {number}" for number in range(40)]
+    report = flux_widget.run_batch(prompts, out, model=str(tiny), engine="ray", workers=2, progress=False, **OPTIONS)
+    killer.join()
+    assert killed and report.restarts == 1 and (report.done, report.failed) == (40, 0), report
+    done = lines(out)
+    assert len(done) == 40 and all(entry["status"] == "done" for entry in done)
+    assert sorted(entry["prompt"] for entry in done) == sorted(prompts)  # each once
+    assert sorted(path.name for path in out.glob("*.png")) == sorted(entry["file"] for entry in done)
