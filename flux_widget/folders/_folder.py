@@ -131,9 +131,14 @@ def scan_folder(folder: Path, named: set[int]) -> tuple[dict[str, str], set[int]
 
 
 def digest(text: str) -> int:
-    """Eight bytes of ``text``'s BLAKE2 hash, as a number: how the index of a large job holds a key or a
-    file name (a million of them in tens of megabytes; two texts share one with odds of about 1 in 10¹⁹)."""
-    return int.from_bytes(hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
+    """``text``'s hash, as this process's index of a large job holds a key or a file name (a million of
+    them in tens of megabytes, never written anywhere).
+
+    Python's own string hash: 64 bits, keyed afresh in each process (so no prompt file can be made to
+    collide on purpose), and kept on the string once computed; two texts of a million share one with
+    odds of about 1 in 30 million.
+    """
+    return hash(text)
 
 
 def key_hash(key: str) -> str:

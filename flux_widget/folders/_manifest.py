@@ -130,7 +130,8 @@ class Manifest:
             )
         #: Images a killed run renamed into place without writing their line, by key hash; of the done
         #: lines' files, those missing and those that are links (one pass over the folder, not a stat each).
-        self.unrecorded, self._missing, self._links = self._scan(set(self._done.values()))
+        self.unrecorded, missing, self._links = self._scan(set(self._done.values()))
+        self._missing = set(missing)  # a copy: the set the scan emptied keeps its table of a million slots
 
     def _index(self, entry: ManifestLine) -> None:
         if entry.status == "done":
