@@ -332,7 +332,11 @@ PROMISES: tuple[Promise, ...] = (
     Promise(
         "jobs-lost-file",
         "an image whose file is gone is made again",
-        (Mutation("flux_widget/folders/_manifest.py", "if file is None or file in self._missing:", "if file is None:"),),
+        (
+            Mutation(
+                "flux_widget/folders/_manifest.py", "if file is None or file in self._missing:", "if file is None:"
+            ),
+        ),
         ("tests/jobs/test_large_jobs.py::test_a_line_a_crash_cut_short_is_dropped_and_made_again",),
     ),
     Promise(
@@ -341,8 +345,8 @@ PROMISES: tuple[Promise, ...] = (
         (
             Mutation(
                 "flux_widget/jobs/_ray.py",
-                "return self.backend.generate_here(request)",
-                "return self.backend.generate_here(request.with_seed(request.seed + 1, False))",
+                "self.backend.generate_here(job.request)",
+                "self.backend.generate_here(job.request.with_seed(job.request.seed + 1, False))",
             ),
         ),
         ("tests/jobs/test_large_jobs_ray.py::test_ray_gives_the_in_process_pixels_and_manifest",),
@@ -593,8 +597,8 @@ PROMISES: tuple[Promise, ...] = (
         (
             Mutation(
                 "flux_widget/jobs/_engine.py",
-                "parameters_of(generation.parameters), backend_name, name",
-                "parameters_of(vars(job.request)), backend_name, name",
+                "name, generation.parameters, backend_name, seconds",
+                "name, vars(job.request), backend_name, seconds",
             ),
         ),
         ("tests/jobs/test_large_jobs.py::test_a_random_seed_job_records_each_images_real_seed",),
@@ -903,10 +907,26 @@ PROMISES: tuple[Promise, ...] = (
                 "            elif False and (hashed := key_of_name(name)):",
             ),
             Mutation("flux_widget/folders/_remote.py", "        self._dirty = True\n", "        self._dirty = False\n"),
+            Mutation("flux_widget/folders/_remote.py", "            if not _stale(found):", "            if False:"),
         ),
         (
             "tests/jobs/test_s3_output.py::test_a_job_writes_to_s3_and_running_it_again_makes_nothing_twice",
             "tests/jobs/test_s3_output.py::test_ctrl_c_and_a_lost_store_never_leave_a_manifest_line_without_its_object",
+            "tests/jobs/test_s3_output.py::test_a_second_run_on_an_address_stops_at_once_and_a_dead_runs_lock_is_taken_over",
+        ),
+    ),
+    Promise(
+        "ray-restart",
+        "a Ray worker that dies is started again and its images are made again, by the workers",
+        (
+            Mutation(
+                "flux_widget/jobs/_ray.py",
+                "            waiting.append(job)  # made again",
+                "            pass  # made again",
+            ),
+        ),
+        (
+            "tests/jobs/test_large_jobs_ray.py::test_a_killed_actor_is_started_again_and_every_image_is_made_once_by_the_workers",
         ),
     ),
     Promise(
@@ -919,7 +939,9 @@ PROMISES: tuple[Promise, ...] = (
                 "if entry.file not in shown and not wanted.passes(entry)]",
             ),
         ),
-        ("tests/widget/test_saving.py::test_the_search_finds_the_folders_older_images_and_brings_them_into_the_history",),
+        (
+            "tests/widget/test_saving.py::test_the_search_finds_the_folders_older_images_and_brings_them_into_the_history",
+        ),
     ),
     Promise(
         "starred",
