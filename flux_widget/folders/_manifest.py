@@ -36,6 +36,8 @@ __all__ = ["MANIFEST", "VERSION", "Manifest", "ManifestLine", "parameters_of"]
 MANIFEST = "manifest.jsonl"
 #: The format of the lines this version writes; lines without a version (older ones) read as version 0.
 VERSION = 1
+#: JSON's decoder of one value (its C scanner), as each manifest line is read.
+_DECODE = json.JSONDecoder().raw_decode
 #: The recorded parameters a line holds besides its prompt, from the parameter table.
 _PARAMETERS = tuple(parameter.name for parameter in RECORDED if parameter.name != "prompt")
 Status = Literal["done", "failed"]
@@ -213,7 +215,7 @@ class Manifest:
     def _parsed(raw: bytes) -> dict[str, Any] | None:
         """The JSON object ``raw`` holds with a text ``key``; ``None`` for anything else."""
         try:
-            data = json.loads(raw.decode("utf-8", errors="replace"))
+            data, _ = _DECODE(raw.decode("utf-8", errors="replace").lstrip())
         except (ValueError, RecursionError):
             return None
         return data if isinstance(data, dict) and isinstance(data.get("key"), str) else None

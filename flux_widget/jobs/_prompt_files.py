@@ -23,7 +23,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 from .._parameters import BY_NAME, DRAWING, MAX_PROMPT_CHARS, PARAMETERS
 from .._parameters import next_seed as next_seed_of
@@ -62,8 +62,7 @@ class PromptLine:
     overrides: Mapping[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
-class Job:
+class Job(NamedTuple):
     """One image of a large job: where it comes from, the key that finds it again on a resumed run,
     and (made when asked, from the line's checked settings) its request."""
 

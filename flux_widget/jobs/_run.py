@@ -18,7 +18,7 @@ import tempfile
 from argparse import Namespace
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Unpack
+from typing import Any, TypeVar, Unpack
 
 from .._generate import split_options
 from .._options import backend_from, drawing_from
@@ -93,7 +93,8 @@ def run_prompt_file(args: Namespace) -> int:
     """
     try:
         if args.prompts == "-":
-            lines = _spooled(iter_prompts(read_lines(sys.stdin.buffer)))
+            spooled = _spooled(read_lines(sys.stdin.buffer))  # a line that is not text stops it here
+            lines = lambda: iter_prompts(spooled())  # noqa: E731
         else:
             lines = _file_lines(Path(args.prompts))
         jobs = JobSource(lines, count=args.count, seed=args.seed, **drawing_from(args))
@@ -146,18 +147,21 @@ def _reopenable(prompts: Iterable[str | Mapping[str, Any]]) -> Callable[[], Iter
     """The prompts' lines as often as asked: a list's read again, any other stream's kept on disk (not in memory)."""
     if isinstance(prompts, Sequence) and not isinstance(prompts, str):
         return lambda: iter_prompts(prompts)
-    return _spooled(iter_prompts(prompts))
+    spooled = _spooled(prompts)
+    return lambda: iter_prompts(spooled())
 
 
+#: What a spool holds: the prompts as given (text or dicts), read as a prompt file's lines each pass.
+_Item = TypeVar("_Item")
 #: Lines pickled together in a spool: one load each, not one a line.
 _SPOOLED_TOGETHER = 4096
 
 
-def _spooled(lines: Iterable[PromptLine]) -> Callable[[], Iterator[PromptLine]]:
-    """``lines`` (a stream read once: standard input, a generator) written to a private temporary file as
-    they come (a bad line stops it, naming its number), read back from there for each pass."""
+def _spooled(lines: Iterable[_Item]) -> Callable[[], Iterator[_Item]]:
+    """``lines`` (a stream read once: standard input's lines, a generator's prompts) written to a private
+    temporary file as they come, read back from there for each pass."""
     spool = tempfile.TemporaryFile()  # open while the run lasts; gone when collected
-    chunk: list[PromptLine] = []
+    chunk: list[_Item] = []
     for line in lines:
         chunk.append(line)
         if len(chunk) == _SPOOLED_TOGETHER:
@@ -166,7 +170,7 @@ def _spooled(lines: Iterable[PromptLine]) -> Callable[[], Iterator[PromptLine]]:
     pickle.dump(chunk, spool, protocol=pickle.HIGHEST_PROTOCOL)
     size = spool.tell()
 
-    def read() -> Iterator[PromptLine]:
+    def read() -> Iterator[_Item]:
         spool.seek(0)
         while spool.tell() < size:
             yield from pickle.load(spool)  # our own private file, written just above
