@@ -161,33 +161,34 @@ def _drive(
 ) -> None:
     """Keep :data:`IN_FLIGHT` calls per actor running; record each image as its actor answers.
 
-    A call whose actor died is asked again (of the same actor, which Ray starts again); the calls
-    of one death count as one restart.
+    A call whose actor died is asked again (of the same actor, which Ray starts again); the failures
+    of an actor between two of its answers count as one restart (calls in flight when it died, and
+    those sent while it starts again, fail alike).
     """
     waiting = list(reversed(pending))
-    flying: dict[Any, tuple[Job, Any, float, int]] = {}
-    lives = dict.fromkeys(range(len(painters)), 0)  # each actor's deaths so far
+    flying: dict[Any, tuple[Job, int, float]] = {}
+    answering = [True] * len(painters)  # whether each actor's last call came back
 
     def submit(number: int) -> None:
         if waiting:
             job = waiting.pop()
-            flying[painters[number].make.remote(job)] = (job, number, time.perf_counter(), lives[number])
+            flying[painters[number].make.remote(job)] = (job, number, time.perf_counter())
 
     for _ in range(IN_FLIGHT):
         for number in range(len(painters)):
             submit(number)
     while flying:
         [ready], _ = ray.wait(list(flying), num_returns=1)
-        job, number, began, life = flying.pop(ready)
+        job, number, began = flying.pop(ready)
         try:
             outcome = ray.get(ready)
         except ray.exceptions.RayActorError:
-            if life == lives[number]:  # the first of this death's calls to come back
-                lives[number] += 1
-                report.restarts += 1
+            report.restarts += answering[number]  # the first failure since its last answer
+            answering[number] = False
             waiting.append(job)  # made again, by the actor Ray starts again
             submit(number)
             continue
+        answering[number] = True
         submit(number)
         seconds = time.perf_counter() - began
         if isinstance(outcome, tuple):
