@@ -31,35 +31,51 @@ async function fullImageOf(requests, index, entry) {
 }
 
 /**
- * @param {{ image: HTMLImageElement, requests: Requests, signal: AbortSignal, say: (text: string) => void }} props
- *   `image` is the image on show; `say` tells, in the view's note, what pinning did.
+ * `node`, hidden.
+ * @template {HTMLElement} T
+ * @param {T} node
+ * @returns {T}
  */
-export function createCompare({ image, requests, signal, say }) {
-  const before = h("img", { className: "flux-compare-before", alt: "" });
-  before.hidden = true;
-  const line = h("span", { className: "flux-compare-line", "@aria-hidden": "true" });
-  line.hidden = true;
-  const frame = h("div", { className: "flux-compare-frame" }, [image, before, line]);
+function hidden(node) {
+  node.hidden = true;
+  return node;
+}
+
+/**
+ * The component's own elements, made once (the other image, the slider and its row, the buttons),
+ * hidden until something is compared.
+ * @param {HTMLImageElement} image The image on show, which the frame holds.
+ */
+function compareParts(image) {
+  const before = hidden(h("img", { className: "flux-compare-before", alt: "" }));
+  const line = hidden(h("span", { className: "flux-compare-line", "@aria-hidden": "true" }));
   const slider = h("input", {
     type: "range", className: "flux-compare-slider", min: "0", max: "100", step: "5", value: String(START_AT),
     "@aria-label": "Before and after",
   });
   const inputs = h("span", { className: "flux-compare-inputs", "@role": "group" });
-  const made = h("span", { className: "flux-compare-made" }, ["Made from ", inputs]);
-  made.hidden = true;
-  const sliding = h("span", { className: "flux-compare-sliding" }, [
+  const made = hidden(h("span", { className: "flux-compare-made" }, ["Made from ", inputs]));
+  const sliding = hidden(h("span", { className: "flux-compare-sliding" }, [
     h("span", { className: "flux-compare-end", textContent: "Before" }), slider,
     h("span", { className: "flux-compare-end", textContent: "After" }),
-  ]);
-  sliding.hidden = true;
-  const side = h("button", { type: "button", className: "flux-link flux-compare-side-by-side", textContent: "Side by side", "@aria-pressed": "false" });
-  side.hidden = true;
-  const pinnedText = h("span", { className: "flux-compare-pinned" });
-  pinnedText.hidden = true;
+  ]));
+  const side = hidden(h("button", { type: "button", className: "flux-link flux-compare-side-by-side", textContent: "Side by side", "@aria-pressed": "false" }));
+  const pinnedText = hidden(h("span", { className: "flux-compare-pinned" }));
   const pin = h("button", { type: "button", className: "flux-link flux-compare-pin", textContent: "Compare", "@aria-pressed": "false" });
-  // One row under the image: the slider (once the other image is here), its layout, and the inputs' thumbnails.
-  const control = h("div", { className: "flux-compare" }, [pinnedText, sliding, side, made]);
-  control.hidden = true;
+  return {
+    before, line, slider, inputs, made, sliding, side, pinnedText, pin,
+    frame: h("div", { className: "flux-compare-frame" }, [image, before, line]),
+    // One row under the image: the slider (once the other image is here), its layout, and the inputs' thumbnails.
+    control: hidden(h("div", { className: "flux-compare" }, [pinnedText, sliding, side, made])),
+  };
+}
+
+/**
+ * @param {{ image: HTMLImageElement, requests: Requests, signal: AbortSignal, say: (text: string) => void }} props
+ *   `image` is the image on show; `say` tells, in the view's note, what pinning did.
+ */
+export function createCompare({ image, requests, signal, say }) {
+  const { before, line, slider, inputs, made, sliding, side, pinnedText, pin, frame, control } = compareParts(image);
   /** @type {string | null} the edit's input, while shown */
   let url = null;
   /** @type {{ entry: Entry, url: string | null } | null} the entry pinned with Compare, and its full image */
