@@ -886,7 +886,7 @@ PROMISES: tuple[Promise, ...] = (
             Mutation("flux_widget/folders/_lock.py", "fcntl.LOCK_EX | fcntl.LOCK_NB", "fcntl.LOCK_SH | fcntl.LOCK_NB"),
             Mutation(
                 "flux_widget/folders/_remote.py",
-                "    if isinstance(text, str) and _ADDRESS.match(text):",
+                "    if isinstance(text, str) and is_address(text):",
                 "    if False:",
             ),
         ),

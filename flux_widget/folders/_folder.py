@@ -23,6 +23,7 @@ __all__ = [
     "PARTIAL_PREFIX",
     "digest",
     "image_name",
+    "is_address",
     "key_hash",
     "key_of_name",
     "open_folder",
@@ -43,6 +44,11 @@ _ADDRESS = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _NAMED = re.compile(r"-seed-(?P<seed>\d{1,10})-(?P<hash>[0-9a-f]{10})\.[a-z]+$")
 
 
+def is_address(text: str) -> bool:
+    """Whether ``text`` is an address (``scheme://…``: an object store, a remote file system), not a path."""
+    return _ADDRESS.match(text) is not None
+
+
 def open_folder(out: object) -> Path:
     """The folder ``out`` names (``~`` expanded), created if missing and shown to take a write."""
     if not isinstance(out, (str, os.PathLike)):
@@ -50,7 +56,7 @@ def open_folder(out: object) -> Path:
     text = os.fspath(out)
     if not isinstance(text, str) or not text.strip():
         raise FolderError("out is empty: name the folder for the images and manifest.jsonl (such as --out images).")
-    if _ADDRESS.match(text):  # s3://bucket/run must never become a local folder named "s3:"
+    if is_address(text):  # s3://bucket/run must never become a local folder named "s3:"
         scheme = text.split(":", 1)[0]
         local = "" if scheme != "file" else f" For a local folder give its path: {text.removeprefix('file://')}."
         raise FolderError(

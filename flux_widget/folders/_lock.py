@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..errors import FolderError
 
-__all__ = ["LOCK_FILE", "described", "holding"]
+__all__ = ["LOCK_FILE", "described", "holding", "this_run"]
 
 LOCK_FILE = ".flux-job.lock"
 
@@ -40,8 +40,7 @@ def holding(folder: Path) -> Iterator[None]:
             raise FolderError(f"{folder} is in use by another run ({_holder(descriptor)}): wait for it to end, "
                               "or give this run another --out.") from None  # fmt: skip
         os.ftruncate(descriptor, 0)
-        holder = {"pid": os.getpid(), "host": socket.gethostname(), "since": round(time.time())}
-        os.write(descriptor, json.dumps(holder).encode())
+        os.write(descriptor, json.dumps(this_run()).encode())
         yield
     finally:
         os.close(descriptor)  # releases the lock; the file stays, harmless, for the next run
@@ -53,6 +52,11 @@ def _holder(descriptor: int) -> str:
         return described(json.loads(os.pread(descriptor, 4096, 0) or b"{}"))
     except (OSError, ValueError):
         return described({})
+
+
+def this_run() -> dict[str, object]:
+    """What a lock says of the run holding it: its process, host and start."""
+    return {"pid": os.getpid(), "host": socket.gethostname(), "since": round(time.time())}
 
 
 def described(holder: object) -> str:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import socket
 import tempfile
 import time
@@ -30,17 +29,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ..errors import FolderError
-from ._folder import digest, key_of_name, open_folder
-from ._lock import LOCK_FILE, described, holding
+from ..errors import FolderError, safe_text
+from ._folder import digest, is_address, key_of_name, open_folder
+from ._lock import LOCK_FILE, described, holding, this_run
 from ._manifest import MANIFEST, Manifest, ManifestLine, write_whole
 
 __all__ = ["RemoteManifest", "file_writer", "job_folder", "local_path_of"]
 
 #: The manifest is put at the address at most this often while a run lasts (and always at its end).
 PUSH_EVERY = 5.0
-#: ``scheme://…``: an address, not a folder's path.
-_ADDRESS = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 @contextlib.contextmanager
@@ -48,7 +45,7 @@ def job_folder(out: object) -> Iterator[Manifest]:
     """The output of a run, locked for it and opened: a folder (or ``file://`` address), or an address
     fsspec reaches; its manifest. A FolderError when it cannot be used or another run holds it."""
     text = os.fspath(out) if isinstance(out, (str, os.PathLike)) else None
-    if isinstance(text, str) and _ADDRESS.match(text):
+    if isinstance(text, str) and is_address(text):
         local = local_path_of(text)
         if local is None:
             filesystem, root = _filesystem(text)
@@ -70,18 +67,23 @@ def job_folder(out: object) -> Iterator[Manifest]:
 def file_writer(location: str) -> Callable[[str, bytes], None]:
     """What writes a whole file into a run's output ``location`` (its folder's path, or its address)
     from any process that reaches it: a Ray worker writes its own images with it."""
-    if _ADDRESS.match(location) and local_path_of(location) is None:
-        filesystem, root = _filesystem(location)
-
-        def put(name: str, data: bytes) -> None:
-            try:
-                filesystem.pipe_file(f"{root}/{name}", data)
-            except Exception as exc:  # the store's own errors too (botocore's are not OSErrors)
-                raise FolderError(f"could not write {location.rstrip('/')}/{name}: {_said(exc)}.") from None
-
-        return put
+    if is_address(location) and local_path_of(location) is None:
+        return _putter(*_filesystem(location), location.rstrip("/"))
     folder = Path(local_path_of(location) or location)
     return lambda name, data: write_whole(folder, name, data)
+
+
+def _putter(filesystem: Any, root: str, address: str) -> Callable[[str, bytes], None]:
+    """What puts a whole file at ``address`` (``root`` in ``filesystem``): a FolderError when it cannot."""
+
+    def put(name: str, data: bytes) -> None:
+        try:
+            filesystem.pipe_file(f"{root}/{name}", data)
+        except Exception as exc:  # the store's own errors too (botocore's are not OSErrors)
+            raise FolderError(f"could not write {address}/{name}: {_said(exc)}. The run stopped; run it again to "
+                              "resume.") from None  # fmt: skip
+
+    return put
 
 
 def local_path_of(address: str) -> str | None:
@@ -114,6 +116,7 @@ class RemoteManifest(Manifest):
     def __init__(self, address: str, staging: Path, filesystem: Any, root: str) -> None:
         self.address = address.rstrip("/")
         self._fs, self._root = filesystem, root
+        self._put = _putter(filesystem, root, self.address)
         try:
             self._fs.mkdirs(self._root, exist_ok=True)  # a bucket's prefix needs none; a filesystem's folder does
             if self._fs.exists(f"{self._root}/{MANIFEST}"):
@@ -142,19 +145,15 @@ class RemoteManifest(Manifest):
             raise FolderError(f"cannot list {self.address}: {_said(exc)}.") from None
         for path in listed:
             name = str(path).rstrip("/").rsplit("/", 1)[-1]
-            if digest(name) in named:
-                named.discard(digest(name))  # there: what stays in ``named`` is missing
+            if (hashed_name := digest(name)) in named:
+                named.discard(hashed_name)  # there: what stays in ``named`` is missing
             elif hashed := key_of_name(name):
                 orphans[hashed] = name
         return orphans, named, {}
 
     def write_file(self, name: str, data: bytes) -> None:
         """Put ``data`` as ``name`` at the address, whole (an object store shows it whole or not at all)."""
-        try:
-            self._fs.pipe_file(f"{self._root}/{name}", data)
-        except Exception as exc:  # the store's own errors too (botocore's are not OSErrors)
-            raise FolderError(f"could not write {self.where(name)}: {_said(exc)}. The run stopped; run it again to "
-                              "resume.") from None  # fmt: skip
+        self._put(name, data)
 
     def record(self, entry: ManifestLine) -> None:
         """Append ``entry`` to the staged manifest; the manifest is put at the address every few seconds."""
@@ -183,7 +182,7 @@ class RemoteManifest(Manifest):
 def _holding_address(filesystem: Any, root: str, address: str) -> Iterator[None]:
     """Hold the address's lock object for the block; a FolderError at once if another run holds it."""
     lock = f"{root}/{LOCK_FILE}"
-    holder = {"pid": os.getpid(), "host": socket.gethostname(), "since": round(time.time())}
+    holder = this_run()
     removal = f"if no run is using it, remove {address}/{LOCK_FILE}"
     for _ in range(2):  # a stale lock is removed once, then taken
         try:
@@ -231,7 +230,5 @@ def _stale(holder: dict[str, Any]) -> bool:
 
 def _said(error: Exception) -> str:
     """An error of the store in a few words, without any address's secrets."""
-    from ..errors import safe_text
-
     words = error.strerror if isinstance(error, OSError) and error.strerror else str(error) or type(error).__name__
     return safe_text(words)[:300]

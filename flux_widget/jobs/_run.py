@@ -93,8 +93,7 @@ def run_prompt_file(args: Namespace) -> int:
     """
     try:
         if args.prompts == "-":
-            spooled = _spooled(read_lines(sys.stdin.buffer))  # a line that is not text stops it here
-            lines = lambda: iter_prompts(spooled())  # noqa: E731
+            lines = _reopenable(read_lines(sys.stdin.buffer))  # a line that is not text stops it here
         else:
             lines = _file_lines(Path(args.prompts))
         jobs = JobSource(lines, count=args.count, seed=args.seed, **drawing_from(args))

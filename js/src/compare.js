@@ -9,6 +9,7 @@
 // longer has, shows neither.
 
 import { h, listen, onAbort } from "./dom.js";
+import { askImage } from "./full-images.js";
 import { plural } from "./text.js";
 
 /** @typedef {import("./types.js").Entry} Entry */
@@ -16,19 +17,6 @@ import { plural } from "./text.js";
 
 /** Where the slider starts: half before, half after. */
 export const START_AT = 50;
-
-/**
- * An entry's full image as an object URL of its own, asked of the kernel (`null` without one, or if
- * the history changed since).
- * @param {Requests} requests @param {number} index @param {Entry} entry
- */
-async function fullImageOf(requests, index, entry) {
-  const answer = await requests.ask({ type: "image", index });
-  const bytes = answer?.buffers[0];
-  const content = answer?.content;
-  if (!content || content.missing || !bytes || content.seed !== entry.seed || content.prompt !== entry.prompt) return null;
-  return URL.createObjectURL(new Blob([bytes], { type: String(content.mime || "image/webp") }));
-}
 
 /**
  * `node`, hidden.
@@ -139,13 +127,10 @@ export function createCompare({ image, requests, signal, say }) {
       pin.setAttribute("aria-pressed", "true");
       side.setAttribute("aria-pressed", "true");
       say("Pinned. Press ← or → to choose the image to compare it with.");
-      fullImageOf(requests, shown.index, shown.entry).then((full) => {
-        if (pinned !== mine) {
-          if (full) URL.revokeObjectURL(full);
-          return;
-        }
-        mine.url = full;
-        if (full && shown && mine.entry !== shown.entry) before.src = full;
+      askImage(requests, shown.index, shown.entry).then((blob) => {
+        if (pinned !== mine || !blob) return; // unpinned meanwhile, or no kernel: its thumbnail stays
+        mine.url = URL.createObjectURL(blob);
+        if (shown && mine.entry !== shown.entry) before.src = mine.url;
       });
     }
     api.show(shown.index, shown.entry);

@@ -17,6 +17,20 @@ import { current } from "./observe.js";
 export const KEPT_IMAGES = 24;
 
 /**
+ * Entry `index`'s full image, asked of the kernel: `null` without a kernel, or if the history changed
+ * since (the answer must be this entry's image).
+ * @param {Requests} requests @param {number} index @param {Entry} entry
+ * @returns {Promise<Blob | null>}
+ */
+export async function askImage(requests, index, entry) {
+  const answer = await requests.ask({ type: "image", index });
+  const content = answer?.content;
+  const bytes = answer?.buffers[0];
+  if (!content || content.missing || !bytes || content.seed !== entry.seed || content.prompt !== entry.prompt) return null;
+  return new Blob([bytes], { type: String(content.mime || "image/webp") });
+}
+
+/**
  * @param {{ model: Model, entries: Entries, requests: Requests, signal: AbortSignal }} props
  */
 export function createFullImages({ model, entries, requests, signal }) {
@@ -77,14 +91,10 @@ export function createFullImages({ model, entries, requests, signal }) {
       if (have) return Promise.resolve(have);
       let pending = asked.get(entry);
       if (!pending) {
-        pending = requests.ask({ type: "image", index }).then((answer) => {
+        pending = askImage(requests, index, entry).then((blob) => {
           asked.delete(entry);
-          const content = answer?.content;
-          const bytes = answer?.buffers[0];
-          // The history may have changed since: the answer must be this entry's image.
-          if (!content || content.missing || !bytes || content.seed !== entry.seed || content.prompt !== entry.prompt) return null;
-          if (signal.aborted || !entries.list().includes(entry)) return null;
-          return keep(entry, { url: URL.createObjectURL(new Blob([bytes], { type: String(content.mime || "image/webp") })), type: String(content.mime) });
+          if (!blob || signal.aborted || !entries.list().includes(entry)) return null;
+          return keep(entry, { url: URL.createObjectURL(blob), type: blob.type });
         });
         asked.set(entry, pending);
       }
