@@ -46,8 +46,9 @@ def shoot(out: Path, space: str, theme: str, width: int, batch: bool) -> Path:
                 widget.get_by_role("button", name="Generate").click()
                 expect_count(history_items(widget), len(PROMPTS) + 4)
             page.wait_for_timeout(800)
-            # The line naming the Space would show the local stand-in's address: left out of the pictures.
-            page.add_style_tag(content=".flux-source { visibility: hidden; }")
+            # The line naming the Space would show the local stand-in's address, and the status bar would cover the
+            # widget's bottom: both left out of the pictures.
+            page.add_style_tag(content=".flux-source { visibility: hidden; } #jp-bottom-panel { display: none; }")
             path = out / f"widget-{theme}-{width}{'-batch' if batch else ''}.png"
             widget.screenshot(path=path)
             if theme == "light" and width >= 1280:
